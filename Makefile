@@ -1,0 +1,51 @@
+# bleak-c: a thin front to CMake. The README's commands:
+#   make demo     the bleak tool against a virtual peripheral in the test guest
+#   make check    every test: unit (plain, ASan+UBSan, valgrind), install, guest
+# Also: make (build), make install [DESTDIR=...] [PREFIX=...], make clean.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PREFIX     ?= /usr/local
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+
+.PHONY: all build asan deps deps-all check check-unit check-asan check-vm install demo clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh build
+
+deps-all:
+	@scripts/install-deps.sh all
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DBLEAK_SANITIZE=ON -DBLEAK_VM_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS) >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# Unit tests under ASan+UBSan first (fast, loud), then the main build's
+# whole suite: unit, valgrind, install, and the QEMU guest suite.
+check: deps-all build asan
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -L unit
+	ctest --test-dir $(BUILD) --output-on-failure
+
+check-unit: build
+	ctest --test-dir $(BUILD) --output-on-failure -L unit
+
+check-asan: asan
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -L unit
+
+check-vm: deps-all build
+	ctest --test-dir $(BUILD) --output-on-failure -L vm
+
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+demo: deps-all build
+	tests/vm/demo.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
