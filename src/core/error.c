@@ -94,7 +94,8 @@ static const char *smp_error_message(uint8_t code) {
 
 /* Which protocol range @p err lies in (its base), and its code; 0 if none. */
 static int protocol_range(int err, uint8_t *code) {
-  if (err >= 0)
+  /* The ranges are small: this also keeps -INT_MIN from being computed. */
+  if (err >= 0 || err < -(BLEAK_ERR_SMP_BASE + 0xff))
     return 0;
   int v = -err;
   static const int bases[] = {BLEAK_ERR_ATT_BASE, BLEAK_ERR_HCI_BASE,
