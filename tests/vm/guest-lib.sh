@@ -1,0 +1,104 @@
+# shellcheck shell=sh
+# Helpers for guest job scripts (POSIX sh; the guest runs /bin/sh = dash).
+# Source it:  . "$BLEAK_PROJECT/tests/vm/guest-lib.sh"
+#
+#   vm_start_bluez N [bluetoothd-args...]
+#       btvirt with N LE controllers (hci0..hciN-1) and an H4 server on
+#       /tmp/bt-server-le; the system dbus; bluetoothd; every controller
+#       powered. Extra args go to bluetoothd (e.g. -f /run/job/main.conf).
+#   vm_start_fixture hciX [--agent]
+#       the peripheral fixture on that controller; waits until it serves
+#       (registered and advertising) and sets FIXTURE_ADDR and FIXTURE_NAME.
+#   vm_wait_for DESC SECONDS CMD...   poll CMD until it succeeds or time out
+#   vm_ok NAME / vm_not_ok NAME [why] / vm_summary
+#       TAP lines and the closing "N passed, N failed" line; vm_summary
+#       returns non-zero when anything failed.
+#   vm_stop_all    kill what was started (also done at exit)
+
+VM_LIB_DIR=${BLEAK_PROJECT:?BLEAK_PROJECT is not set}/tests/vm
+VM_STATE=/run/job/state
+VM_PASSED=0
+VM_FAILED=0
+VM_PIDS=""
+mkdir -p "$VM_STATE"
+
+vm_log() { echo "# $*"; }
+
+# vm_wait_for DESC SECONDS CMD...: a bounded poll, 0.1 s apart.
+vm_wait_for() {
+  _desc=$1 _secs=$2; shift 2
+  _n=$((_secs * 10))
+  while [ "$_n" -gt 0 ]; do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1; _n=$((_n - 1))
+  done
+  vm_log "timed out after ${_secs}s waiting for: $_desc"
+  return 1
+}
+
+vm_ok() { VM_PASSED=$((VM_PASSED + 1)); echo "ok $((VM_PASSED + VM_FAILED)) - $1"; }
+vm_not_ok() {
+  VM_FAILED=$((VM_FAILED + 1)); echo "not ok $((VM_PASSED + VM_FAILED)) - $1"
+  [ -n "${2:-}" ] && echo "#   $2"
+  return 0
+}
+# vm_check NAME CMD...: one test from a command's exit status.
+vm_check() {
+  _name=$1; shift
+  if "$@"; then vm_ok "$_name"; else vm_not_ok "$_name" "command failed: $*"; fi
+}
+vm_summary() {
+  echo "1..$((VM_PASSED + VM_FAILED))"
+  echo "$VM_PASSED passed, $VM_FAILED failed"
+  [ "$VM_FAILED" -eq 0 ]
+}
+
+vm_bg() { "$@" & VM_PIDS="$VM_PIDS $!"; }
+
+vm_stop_all() {
+  for p in $VM_PIDS; do kill "$p" 2>/dev/null; done
+  VM_PIDS=""
+}
+trap vm_stop_all EXIT
+
+_vm_powered() { btmgmt --index "$1" info 2>/dev/null | grep -q 'current settings:.* powered'; }
+_vm_dbus_adapter() {
+  dbus-send --system --print-reply --dest=org.bluez "/org/bluez/hci$1" \
+    org.freedesktop.DBus.Properties.Get string:org.bluez.Adapter1 string:Address
+}
+
+vm_start_bluez() {
+  _count=$1; shift
+  vm_bg btvirt -l"$_count" -L -s >"$VM_STATE/btvirt.log" 2>&1
+  _last=$((_count - 1))
+  vm_wait_for "hci$_last" 10 test -e "/sys/class/bluetooth/hci$_last" || return 1
+  mkdir -p /run/dbus
+  dbus-daemon --system --fork --nopidfile || return 1
+  # The battery and deviceinfo plugins claim 0x180F/0x180A and hide them
+  # from the D-Bus GATT API, as on many desktops: turn them off, as Bleak's
+  # documentation advises.
+  vm_bg bluetoothd -n -d -P battery,deviceinfo "$@" >"$VM_STATE/bluetoothd.log" 2>&1
+  _i=0
+  while [ "$_i" -lt "$_count" ]; do
+    vm_wait_for "bluetoothd to own hci$_i" 15 _vm_dbus_adapter "$_i" || return 1
+    btmgmt --index "$_i" power on >/dev/null 2>&1
+    vm_wait_for "hci$_i powered" 10 _vm_powered "$_i" || return 1
+    _i=$((_i + 1))
+  done
+}
+
+vm_start_fixture() {
+  _hci=$1; shift
+  _ready="$VM_STATE/fixture-$_hci.json"
+  rm -f "$_ready"
+  vm_bg /usr/bin/python3 "$VM_LIB_DIR/fixture/peripheral.py" --adapter "$_hci" --ready "$_ready" "$@" \
+    >"$VM_STATE/fixture-$_hci.log" 2>&1
+  if ! vm_wait_for "the fixture on $_hci" 30 test -s "$_ready"; then
+    cat "$VM_STATE/fixture-$_hci.log"
+    return 1
+  fi
+  FIXTURE_ADDR=$(sed -n 's/.*"address": "\([^"]*\)".*/\1/p' "$_ready")
+  FIXTURE_NAME=$(sed -n 's/.*"name": "\([^"]*\)".*/\1/p' "$_ready")
+  export FIXTURE_ADDR FIXTURE_NAME
+  vm_log "fixture on $_hci at $FIXTURE_ADDR ($FIXTURE_NAME)"
+}

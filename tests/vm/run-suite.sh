@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Boot the guest once and run guest jobs in it, one after another.
+#   tests/vm/run-suite.sh JOB...      (each JOB a guest sh script path)
+# The job dir is $BLEAK_VM_WORKDIR (default <project>/build/vm-job), made
+# afresh; each job's output goes to JOBDIR/<name>.log and to stdout. Exit
+# status: 0 when every job passed.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+project=$(cd "$here/../.." && pwd)
+[ $# -gt 0 ] || { echo "usage: run-suite.sh JOB..." >&2; exit 2; }
+work=${BLEAK_VM_WORKDIR:-$project/build/vm-job}
+rm -rf "$work"; mkdir -p "$work"
+{
+  echo '#!/bin/sh'
+  echo 'rc=0'
+  for job in "$@"; do
+    job=$(realpath "$job")
+    name=$(basename "$job" .sh)
+    echo "echo '=== $name'"
+    # Each job in its own shell (its own traps and daemons), then a clean
+    # slate for the next: kill what it left behind.
+    echo "sh '$job' 2>&1 | tee /run/job/$name.log; r=\$(cat /run/job/.last-rc 2>/dev/null || echo 0)"
+    echo "grep -q '^[0-9]* passed, 0 failed\$' /run/job/$name.log || rc=1"
+    echo "pkill -x bluetoothd; pkill -x btvirt; pkill -x dbus-daemon; pkill -f peripheral.py; sleep 0.5"
+  done
+  echo 'exit $rc'
+} > "$work/vmjob.sh"
+BLEAK_VM_PROJECT=$project "$here/bleak-vm" "$work"
