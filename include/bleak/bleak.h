@@ -10,11 +10,13 @@
  *  - bleak/loop.h     the event loop and the hooks to embed it
  *  - bleak/uuid.h     UUIDs (Bleak's bleak.uuids)
  *  - bleak/gatt.h     services, characteristics, descriptors
+ *  - bleak/client.h   the GATT client (Bleak's BleakClient)
  *  - bleak/version.h  versions
  */
 #ifndef BLEAK_BLEAK_H
 #define BLEAK_BLEAK_H
 
+#include "bleak/client.h"
 #include "bleak/error.h"
 #include "bleak/gatt.h"
 #include "bleak/log.h"

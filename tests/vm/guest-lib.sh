@@ -69,7 +69,7 @@ _vm_dbus_adapter() {
 
 vm_start_bluez() {
   _count=$1; shift
-  vm_bg btvirt -l"$_count" -L -s >"$VM_STATE/btvirt.log" 2>&1
+  vm_bg btvirt -l"$_count" -L ${VM_BTVIRT_ARGS:-} >"$VM_STATE/btvirt.log" 2>&1
   _last=$((_count - 1))
   vm_wait_for "hci$_last" 10 test -e "/sys/class/bluetooth/hci$_last" || return 1
   mkdir -p /run/dbus

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+/* The bluez backend's entry points. */
+#ifndef BLEAK_BLUEZ_BLUEZ_H
+#define BLEAK_BLUEZ_BLUEZ_H
+
+#include "core/backend.h"
+
+extern const bk_client_backend bk_bluez_client_backend;
+
+#endif /* BLEAK_BLUEZ_BLUEZ_H */

@@ -1,0 +1,916 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The bluez client backend: BleakClient over BlueZ's D-Bus API.
+ *
+ * Object paths are computed, not looked up: BlueZ names a device
+ * <adapter>/dev_AA_BB_..., a service <device>/serviceXXXX (its first
+ * handle), a characteristic <service>/charYYYY (its declaration handle) and
+ * a descriptor <char>/descZZZZ (src/gatt-client.c), which is also how Bleak
+ * derives handles. So the GATT model needs no D-Bus strings of its own.
+ *
+ * Connect: GetManagedObjects (is the device known? connected?), if unknown
+ * a discovery until InterfacesAdded names it, Device1.Connect, wait for
+ * ServicesResolved, GetManagedObjects again to build the tree, optionally
+ * Pair. Each step is a D-Bus call whose reply drives the next.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/bluez/bluez.h"
+#include "backend/bluez/bus.h"
+#include "backend/bluez/call.h"
+#include "backend/bluez/props.h"
+#include "core/backend.h"
+#include "core/gatt_build.h"
+#include "core/internal.h"
+
+#define LOG_MOD "bluez"
+#define BLUEZ "org.bluez"
+#define DEVICE_IFACE "org.bluez.Device1"
+#define ADAPTER_IFACE "org.bluez.Adapter1"
+#define CHRC_IFACE "org.bluez.GattCharacteristic1"
+#define DESC_IFACE "org.bluez.GattDescriptor1"
+#define SERVICE_IFACE "org.bluez.GattService1"
+#define PROPS_IFACE "org.freedesktop.DBus.Properties"
+/* BlueZ sometimes fails the first connect right after a scan (see
+ * tests/vm/README.md): a bounded number of attempts. */
+#define CONNECT_ATTEMPTS 3
+
+typedef enum phase {
+  PH_IDLE,
+  PH_LOOKUP,    /* GetManagedObjects before connecting */
+  PH_FIND,      /* discovering the unknown device */
+  PH_CONNECT,   /* Device1.Connect */
+  PH_RESOLVE,   /* waiting for ServicesResolved */
+  PH_SERVICES,  /* GetManagedObjects to build the tree */
+  PH_PAIR,      /* Device1.Pair after connect (pair=true) */
+  PH_CONNECTED,
+} phase;
+
+typedef struct bz_client {
+  bleak_client *c;
+  bk_bus *bus;
+  bz_call_list calls;
+  char adapter_path[64];
+  char dev_path[128];
+  sd_bus_slot *props_match;
+  sd_bus_slot *owner_match;
+  sd_bus_slot *added_match;
+  phase ph;
+  bk_op *connect_op;
+  bz_call *connect_call;
+  bleak_source *find_timer;
+  int attempts;
+  bool discovering;
+  bool connected;          /* Device1.Connected as last seen */
+  bool services_resolved;
+  uint16_t mtu;
+  char name[64];
+} bz_client;
+
+static bz_client *Z(const bleak_client *c) { return bk_client_backend_state(c); }
+
+/* ---- small helpers ---- */
+
+static int new_call(bz_client *z, const char *path, const char *iface,
+                    const char *member, sd_bus_message **out) {
+  int r = sd_bus_message_new_method_call(bk_bus_sd(z->bus), out, BLUEZ, path,
+                                         iface, member);
+  return r < 0 ? bk_fail(BLEAK_ERR_NO_MEMORY, "D-Bus message: %s", strerror(-r)) : 0;
+}
+
+static int append_empty_dict(sd_bus_message *m) {
+  int r = sd_bus_message_open_container(m, 'a', "{sv}");
+  return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
+/* Call @p member with no arguments (or an empty a{sv} when @p dict). */
+static int simple_call(bz_client *z, const char *path, const char *iface,
+                       const char *member, bool dict, uint64_t timeout_usec,
+                       bz_reply_fn fn, void *data, bz_call **out) {
+  sd_bus_message *m = NULL;
+  int r = new_call(z, path, iface, member, &m);
+  if (r < 0)
+    return r;
+  if (dict && (r = append_empty_dict(m)) < 0) {
+    sd_bus_message_unref(m);
+    return bk_fail(BLEAK_ERR_NO_MEMORY, "D-Bus message: %s", strerror(-r));
+  }
+  r = bz_call_send(z->bus, &z->calls, m, timeout_usec, fn, z, data, out);
+  sd_bus_message_unref(m);
+  return r;
+}
+
+static void ignore_reply(void *owner, void *data, sd_bus_message *reply) {
+  (void)owner;
+  (void)data;
+  int r = bk_bus_reply_error(reply, "background call");
+  if (r < 0)
+    BK_DEBUG(LOG_MOD, "%s", bleak_error_detail());
+}
+
+static void char_path(const bz_client *z, const bleak_gatt_characteristic *ch,
+                      char *buf, size_t cap) {
+  snprintf(buf, cap, "%s/service%04x/char%04x", z->dev_path,
+           bleak_gatt_service_handle(bleak_gatt_characteristic_service(ch)),
+           bleak_gatt_characteristic_handle(ch));
+}
+
+static void desc_path(const bz_client *z, const bleak_gatt_descriptor *d,
+                      char *buf, size_t cap) {
+  const bleak_gatt_characteristic *ch = bleak_gatt_descriptor_characteristic(d);
+  char cp[160];
+  char_path(z, ch, cp, sizeof cp);
+  snprintf(buf, cap, "%s/desc%04x", cp, bleak_gatt_descriptor_handle(d));
+}
+
+static uint64_t remaining_usec(bz_client *z) {
+  (void)z;
+  return (uint64_t)bk_client_options(z->c)->timeout_ms * 1000u;
+}
+
+/* ---- connect: the phases ---- */
+
+static void connect_fail(bz_client *z, int err);
+static void start_connect_call(bz_client *z);
+static void pair_for_connect(bz_client *z);
+static void start_services_lookup(bz_client *z);
+
+static void stop_discovery(bz_client *z) {
+  bleak_source_free(z->find_timer);
+  z->find_timer = NULL;
+  sd_bus_slot_unref(z->added_match);
+  z->added_match = NULL;
+  if (z->discovering) {
+    z->discovering = false;
+    simple_call(z, z->adapter_path, ADAPTER_IFACE, "StopDiscovery", false, 0,
+                ignore_reply, NULL, NULL);
+  }
+}
+
+/* Leave the connect operation's state (it completed or was aborted). */
+static void connect_reset(bz_client *z) {
+  bz_call_drop(z->connect_call);
+  z->connect_call = NULL;
+  stop_discovery(z);
+  z->connect_op = NULL;
+  if (z->ph != PH_CONNECTED)
+    z->ph = PH_IDLE;
+}
+
+static void connect_fail(bz_client *z, int err) {
+  bk_op *op = z->connect_op;
+  bool was_linked = z->connected;
+  connect_reset(z);
+  z->ph = PH_IDLE;
+  if (was_linked) /* do not leave a half-made link behind */
+    simple_call(z, z->dev_path, DEVICE_IFACE, "Disconnect", false, 0,
+                ignore_reply, NULL, NULL);
+  if (op)
+    bk_op_done(op, err);
+}
+
+static void connect_done(bz_client *z) {
+  bk_op *op = z->connect_op;
+  z->ph = PH_CONNECTED;
+  connect_reset(z);
+  BK_INFO(LOG_MOD, "%s: connected, MTU %u", bk_client_address(z->c), z->mtu);
+  if (op)
+    bk_op_done(op, 0);
+}
+
+/* Building the tree from GetManagedObjects. */
+typedef struct svc_entry {
+  bleak_uuid uuid;
+  uint16_t start;
+  bool primary;
+} svc_entry;
+
+typedef struct tree_ctx {
+  bz_client *z;
+  bleak_gatt_services *s;
+  svc_entry *svcs;
+  size_t n_svcs, cap_svcs;
+  int err;
+  uint32_t props;
+} tree_ctx;
+
+static void add_flag(const char *flag, void *user) {
+  tree_ctx *t = user;
+  t->props |= bleak_gatt_property_from_name(flag);
+}
+
+/* Parse the path below the device: "/serviceXXXX[/charYYYY[/descZZZZ]]".
+ * Returns the number of handles found (1..3), 0 when the path is not one. */
+static int parse_gatt_path(const char *dev, const char *path, uint16_t h[3]) {
+  static const char *const parts[3] = {"/service", "/char", "/desc"};
+  size_t n = strlen(dev);
+  if (strncmp(path, dev, n) != 0)
+    return 0;
+  const char *p = path + n;
+  int found = 0;
+  for (int i = 0; i < 3 && *p; i++) {
+    size_t pl = strlen(parts[i]);
+    if (strncmp(p, parts[i], pl) != 0 || strlen(p + pl) < 4 ||
+        !bz_parse_hex4(p + pl, &h[i]))
+      return 0;
+    p += pl + 4;
+    found++;
+  }
+  return *p ? 0 : found;
+}
+
+static int read_uuid_prop(sd_bus_message *m, const char *name, bleak_uuid *u,
+                          bool *have) {
+  const char *s = NULL;
+  int r = bz_var_str(m, &s);
+  if (r > 0 && bleak_uuid_parse(s, u) == 0)
+    *have = true;
+  (void)name;
+  return r < 0 ? r : 0;
+}
+
+static int on_object(const char *path, const char *iface, sd_bus_message *m,
+                     void *user) {
+  tree_ctx *t = user;
+  uint16_t h[3];
+  int kind = 0;
+  if (!strcmp(iface, SERVICE_IFACE))
+    kind = 1;
+  else if (!strcmp(iface, CHRC_IFACE))
+    kind = 2;
+  else if (!strcmp(iface, DESC_IFACE))
+    kind = 3;
+  if (!kind || parse_gatt_path(t->z->dev_path, path, h) != kind)
+    return bz_skip_dict(m);
+  bleak_uuid uuid;
+  bool have_uuid = false, primary = true;
+  uint16_t mtu = 0;
+  t->props = 0;
+  const char *name;
+  int r = bz_dict_enter(m);
+  while (r >= 0 && (r = bz_dict_next(m, &name)) > 0) {
+    if (!strcmp(name, "UUID"))
+      r = read_uuid_prop(m, name, &uuid, &have_uuid);
+    else if (kind == 1 && !strcmp(name, "Primary"))
+      r = bz_var_bool(m, &primary);
+    else if (kind == 2 && !strcmp(name, "Flags"))
+      r = bz_var_strv(m, add_flag, t);
+    else if (kind == 2 && !strcmp(name, "MTU"))
+      r = bz_var_u16(m, &mtu);
+    else
+      r = bz_var_skip(m);
+    if (r >= 0)
+      r = bz_dict_entry_end(m);
+  }
+  if (r < 0 || (r = bz_dict_exit(m)) < 0)
+    return r;
+  if (!have_uuid) {
+    BK_WARN(LOG_MOD, "%s has no valid UUID: ignored", path);
+    return 0;
+  }
+  if (mtu > t->z->mtu)
+    t->z->mtu = mtu;
+  if (kind == 1) {
+    if (t->n_svcs == t->cap_svcs) {
+      size_t cap = t->cap_svcs ? t->cap_svcs * 2 : 16;
+      svc_entry *n = realloc(t->svcs, cap * sizeof *n);
+      if (!n)
+        return -ENOMEM;
+      t->svcs = n;
+      t->cap_svcs = cap;
+    }
+    t->svcs[t->n_svcs++] = (svc_entry){uuid, h[0], primary};
+  } else if (kind == 2) {
+    /* The value follows its declaration (Core spec Vol 3 Part G 3.3). */
+    if (h[1] == 0xffff)
+      return 0;
+    r = bk_gatt_services_add_characteristic(t->s, h[0], &uuid, h[1],
+                                            (uint16_t)(h[1] + 1), t->props);
+  } else {
+    r = bk_gatt_services_add_descriptor(t->s, h[1], &uuid, h[2]);
+  }
+  return r < 0 ? -ENOMEM : 0;
+}
+
+static int cmp_svc_entry(const void *a, const void *b) {
+  const svc_entry *x = a, *y = b;
+  return (int)x->start - (int)y->start;
+}
+
+static void on_services_objects(void *owner, void *data, sd_bus_message *reply) {
+  (void)data;
+  bz_client *z = owner;
+  z->connect_call = NULL;
+  int err = bk_bus_reply_error(reply, "GetManagedObjects");
+  if (err < 0) {
+    connect_fail(z, err);
+    return;
+  }
+  tree_ctx t = {.z = z, .s = bk_gatt_services_new()};
+  if (!t.s) {
+    connect_fail(z, BLEAK_ERR_NO_MEMORY);
+    return;
+  }
+  int r = bz_walk_objects(reply, on_object, &t);
+  if (r >= 0) {
+    /* BlueZ does not export a service's end handle: it ends where the next
+     * one starts. */
+    if (t.n_svcs)
+      qsort(t.svcs, t.n_svcs, sizeof *t.svcs, cmp_svc_entry);
+    for (size_t i = 0; i < t.n_svcs && r >= 0; i++) {
+      uint16_t end = i + 1 < t.n_svcs && t.svcs[i + 1].start > t.svcs[i].start
+                         ? (uint16_t)(t.svcs[i + 1].start - 1)
+                         : 0xffff;
+      r = bk_gatt_services_add_service(t.s, &t.svcs[i].uuid, t.svcs[i].start,
+                                       end, t.svcs[i].primary);
+    }
+  }
+  free(t.svcs);
+  if (r < 0) {
+    bleak_gatt_services_unref(t.s);
+    connect_fail(z, bk_fail(BLEAK_ERR_PROTOCOL, "malformed GetManagedObjects "
+                                                "reply from BlueZ: %s",
+                            strerror(-r)));
+    return;
+  }
+  r = bk_gatt_services_finish(t.s);
+  if (r < 0) {
+    bleak_gatt_services_unref(t.s);
+    connect_fail(z, r);
+    return;
+  }
+  if (z->mtu < 23)
+    z->mtu = 23;
+  bk_gatt_services_set_mtu(t.s, z->mtu);
+  bk_client_set_services(z->c, t.s);
+  if (bk_client_options(z->c)->pair) {
+    z->ph = PH_PAIR;
+    pair_for_connect(z);
+    return;
+  }
+  connect_done(z);
+}
+
+static void start_services_lookup(bz_client *z) {
+  z->ph = PH_SERVICES;
+  int r = simple_call(z, "/", "org.freedesktop.DBus.ObjectManager",
+                      "GetManagedObjects", false, 0, on_services_objects, NULL,
+                      &z->connect_call);
+  if (r < 0)
+    connect_fail(z, r);
+}
+
+static void on_connect_reply(void *owner, void *data, sd_bus_message *reply) {
+  (void)data;
+  bz_client *z = owner;
+  z->connect_call = NULL;
+  const sd_bus_error *e = sd_bus_message_get_error(reply);
+  if (e && strcmp(e->name, "org.bluez.Error.AlreadyConnected") != 0) {
+    int err = bk_bus_error(e, "Connect");
+    if (++z->attempts < CONNECT_ATTEMPTS && err != BLEAK_ERR_NO_BACKEND &&
+        err != BLEAK_ERR_TIMEOUT) {
+      BK_INFO(LOG_MOD, "%s: connect attempt %d failed (%s): retrying",
+              bk_client_address(z->c), z->attempts, bleak_error_detail());
+      start_connect_call(z);
+      return;
+    }
+    connect_fail(z, err);
+    return;
+  }
+  z->connected = true;
+  if (z->services_resolved) {
+    start_services_lookup(z);
+  } else {
+    z->ph = PH_RESOLVE; /* PropertiesChanged(ServicesResolved) continues */
+  }
+}
+
+static void start_connect_call(bz_client *z) {
+  z->ph = PH_CONNECT;
+  int r = simple_call(z, z->dev_path, DEVICE_IFACE, "Connect", false,
+                      remaining_usec(z), on_connect_reply, NULL,
+                      &z->connect_call);
+  if (r < 0)
+    connect_fail(z, r);
+}
+
+/* Device1 properties: Connected, ServicesResolved, Name/Alias. */
+static int read_device_props(bz_client *z, sd_bus_message *m, bool *saw_connected) {
+  const char *name;
+  int r = bz_dict_enter(m);
+  while (r >= 0 && (r = bz_dict_next(m, &name)) > 0) {
+    if (!strcmp(name, "Connected")) {
+      r = bz_var_bool(m, &z->connected);
+      if (r > 0 && saw_connected)
+        *saw_connected = true;
+    } else if (!strcmp(name, "ServicesResolved")) {
+      r = bz_var_bool(m, &z->services_resolved);
+    } else if (!strcmp(name, "Name") || (!strcmp(name, "Alias") && !z->name[0])) {
+      const char *s = NULL;
+      r = bz_var_str(m, &s);
+      if (r > 0)
+        snprintf(z->name, sizeof z->name, "%s", s);
+    } else {
+      r = bz_var_skip(m);
+    }
+    if (r >= 0)
+      r = bz_dict_entry_end(m);
+  }
+  return r < 0 ? r : bz_dict_exit(m);
+}
+
+typedef struct lookup_ctx {
+  bz_client *z;
+  bool adapter_found;
+  bool device_found;
+  char first_adapter[64];
+} lookup_ctx;
+
+static int on_lookup_object(const char *path, const char *iface,
+                            sd_bus_message *m, void *user) {
+  lookup_ctx *l = user;
+  if (!strcmp(iface, ADAPTER_IFACE) && !l->first_adapter[0] &&
+      strlen(path) < sizeof l->first_adapter)
+    snprintf(l->first_adapter, sizeof l->first_adapter, "%s", path);
+  if (!strcmp(iface, ADAPTER_IFACE) && !strcmp(path, l->z->adapter_path))
+    l->adapter_found = true;
+  if (!strcmp(iface, DEVICE_IFACE) && !strcmp(path, l->z->dev_path)) {
+    l->device_found = true;
+    return read_device_props(l->z, m, NULL);
+  }
+  return bz_skip_dict(m);
+}
+
+static void set_paths(bz_client *z, const char *adapter_path) {
+  char addr[18];
+  snprintf(addr, sizeof addr, "%s", bk_client_address(z->c));
+  for (char *p = addr; *p; p++)
+    if (*p == ':')
+      *p = '_';
+  snprintf(z->adapter_path, sizeof z->adapter_path, "%s", adapter_path);
+  snprintf(z->dev_path, sizeof z->dev_path, "%s/dev_%s", adapter_path, addr);
+}
+
+static int on_props_changed(sd_bus_message *m, void *userdata, sd_bus_error *e);
+
+static int install_device_match(bz_client *z) {
+  char rule[512];
+  sd_bus_slot_unref(z->props_match);
+  z->props_match = NULL;
+  snprintf(rule, sizeof rule,
+           "type='signal',sender='" BLUEZ "',interface='" PROPS_IFACE
+           "',member='PropertiesChanged',path_namespace='%s'",
+           z->dev_path);
+  int r = sd_bus_add_match_async(bk_bus_sd(z->bus), &z->props_match, rule,
+                                 on_props_changed, NULL, z);
+  bk_bus_kick(z->bus);
+  return r < 0 ? bk_fail(BLEAK_ERR_BACKEND, "AddMatch: %s", strerror(-r)) : 0;
+}
+
+static int on_interfaces_added(sd_bus_message *m, void *userdata,
+                               sd_bus_error *e) {
+  (void)e;
+  bz_client *z = userdata;
+  const char *path = NULL;
+  if (z->ph != PH_FIND || sd_bus_message_read(m, "o", &path) < 0 ||
+      strcmp(path, z->dev_path) != 0)
+    return 0;
+  BK_DEBUG(LOG_MOD, "%s: found by discovery", bk_client_address(z->c));
+  stop_discovery(z);
+  start_connect_call(z);
+  return 0;
+}
+
+static void on_find_timeout(bleak_source *src, void *user) {
+  (void)src;
+  bz_client *z = user;
+  connect_fail(z, bk_fail(BLEAK_ERR_DEVICE_NOT_FOUND,
+                          "device with address %s was not found",
+                          bk_client_address(z->c)));
+}
+
+static void on_discovery_started(void *owner, void *data, sd_bus_message *reply) {
+  (void)data;
+  bz_client *z = owner;
+  z->connect_call = NULL;
+  int err = bk_bus_reply_error(reply, "StartDiscovery");
+  if (err < 0 && strcmp(sd_bus_message_get_error(reply)->name,
+                        "org.bluez.Error.InProgress") != 0) {
+    connect_fail(z, err);
+    return;
+  }
+  z->discovering = err == 0;
+}
+
+static void start_find(bz_client *z) {
+  z->ph = PH_FIND;
+  char rule[512];
+  snprintf(rule, sizeof rule,
+           "type='signal',sender='" BLUEZ
+           "',interface='org.freedesktop.DBus.ObjectManager',"
+           "member='InterfacesAdded',arg0path='%s'",
+           z->dev_path);
+  int r = sd_bus_add_match_async(bk_bus_sd(z->bus), &z->added_match, rule,
+                                 on_interfaces_added, NULL, z);
+  int t = bk_client_options(z->c)->timeout_ms;
+  if (r >= 0)
+    r = bleak_loop_add_timer(bk_bus_loop(z->bus), (uint64_t)(t > 100 ? t - 50 : t),
+                             on_find_timeout, z, &z->find_timer);
+  if (r < 0) {
+    connect_fail(z, bk_fail(BLEAK_ERR_BACKEND, "cannot watch for the device"));
+    return;
+  }
+  sd_bus_message *m = NULL;
+  if ((r = new_call(z, z->adapter_path, ADAPTER_IFACE, "SetDiscoveryFilter", &m)) < 0) {
+    connect_fail(z, r);
+    return;
+  }
+  sd_bus_message_append(m, "a{sv}", 1, "Transport", "s", "le");
+  r = bz_call_send(z->bus, &z->calls, m, 0, ignore_reply, z, NULL, NULL);
+  sd_bus_message_unref(m);
+  if (r == 0)
+    r = simple_call(z, z->adapter_path, ADAPTER_IFACE, "StartDiscovery", false,
+                    0, on_discovery_started, NULL, &z->connect_call);
+  if (r < 0)
+    connect_fail(z, r);
+}
+
+static void on_lookup(void *owner, void *data, sd_bus_message *reply) {
+  (void)data;
+  bz_client *z = owner;
+  z->connect_call = NULL;
+  int err = bk_bus_reply_error(reply, "GetManagedObjects");
+  if (err < 0) {
+    connect_fail(z, err);
+    return;
+  }
+  lookup_ctx l = {.z = z};
+  if (bz_walk_objects(reply, on_lookup_object, &l) < 0) {
+    connect_fail(z, bk_fail(BLEAK_ERR_PROTOCOL, "malformed reply from BlueZ"));
+    return;
+  }
+  const char *want = bk_client_options(z->c)->adapter;
+  if (!want) {
+    if (!l.first_adapter[0]) {
+      connect_fail(z, bk_fail(BLEAK_ERR_NO_BACKEND, "BlueZ has no adapter"));
+      return;
+    }
+    set_paths(z, l.first_adapter);
+    /* Walk again for the device under the adapter we now know. */
+    lookup_ctx l2 = {.z = z};
+    sd_bus_message_rewind(reply, 1);
+    bz_walk_objects(reply, on_lookup_object, &l2);
+    l = l2;
+    l.adapter_found = true;
+  }
+  if (!l.adapter_found) {
+    connect_fail(z, bk_fail(BLEAK_ERR_NO_BACKEND, "BlueZ has no adapter %s",
+                            z->adapter_path));
+    return;
+  }
+  if (install_device_match(z) < 0) {
+    connect_fail(z, BLEAK_ERR_BACKEND);
+    return;
+  }
+  if (!l.device_found)
+    start_find(z);
+  else if (z->connected && z->services_resolved)
+    start_services_lookup(z);
+  else
+    start_connect_call(z);
+}
+
+static int start_connect(bz_client *z, bk_op *op) {
+  z->connect_op = op;
+  z->attempts = 0;
+  z->mtu = 23;
+  z->connected = z->services_resolved = false;
+  z->ph = PH_LOOKUP;
+  const char *adapter = bk_client_options(z->c)->adapter;
+  if (adapter) {
+    char path[64];
+    if (strlen(adapter) > 20 || strchr(adapter, '/'))
+      return bk_fail(BLEAK_ERR_INVALID_ARG, "bad adapter name \"%.20s\"", adapter);
+    snprintf(path, sizeof path, "/org/bluez/%s", adapter);
+    set_paths(z, path);
+  }
+  return simple_call(z, "/", "org.freedesktop.DBus.ObjectManager",
+                     "GetManagedObjects", false, 0, on_lookup, NULL,
+                     &z->connect_call);
+}
+
+/* ---- signals ---- */
+
+static void link_lost(bz_client *z, int reason) {
+  if (z->ph == PH_IDLE && !z->connected)
+    return;
+  z->connected = z->services_resolved = false;
+  if (z->connect_op) {
+    connect_fail(z, bk_fail(BLEAK_ERR_DISCONNECTED,
+                            "the link dropped while connecting"));
+    return;
+  }
+  z->ph = PH_IDLE;
+  bk_client_disconnected(z->c, reason);
+}
+
+static void on_value(bz_client *z, const char *path, sd_bus_message *m) {
+  uint16_t h[3];
+  bleak_gatt_services *s = bleak_client_services(z->c);
+  if (!s || parse_gatt_path(z->dev_path, path, h) != 2)
+    return;
+  const bleak_gatt_characteristic *ch =
+      bleak_gatt_services_get_characteristic_by_handle(s, h[1]);
+  const char *name;
+  int r = bz_dict_enter(m);
+  while (r >= 0 && (r = bz_dict_next(m, &name)) > 0) {
+    if (!strcmp(name, "Value") && ch) {
+      const void *data = NULL;
+      size_t len = 0;
+      r = bz_var_bytes(m, &data, &len);
+      if (r > 0)
+        bk_client_notify(z->c, ch, data, len);
+    } else {
+      r = bz_var_skip(m);
+    }
+    if (r >= 0)
+      r = bz_dict_entry_end(m);
+  }
+}
+
+static int on_props_changed(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+  (void)e;
+  bz_client *z = userdata;
+  const char *iface = NULL, *path = sd_bus_message_get_path(m);
+  if (!path || sd_bus_message_read(m, "s", &iface) < 0)
+    return 0;
+  if (!strcmp(iface, CHRC_IFACE)) {
+    on_value(z, path, m);
+    return 0;
+  }
+  if (strcmp(iface, DEVICE_IFACE) != 0 || strcmp(path, z->dev_path) != 0)
+    return 0;
+  bool was_connected = z->connected, saw_connected = false;
+  if (read_device_props(z, m, &saw_connected) < 0)
+    return 0;
+  if (saw_connected && was_connected && !z->connected) {
+    link_lost(z, 0);
+    return 0;
+  }
+  if (z->ph == PH_RESOLVE && z->services_resolved)
+    start_services_lookup(z);
+  return 0;
+}
+
+static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+  (void)e;
+  bz_client *z = userdata;
+  const char *name, *old_owner, *new_owner;
+  if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 ||
+      strcmp(name, BLUEZ) != 0 || *new_owner)
+    return 0;
+  BK_WARN(LOG_MOD, "bluetoothd left the bus");
+  bz_call_drop_all(&z->calls);
+  z->connect_call = NULL;
+  if (z->connect_op) {
+    connect_fail(z, bk_fail(BLEAK_ERR_NO_BACKEND, "bluetoothd went away"));
+    return 0;
+  }
+  if (z->connected || z->ph != PH_IDLE) {
+    z->connected = z->services_resolved = false;
+    z->ph = PH_IDLE;
+    bk_client_disconnected(z->c, BLEAK_ERR_NO_BACKEND);
+  }
+  return 0;
+}
+
+/* ---- attribute operations ---- */
+
+static void on_op_reply(void *owner, void *data, sd_bus_message *reply) {
+  (void)owner;
+  bk_op *op = data;
+  op->backend_data = NULL;
+  static const char *const what[] = {
+      [BK_OP_READ_CHAR] = "ReadValue", [BK_OP_WRITE_CHAR] = "WriteValue",
+      [BK_OP_START_NOTIFY] = "StartNotify", [BK_OP_STOP_NOTIFY] = "StopNotify",
+      [BK_OP_READ_DESC] = "ReadValue", [BK_OP_WRITE_DESC] = "WriteValue",
+      [BK_OP_PAIR] = "Pair", [BK_OP_UNPAIR] = "RemoveDevice",
+      [BK_OP_DISCONNECT] = "Disconnect", [BK_OP_CONNECT] = "Connect"};
+  int err = bk_bus_reply_error(reply, what[op->kind]);
+  if (op->kind == BK_OP_PAIR && err < 0 &&
+      !strcmp(sd_bus_message_get_error(reply)->name, "org.bluez.Error.AlreadyExists"))
+    err = 0; /* paired already */
+  if (err == 0 && (op->kind == BK_OP_READ_CHAR || op->kind == BK_OP_READ_DESC)) {
+    const void *data_ = NULL;
+    size_t len = 0;
+    int r = sd_bus_message_read_array(reply, 'y', &data_, &len);
+    if (r < 0 || len > BLEAK_MAX_ATTR_VALUE) {
+      bk_op_done(op, bk_fail(BLEAK_ERR_PROTOCOL, "bad ReadValue reply"));
+      return;
+    }
+    bk_op_done_read(op, 0, data_, len);
+    return;
+  }
+  bz_client *z = owner;
+  if (op->kind == BK_OP_DISCONNECT) {
+    /* Success is reported by the Connected=false signal (link_lost); a
+     * failure here, or a device that was not connected, ends it now. */
+    if (err < 0 && err != BLEAK_ERR_NOT_CONNECTED)
+      bk_op_done(op, err);
+    else if (!z->connected)
+      bk_client_disconnected(z->c, 0);
+    return;
+  }
+  if (op->kind == BK_OP_UNPAIR && err == 0 && z->connected) {
+    /* RemoveDevice also drops the link, and the device object with it. */
+    bk_op_done(op, 0);
+    link_lost(z, 0);
+    return;
+  }
+  bk_op_done(op, err);
+}
+
+/* A no-argument method call whose reply completes @p op. */
+static int op_call(bz_client *z, bk_op *op, const char *path, const char *iface,
+                   const char *member, uint64_t timeout_usec) {
+  bz_call *call = NULL;
+  int r = simple_call(z, path, iface, member, false, timeout_usec, on_op_reply,
+                      op, &call);
+  if (r == 0)
+    op->backend_data = call;
+  return r;
+}
+
+static int send_op(bz_client *z, bk_op *op, sd_bus_message *m) {
+  bz_call *call = NULL;
+  int r = bz_call_send(z->bus, &z->calls, m, 0, on_op_reply, z, op, &call);
+  sd_bus_message_unref(m);
+  if (r == 0)
+    op->backend_data = call;
+  return r;
+}
+
+static int start_value_call(bz_client *z, bk_op *op, const char *path,
+                            const char *iface, bool write) {
+  sd_bus_message *m = NULL;
+  int r = new_call(z, path, iface, write ? "WriteValue" : "ReadValue", &m);
+  if (r < 0)
+    return r;
+  if (write)
+    r = sd_bus_message_append_array(m, 'y', op->data ? op->data : (const void *)"",
+                                    op->len);
+  if (r >= 0 && write && op->kind == BK_OP_WRITE_CHAR)
+    /* Always name the type: then BlueZ sends it whatever the properties,
+     * and a peer's refusal comes back as its ATT error (Bleak does too). */
+    r = sd_bus_message_append(m, "a{sv}", 1, "type", "s",
+                              op->with_response ? "request" : "command");
+  else if (r >= 0)
+    r = append_empty_dict(m);
+  if (r < 0) {
+    sd_bus_message_unref(m);
+    return bk_fail(BLEAK_ERR_NO_MEMORY, "D-Bus message: %s", strerror(-r));
+  }
+  return send_op(z, op, m);
+}
+
+static int bz_start(bleak_client *c, bk_op *op) {
+  bz_client *z = Z(c);
+  char path[192];
+  switch (op->kind) {
+  case BK_OP_CONNECT:
+    return start_connect(z, op);
+  case BK_OP_DISCONNECT:
+    if (!z->connected && z->ph != PH_CONNECTED) {
+      bk_client_disconnected(c, 0);
+      return 0;
+    }
+    return op_call(z, op, z->dev_path, DEVICE_IFACE, "Disconnect", 0);
+  case BK_OP_READ_CHAR:
+  case BK_OP_WRITE_CHAR:
+    char_path(z, op->ch, path, sizeof path);
+    return start_value_call(z, op, path, CHRC_IFACE, op->kind == BK_OP_WRITE_CHAR);
+  case BK_OP_READ_DESC:
+  case BK_OP_WRITE_DESC:
+    desc_path(z, op->desc, path, sizeof path);
+    return start_value_call(z, op, path, DESC_IFACE, op->kind == BK_OP_WRITE_DESC);
+  case BK_OP_START_NOTIFY:
+  case BK_OP_STOP_NOTIFY:
+    char_path(z, op->ch, path, sizeof path);
+    return op_call(z, op, path, CHRC_IFACE,
+                   op->kind == BK_OP_START_NOTIFY ? "StartNotify" : "StopNotify", 0);
+  case BK_OP_PAIR:
+    return op_call(z, op, z->dev_path, DEVICE_IFACE, "Pair", 60u * 1000000u);
+  case BK_OP_UNPAIR: {
+    sd_bus_message *m = NULL;
+    int r = new_call(z, z->adapter_path[0] ? z->adapter_path : "/org/bluez/hci0",
+                     ADAPTER_IFACE, "RemoveDevice", &m);
+    if (r < 0)
+      return r;
+    sd_bus_message_append(m, "o", z->dev_path);
+    return send_op(z, op, m);
+  }
+  }
+  return BLEAK_ERR_NOT_SUPPORTED;
+}
+
+static void on_connect_pair(void *owner, void *data, sd_bus_message *reply) {
+  (void)data;
+  bz_client *z = owner;
+  z->connect_call = NULL;
+  int err = bk_bus_reply_error(reply, "Pair");
+  if (err < 0 &&
+      strcmp(sd_bus_message_get_error(reply)->name, "org.bluez.Error.AlreadyExists"))
+    connect_fail(z, err);
+  else
+    connect_done(z);
+}
+
+static void pair_for_connect(bz_client *z) {
+  int r = simple_call(z, z->dev_path, DEVICE_IFACE, "Pair", false,
+                      60u * 1000000u, on_connect_pair, NULL, &z->connect_call);
+  if (r < 0)
+    connect_fail(z, r);
+}
+
+static void bz_abort(bleak_client *c, bk_op *op) {
+  bz_client *z = Z(c);
+  if (op == z->connect_op) {
+    bool linked = z->connected;
+    connect_reset(z);
+    z->ph = PH_IDLE;
+    if (linked)
+      simple_call(z, z->dev_path, DEVICE_IFACE, "Disconnect", false, 0,
+                  ignore_reply, NULL, NULL);
+    return;
+  }
+  bz_call_drop(op->backend_data);
+  op->backend_data = NULL;
+}
+
+static int bz_mtu(const bleak_client *c) { return Z(c)->mtu ? Z(c)->mtu : 23; }
+
+static const char *bz_name(const bleak_client *c) {
+  return Z(c)->name[0] ? Z(c)->name : NULL;
+}
+
+static int bz_init(bleak_client *c, const bleak_client_options *opts,
+                   void **state) {
+  bz_client *z = calloc(1, sizeof *z);
+  if (!z)
+    return BLEAK_ERR_NO_MEMORY;
+  z->c = c;
+  z->mtu = 23;
+  int r = bk_bus_get(opts->loop, &z->bus);
+  if (r < 0) {
+    free(z);
+    return r;
+  }
+  r = sd_bus_match_signal_async(bk_bus_sd(z->bus), &z->owner_match,
+                                "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                "org.freedesktop.DBus", "NameOwnerChanged",
+                                on_owner_changed, NULL, z);
+  if (r < 0) {
+    bk_bus_unref(z->bus);
+    free(z);
+    return bk_fail(BLEAK_ERR_NO_BACKEND, "cannot watch bluetoothd: %s", strerror(-r));
+  }
+  bk_bus_kick(z->bus);
+  /* Until connect settles it, the named or the usual default adapter. */
+  char path[64];
+  snprintf(path, sizeof path, "/org/bluez/%.20s",
+           opts->adapter && !strchr(opts->adapter, '/') ? opts->adapter : "hci0");
+  set_paths(z, path);
+  *state = z;
+  return 0;
+}
+
+static void bz_destroy(bleak_client *c, void *state) {
+  (void)c;
+  bz_client *z = state;
+  bool linked = z->connected || z->ph == PH_CONNECTED;
+  connect_reset(z);
+  bz_call_drop_all(&z->calls);
+  if (linked) /* free disconnects, without waiting */
+    simple_call(z, z->dev_path, DEVICE_IFACE, "Disconnect", false, 0,
+                ignore_reply, NULL, NULL);
+  bz_call_drop_all(&z->calls);
+  sd_bus_flush(bk_bus_sd(z->bus));
+  sd_bus_slot_unref(z->props_match);
+  sd_bus_slot_unref(z->owner_match);
+  sd_bus_slot_unref(z->added_match);
+  bk_bus_unref(z->bus);
+  free(z);
+}
+
+const bk_client_backend bk_bluez_client_backend = {
+    .name = "bluez",
+    .init = bz_init,
+    .destroy = bz_destroy,
+    .start = bz_start,
+    .abort = bz_abort,
+    .mtu = bz_mtu,
+    .device_name = bz_name,
+};

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* Which backends are built in, and BLEAK_BACKEND. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/backend.h"
+#include "core/internal.h"
+#ifdef BLEAK_WITH_BLUEZ
+#include "backend/bluez/bluez.h"
+#endif
+
+const bk_client_backend *bk_client_backend_for(bleak_backend_kind kind) {
+  if (kind == BLEAK_BACKEND_AUTO) {
+    const char *env = getenv("BLEAK_BACKEND");
+    if (env && !strcmp(env, "hci"))
+      kind = BLEAK_BACKEND_HCI;
+    else if (env && *env && strcmp(env, "bluez") != 0) {
+      bk_fail(BLEAK_ERR_NO_BACKEND, "BLEAK_BACKEND=%.20s: not a backend (bluez, hci)", env);
+      return NULL;
+    } else
+      kind = BLEAK_BACKEND_BLUEZ;
+  }
+  switch (kind) {
+  case BLEAK_BACKEND_BLUEZ:
+#ifdef BLEAK_WITH_BLUEZ
+    return &bk_bluez_client_backend;
+#else
+    bk_fail(BLEAK_ERR_NO_BACKEND, "built without the bluez backend");
+    return NULL;
+#endif
+  case BLEAK_BACKEND_HCI:
+    bk_fail(BLEAK_ERR_NO_BACKEND, "the hci backend is not built yet");
+    return NULL;
+  default:
+    bk_fail(BLEAK_ERR_NO_BACKEND, "unknown backend %d", (int)kind);
+    return NULL;
+  }
+}

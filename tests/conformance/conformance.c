@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The conformance suite: the public API against the peripheral fixture
+ * (tests/vm/README.md), backend-neutral (BLEAK_BACKEND picks the backend).
+ *
+ *   conformance ADDRESS [--adapter hci0]
+ *
+ * Prints TAP lines and a closing "N passed, N failed" line. Every check
+ * asserts values. Work in progress: see the issue notes for what is not
+ * covered yet.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bleak/bleak.h>
+
+static int passed, failed;
+
+#define CHECK(name, cond, ...)                                                 \
+  do {                                                                         \
+    if (cond) {                                                                \
+      printf("ok %d - %s\n", passed + failed + 1, name);                       \
+      passed++;                                                                \
+    } else {                                                                   \
+      printf("not ok %d - %s\n#   ", passed + failed + 1, name);              \
+      printf(__VA_ARGS__);                                                     \
+      printf("\n");                                                            \
+      failed++;                                                                \
+    }                                                                          \
+    fflush(stdout);                                                            \
+  } while (0)
+
+#define CUSTOM(n) "b1e5" n "-7e57-4c0d-9e00-000000000001"
+
+typedef struct notes {
+  int count;
+  uint8_t last[8];
+  size_t last_len;
+} notes;
+
+static void on_notify(bleak_client *c, const bleak_gatt_characteristic *ch,
+                      const uint8_t *data, size_t len, void *user) {
+  (void)c;
+  (void)ch;
+  notes *n = user;
+  n->count++;
+  n->last_len = len < sizeof n->last ? len : sizeof n->last;
+  memcpy(n->last, data, n->last_len);
+}
+
+static void on_timer(bleak_source *s, void *user) {
+  (void)s;
+  *(bool *)user = true;
+}
+
+/* Run the loop until @p n notifications arrived or @p ms passed. */
+static void wait_notes(bleak_loop *loop, notes *n, int want, int ms) {
+  bool timeout = false;
+  bleak_source *t;
+  bleak_loop_add_timer(loop, (uint64_t)ms, on_timer, &timeout, &t);
+  while (n->count < want && !timeout)
+    bleak_loop_run_once(loop, -1);
+  bleak_source_free(t);
+}
+
+static int disconnected_calls;
+static void on_disconnected(bleak_client *c, void *user) {
+  (void)c;
+  (void)user;
+  disconnected_calls++;
+}
+
+static const char *err(int r) {
+  static char buf[300];
+  snprintf(buf, sizeof buf, "%s (%s) %s", bleak_err_name(r), bleak_strerror(r),
+           bleak_error_detail());
+  return buf;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: conformance ADDRESS [--adapter hciN]\n");
+    return 2;
+  }
+  const char *address = argv[1];
+  bleak_client_options opts;
+  bleak_client_options_init(&opts);
+  if (argc >= 4 && !strcmp(argv[2], "--adapter"))
+    opts.adapter = argv[3];
+  opts.timeout_ms = 30000;
+  opts.disconnected_callback = on_disconnected;
+  bleak_loop *loop = bleak_loop_default();
+  bleak_client *c = NULL;
+  int r;
+
+  /* Bad input first: no radio needed. */
+  CHECK("malformed address is refused",
+        bleak_client_new("00:11:22:33:44", &opts, &c) == BLEAK_ERR_INVALID_ARG, "got %d", 0);
+  r = bleak_client_new(address, &opts, &c);
+  CHECK("client created", r == 0, "%s", err(r));
+  if (r)
+    goto out;
+  const bleak_gatt_characteristic *ch = NULL;
+  r = bleak_client_char_by_uuid(c, "2a19", &ch);
+  CHECK("lookup while not connected fails with NOT_CONNECTED", r == BLEAK_ERR_NOT_CONNECTED, "%s", err(r));
+
+  /* Connect: a bounded retry (BlueZ 5.66 in the guest, see README). */
+  for (int attempt = 1; attempt <= 3; attempt++) {
+    r = bleak_client_connect(c);
+    if (r == 0)
+      break;
+    printf("# connect attempt %d: %s\n", attempt, err(r));
+  }
+  CHECK("connect", r == 0, "%s", err(r));
+  if (r)
+    goto out;
+  CHECK("is_connected", bleak_client_is_connected(c), "false");
+  CHECK("address", !strcmp(bleak_client_address(c), address), "%s", bleak_client_address(c));
+  int mtu = bleak_client_mtu_size(c);
+  CHECK("mtu_size is the negotiated one (> 23)", mtu > 23, "mtu %d", mtu);
+  bleak_gatt_services *svcs = bleak_client_services(c);
+  CHECK("services discovered", svcs && bleak_gatt_services_count(svcs) >= 4,
+        "%zu services", bleak_gatt_services_count(svcs));
+  r = bleak_client_char_by_uuid(c, CUSTOM("000a"), &ch);
+  CHECK("duplicate UUID lookup is AMBIGUOUS", r == BLEAK_ERR_AMBIGUOUS, "%s", err(r));
+  r = bleak_client_char_by_uuid(c, "2aff", &ch);
+  CHECK("unknown characteristic is NOT_FOUND", r == BLEAK_ERR_NOT_FOUND, "%s", err(r));
+
+  uint8_t buf[BLEAK_MAX_ATTR_VALUE];
+  size_t len = 0;
+  r = bleak_client_char_by_uuid(c, "2a19", &ch);
+  if (r == 0)
+    r = bleak_client_read_gatt_char(c, ch, buf, sizeof buf, &len);
+  CHECK("read battery level = 87", r == 0 && len == 1 && buf[0] == 87, "%s len %zu", err(r), len);
+  r = bleak_client_char_by_uuid(c, CUSTOM("0001"), &ch);
+  if (r == 0)
+    r = bleak_client_read_gatt_char(c, ch, buf, sizeof buf, &len);
+  CHECK("read custom value", r == 0 && len == 13 && !memcmp(buf, "hello bleak-c", 13),
+        "%s len %zu", err(r), len);
+  r = bleak_client_char_by_uuid(c, CUSTOM("0008"), &ch);
+  if (r == 0)
+    r = bleak_client_read_gatt_char(c, ch, buf, sizeof buf, &len);
+  bool pattern = len == 512;
+  for (size_t i = 0; pattern && i < len; i++)
+    pattern = buf[i] == (i & 0xff);
+  CHECK("long read of 512 bytes", r == 0 && pattern, "%s len %zu", err(r), len);
+
+  r = bleak_client_char_by_uuid(c, CUSTOM("0002"), &ch);
+  static const uint8_t v[] = {0xde, 0xad, 0xbe, 0xef};
+  if (r == 0)
+    r = bleak_client_write_gatt_char(c, ch, v, sizeof v, BLEAK_WRITE_WITH_RESPONSE);
+  if (r == 0)
+    r = bleak_client_read_gatt_char(c, ch, buf, sizeof buf, &len);
+  CHECK("write with response, read back", r == 0 && len == 4 && !memcmp(buf, v, 4), "%s", err(r));
+  r = bleak_client_char_by_uuid(c, CUSTOM("0001"), &ch);
+  if (r == 0)
+    r = bleak_client_write_gatt_char(c, ch, v, sizeof v, BLEAK_WRITE_WITH_RESPONSE);
+  CHECK("write to a read-only characteristic: ATT Write Not Permitted",
+        r == BLEAK_ERR_ATT(BLEAK_ATT_WRITE_NOT_PERMITTED), "%s", err(r));
+  r = bleak_client_write_gatt_char(c, ch, buf, 513, BLEAK_WRITE_WITH_RESPONSE);
+  CHECK("value over 512 bytes is TOO_LONG", r == BLEAK_ERR_TOO_LONG, "%s", err(r));
+
+  notes hr = {0};
+  r = bleak_client_char_by_uuid(c, "2a37", &ch);
+  if (r == 0)
+    r = bleak_client_start_notify(c, ch, on_notify, &hr);
+  CHECK("start_notify heart rate", r == 0, "%s", err(r));
+  r = bleak_client_start_notify(c, ch, on_notify, &hr);
+  CHECK("subscribing twice is ALREADY", r == BLEAK_ERR_ALREADY, "%s", err(r));
+  wait_notes(loop, &hr, 5, 15000);
+  CHECK("five heart-rate notifications", hr.count >= 5 && hr.last_len == 2,
+        "%d notifications", hr.count);
+  r = bleak_client_stop_notify(c, ch);
+  CHECK("stop_notify", r == 0, "%s", err(r));
+  r = bleak_client_stop_notify(c, ch);
+  CHECK("stop_notify when not subscribed is NOT_FOUND", r == BLEAK_ERR_NOT_FOUND, "%s", err(r));
+
+  r = bleak_client_disconnect(c);
+  CHECK("disconnect", r == 0 && !bleak_client_is_connected(c), "%s", err(r));
+  CHECK("disconnected callback fired once", disconnected_calls == 1, "%d calls", disconnected_calls);
+  r = bleak_client_read_gatt_char(c, ch, buf, sizeof buf, &len);
+  CHECK("read after disconnect is NOT_CONNECTED", r == BLEAK_ERR_NOT_CONNECTED, "%s", err(r));
+out:
+  bleak_client_free(c);
+  bleak_loop_free(loop);
+  printf("1..%d\n%d passed, %d failed\n", passed + failed, passed, failed);
+  return failed ? 1 : 0;
+}
