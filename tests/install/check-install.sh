@@ -11,7 +11,8 @@ DESTDIR="$stage" cmake --install "$build" >/dev/null
 prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
 pcdir=$(dirname "$(find "$stage" -name bleak.pc | head -1)")
 libdir=$(dirname "$(find "$stage" -name 'libbleak.so' | head -1)")
-export PKG_CONFIG_SYSROOT_DIR="$stage" PKG_CONFIG_LIBDIR="$pcdir"
+# The staged bleak.pc first; the system's for what bleak requires (libsystemd).
+export PKG_CONFIG_SYSROOT_DIR="$stage" PKG_CONFIG_PATH="$pcdir"
 test -f "$stage$prefix/include/bleak/bleak.h"
 test -f "$stage$prefix/include/bleak/version.h"
 # The soname carries the major version.
