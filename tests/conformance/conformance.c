@@ -176,11 +176,117 @@ int main(int argc, char **argv) {
   r = bleak_client_stop_notify(c, ch);
   CHECK("stop_notify when not subscribed is NOT_FOUND", r == BLEAK_ERR_NOT_FOUND, "%s", err(r));
 
+  CHECK("name is the advertised one", !strcmp(bleak_client_name(c), "bleak-fx"),
+        "%s", bleak_client_name(c));
+
+  /* Descriptors: the User Description, and a writable one. */
+  const bleak_gatt_characteristic *dch = NULL;
+  r = bleak_client_char_by_uuid(c, CUSTOM("0009"), &dch);
+  bleak_uuid u2901 = bleak_uuid_from_u16(0x2901), ucustom;
+  bleak_uuid_parse("b1e5d001-7e57-4c0d-9e00-000000000001", &ucustom);
+  const bleak_gatt_descriptor *cud = bleak_gatt_characteristic_get_descriptor(dch, &u2901);
+  const bleak_gatt_descriptor *wd = bleak_gatt_characteristic_get_descriptor(dch, &ucustom);
+  CHECK("descriptors discovered", r == 0 && cud && wd, "%s", err(r));
+  if (cud && wd) {
+    r = bleak_client_read_gatt_descriptor(c, cud, buf, sizeof buf, &len);
+    CHECK("read the User Description", r == 0 && len == 23 && !memcmp(buf, "bleak-c descriptor test", 23),
+          "%s len %zu", err(r), len);
+    static const uint8_t dv[] = {0x12, 0x34};
+    r = bleak_client_write_gatt_descriptor(c, wd, dv, 2);
+    if (r == 0)
+      r = bleak_client_read_gatt_descriptor(c, wd, buf, sizeof buf, &len);
+    CHECK("write a descriptor, read back", r == 0 && len == 2 && !memcmp(buf, dv, 2), "%s", err(r));
+  }
+
+  /* Write without response: ten sequence-numbered packets, none lost. */
+  const bleak_gatt_characteristic *ctl = NULL, *wwr = NULL, *stats = NULL;
+  bleak_client_char_by_uuid(c, CUSTOM("0005"), &ctl);
+  bleak_client_char_by_uuid(c, CUSTOM("0003"), &wwr);
+  bleak_client_char_by_uuid(c, CUSTOM("0004"), &stats);
+  static const uint8_t reset[] = {0x01};
+  r = bleak_client_write_gatt_char(c, ctl, reset, 1, BLEAK_WRITE_WITH_RESPONSE);
+  CHECK("control: reset stats", r == 0, "%s", err(r));
+  size_t max = bleak_gatt_characteristic_max_write_without_response_size(wwr);
+  CHECK("max_write_without_response_size is MTU - 3", (int)max == mtu - 3, "%zu vs mtu %d", max, mtu);
+  int sent = 0;
+  for (uint32_t seq = 0; seq < 10; seq++) {
+    uint8_t pkt[20] = {0};
+    pkt[0] = (uint8_t)seq;
+    r = bleak_client_write_gatt_char(c, wwr, pkt, sizeof pkt, BLEAK_WRITE_AUTO);
+    sent += r == 0;
+  }
+  CHECK("ten writes without response accepted", sent == 10, "%d", sent);
+  r = bleak_client_read_gatt_char(c, stats, buf, sizeof buf, &len);
+  uint32_t packets = len >= 16 ? (uint32_t)(buf[0] | buf[1] << 8) : 0;
+  uint32_t lost = len >= 16 ? (uint32_t)(buf[8] | buf[9] << 8) : 99;
+  CHECK("the peripheral counted 10 packets of 200 bytes, none lost",
+        r == 0 && packets == 10 && (buf[4] | buf[5] << 8) == 200 && lost == 0,
+        "%s packets %u lost %u", err(r), packets, lost);
+
+  /* Indications: one on subscribe, one on command. */
+  notes ind = {0};
+  const bleak_gatt_characteristic *ich = NULL;
+  bleak_client_char_by_uuid(c, CUSTOM("0007"), &ich);
+  r = bleak_client_start_notify(c, ich, on_notify, &ind);
+  static const uint8_t indicate[] = {0x03};
+  if (r == 0)
+    r = bleak_client_write_gatt_char(c, ctl, indicate, 1, BLEAK_WRITE_WITH_RESPONSE);
+  wait_notes(loop, &ind, 2, 10000);
+  CHECK("indications arrive", r == 0 && ind.count >= 2, "%s, %d indications", err(r), ind.count);
+  bleak_client_stop_notify(c, ich);
+
+  /* A notification burst on command, sequence-numbered. */
+  notes burst = {0};
+  const bleak_gatt_characteristic *bch = NULL;
+  bleak_client_char_by_uuid(c, CUSTOM("0006"), &bch);
+  r = bleak_client_start_notify(c, bch, on_notify, &burst);
+  static const uint8_t burst_cmd[] = {0x02, 20, 0, 8, 0};
+  if (r == 0)
+    r = bleak_client_write_gatt_char(c, ctl, burst_cmd, sizeof burst_cmd, BLEAK_WRITE_WITH_RESPONSE);
+  wait_notes(loop, &burst, 20, 15000);
+  CHECK("a burst of 20 notifications", r == 0 && burst.count == 20 && burst.last_len == 8,
+        "%s, %d notifications", err(r), burst.count);
+  bleak_client_stop_notify(c, bch);
+
   r = bleak_client_disconnect(c);
   CHECK("disconnect", r == 0 && !bleak_client_is_connected(c), "%s", err(r));
   CHECK("disconnected callback fired once", disconnected_calls == 1, "%d calls", disconnected_calls);
   r = bleak_client_read_gatt_char(c, ch, buf, sizeof buf, &len);
   CHECK("read after disconnect is NOT_CONNECTED", r == BLEAK_ERR_NOT_CONNECTED, "%s", err(r));
+
+  /* The peripheral drops the link: the disconnected callback fires once. */
+  r = bleak_client_connect(c);
+  CHECK("reconnect", r == 0, "%s", err(r));
+  if (r == 0) {
+    bleak_client_char_by_uuid(c, CUSTOM("0005"), &ctl);
+    static const uint8_t bye[] = {0x05};
+    int before = disconnected_calls;
+    r = bleak_client_write_gatt_char(c, ctl, bye, 1, BLEAK_WRITE_WITH_RESPONSE);
+    bool timeout = false;
+    bleak_source *t;
+    bleak_loop_add_timer(loop, 15000, on_timer, &timeout, &t);
+    while (bleak_client_is_connected(c) && !timeout)
+      bleak_loop_run_once(loop, -1);
+    bleak_source_free(t);
+    CHECK("peripheral-initiated disconnect fires the callback once",
+          r == 0 && !bleak_client_is_connected(c) && disconnected_calls == before + 1,
+          "%s, %d calls", err(r), disconnected_calls - before);
+  }
+  bleak_client_free(c);
+  c = NULL;
+
+  /* Bleak's services= filter. */
+  bleak_uuid only = bleak_uuid_from_u16(0x180f);
+  opts.services = &only;
+  opts.n_services = 1;
+  r = bleak_client_new(address, &opts, &c);
+  if (r == 0)
+    r = bleak_client_connect(c);
+  svcs = bleak_client_services(c);
+  CHECK("the services filter keeps only Battery",
+        r == 0 && bleak_gatt_services_count(svcs) == 1 &&
+            bleak_uuid_equal(bleak_gatt_service_uuid(bleak_gatt_services_at(svcs, 0)), &only),
+        "%s, %zu services", err(r), bleak_gatt_services_count(svcs));
 out:
   bleak_client_free(c);
   bleak_loop_free(loop);

@@ -134,6 +134,7 @@ static uint64_t remaining_usec(bz_client *z) {
 /* ---- connect: the phases ---- */
 
 static void connect_fail(bz_client *z, int err);
+static int read_device_props(bz_client *z, sd_bus_message *m, bool *saw_connected);
 static void start_connect_call(bz_client *z);
 static void pair_for_connect(bz_client *z);
 static void start_services_lookup(bz_client *z);
@@ -237,6 +238,8 @@ static int on_object(const char *path, const char *iface, sd_bus_message *m,
   tree_ctx *t = user;
   uint16_t h[3];
   int kind = 0;
+  if (!strcmp(iface, DEVICE_IFACE) && !strcmp(path, t->z->dev_path))
+    return read_device_props(t->z, m, NULL); /* the name, as of now */
   if (!strcmp(iface, SERVICE_IFACE))
     kind = 1;
   else if (!strcmp(iface, CHRC_IFACE))
