@@ -11,6 +11,8 @@
  *  - bleak/uuid.h     UUIDs (Bleak's bleak.uuids)
  *  - bleak/gatt.h     services, characteristics, descriptors
  *  - bleak/client.h   the GATT client (Bleak's BleakClient)
+ *  - bleak/scanner.h  finding devices (Bleak's BleakScanner, BLEDevice,
+ *                     AdvertisementData)
  *  - bleak/version.h  versions
  */
 #ifndef BLEAK_BLEAK_H
@@ -20,6 +22,7 @@
 #include "bleak/error.h"
 #include "bleak/gatt.h"
 #include "bleak/log.h"
+#include "bleak/scanner.h"
 #include "bleak/loop.h"
 #include "bleak/uuid.h"
 #include "bleak/version.h"

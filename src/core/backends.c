@@ -5,6 +5,7 @@
 
 #include "core/backend.h"
 #include "core/internal.h"
+#include "core/scanner_backend.h"
 #ifdef BLEAK_WITH_BLUEZ
 #include "backend/bluez/bluez.h"
 #endif
@@ -35,4 +36,17 @@ const bk_client_backend *bk_client_backend_for(bleak_backend_kind kind) {
     bk_fail(BLEAK_ERR_NO_BACKEND, "unknown backend %d", (int)kind);
     return NULL;
   }
+}
+
+const bk_scanner_backend *bk_scanner_backend_for(bleak_backend_kind kind) {
+  /* Same choice as for clients. */
+  const bk_client_backend *c = bk_client_backend_for(kind);
+  if (!c)
+    return NULL;
+#ifdef BLEAK_WITH_BLUEZ
+  if (c == &bk_bluez_client_backend)
+    return &bk_bluez_scanner_backend;
+#endif
+  bk_fail(BLEAK_ERR_NO_BACKEND, "no scanner for backend %s", c->name);
+  return NULL;
 }

@@ -4,7 +4,9 @@
 #define BLEAK_BLUEZ_BLUEZ_H
 
 #include "core/backend.h"
+#include "core/scanner_backend.h"
 
 extern const bk_client_backend bk_bluez_client_backend;
+extern const bk_scanner_backend bk_bluez_scanner_backend;
 
 #endif /* BLEAK_BLUEZ_BLUEZ_H */

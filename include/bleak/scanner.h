@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file bleak/scanner.h
+ * @brief Finding devices: Bleak's BleakScanner, BLEDevice and
+ *        AdvertisementData.
+ *
+ * A scanner listens to advertisements, keeps the devices it saw with their
+ * latest advertisement data, and calls a detection callback as they arrive.
+ * The finders (bleak_scanner_find_device_by_address/name/filter) scan until
+ * a match or a timeout, as Bleak's do.
+ */
+#ifndef BLEAK_SCANNER_H
+#define BLEAK_SCANNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bleak/client.h"
+#include "bleak/loop.h"
+#include "bleak/uuid.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct bleak_scanner bleak_scanner;
+
+/** "no value" for tx_power in bleak_adv_data (Bleak's None). */
+#define BLEAK_TX_POWER_NONE INT16_MIN
+/** "no value" for rssi. */
+#define BLEAK_RSSI_NONE INT16_MIN
+
+typedef struct bleak_manufacturer_data {
+  uint16_t company_id;
+  const uint8_t *data;
+  size_t len;
+} bleak_manufacturer_data;
+
+typedef struct bleak_service_data {
+  bleak_uuid uuid;
+  const uint8_t *data;
+  size_t len;
+} bleak_service_data;
+
+/**
+ * Bleak's AdvertisementData: the merged, latest advertisement of a device.
+ * Everything it points to is owned by the scanner and valid during the
+ * detection callback, or until the scanner next dispatches (for the
+ * accessors below): copy what you keep.
+ */
+typedef struct bleak_adv_data {
+  const char *local_name; /**< NULL when none was advertised */
+  const bleak_manufacturer_data *manufacturer_data;
+  size_t n_manufacturer_data;
+  const bleak_service_data *service_data;
+  size_t n_service_data;
+  const bleak_uuid *service_uuids;
+  size_t n_service_uuids;
+  int16_t tx_power; /**< dBm, or BLEAK_TX_POWER_NONE */
+  int16_t rssi;     /**< dBm, or BLEAK_RSSI_NONE */
+} bleak_adv_data;
+
+/** Bleak's BLEDevice accessors. A device is owned by the scanner that found
+ * it; bleak_device_ref() keeps one alive after the scanner is freed. */
+const char *bleak_device_address(const bleak_device *dev);
+/** The device's name, or NULL when it has none. */
+const char *bleak_device_name(const bleak_device *dev);
+/** The backend's adapter the device was seen on ("hci0"). */
+const char *bleak_device_adapter(const bleak_device *dev);
+bleak_device *bleak_device_ref(const bleak_device *dev);
+void bleak_device_unref(bleak_device *dev);
+
+/** An advertisement arrived (Bleak's detection_callback). */
+typedef void (*bleak_detection_fn)(bleak_scanner *scanner,
+                                   const bleak_device *device,
+                                   const bleak_adv_data *adv, void *user_data);
+
+/** A predicate for bleak_scanner_find_device_by_filter(). */
+typedef bool (*bleak_device_filter_fn)(const bleak_device *device,
+                                       const bleak_adv_data *adv,
+                                       void *user_data);
+
+typedef enum bleak_scanning_mode {
+  BLEAK_SCAN_ACTIVE = 0,
+  BLEAK_SCAN_PASSIVE = 1,
+} bleak_scanning_mode;
+
+/** Bleak's BleakScanner(...) arguments. Pointers are borrowed during
+ * bleak_scanner_new() only. */
+typedef struct bleak_scanner_options {
+  bleak_loop *loop;    /**< NULL: the thread's default loop */
+  const char *adapter; /**< NULL: the default adapter */
+  bleak_backend_kind backend;
+  const char *hci_transport; /**< see bleak_client_options */
+  /** Report only devices advertising one of these services. */
+  const bleak_uuid *service_uuids;
+  size_t n_service_uuids;
+  bleak_scanning_mode scanning_mode;
+  bleak_detection_fn detection_callback;
+  void *user_data;
+} bleak_scanner_options;
+
+void bleak_scanner_options_init(bleak_scanner_options *opts);
+
+/**
+ * @return 0, BLEAK_ERR_INVALID_ARG, BLEAK_ERR_NO_MEMORY,
+ *         BLEAK_ERR_NO_BACKEND.
+ */
+int bleak_scanner_new(const bleak_scanner_options *opts,
+                      bleak_scanner **out);
+
+/** Free (NULL-safe); stops scanning. Not from one of its own callbacks. */
+void bleak_scanner_free(bleak_scanner *scanner);
+
+/** Start scanning (blocking until the backend scans). Devices seen before
+ * are forgotten. @return 0, BLEAK_ERR_ALREADY, BLEAK_ERR_BACKEND,
+ * BLEAK_ERR_NOT_SUPPORTED (a passive scan the backend cannot do: BlueZ
+ * 5.66's discovery is always active; its passive AdvertisementMonitor API
+ * is not used yet), BLEAK_ERR_STATE (from inside a loop callback). */
+int bleak_scanner_start(bleak_scanner *scanner);
+/** Stop scanning; devices found stay. @return 0 (also when not scanning). */
+int bleak_scanner_stop(bleak_scanner *scanner);
+
+/** Scan for @p timeout_ms, then stop (Bleak's discover()). */
+int bleak_scanner_discover(bleak_scanner *scanner, int timeout_ms);
+
+/** Devices seen since the last start, in order of discovery. */
+size_t bleak_scanner_device_count(const bleak_scanner *scanner);
+const bleak_device *bleak_scanner_device_at(const bleak_scanner *scanner,
+                                            size_t i);
+const bleak_adv_data *bleak_scanner_adv_at(const bleak_scanner *scanner,
+                                           size_t i);
+
+/**
+ * Scan until a device matches or @p timeout_ms passes. The match goes to
+ * @p out (owned by the scanner).
+ * @return 0, BLEAK_ERR_DEVICE_NOT_FOUND (timeout), and start's errors.
+ */
+int bleak_scanner_find_device_by_address(bleak_scanner *scanner,
+                                         const char *address, int timeout_ms,
+                                         const bleak_device **out);
+int bleak_scanner_find_device_by_name(bleak_scanner *scanner,
+                                      const char *name, int timeout_ms,
+                                      const bleak_device **out);
+int bleak_scanner_find_device_by_filter(bleak_scanner *scanner,
+                                        bleak_device_filter_fn filter,
+                                        void *user_data, int timeout_ms,
+                                        const bleak_device **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BLEAK_SCANNER_H */
