@@ -91,6 +91,8 @@ typedef struct bk_client_backend {
   int (*mtu)(const bleak_client *c);
   /* The device's name if the backend knows one, else NULL. */
   const char *(*device_name)(const bleak_client *c);
+  /* Answer a pending pairing question (bleak_client_pairing_reply()). */
+  int (*pairing_reply)(bleak_client *c, bool accept, uint32_t passkey);
 } bk_client_backend;
 
 /* Backend state set up by init(). */

@@ -993,3 +993,11 @@ int bleak_client_unpair(bleak_client *c) {
   sync_wait w = {0};
   return sync_run(c, bleak_client_unpair_async(c, sync_done, &w), &w);
 }
+
+int bleak_client_pairing_reply(bleak_client *c, bool accept, uint32_t passkey) {
+  if (!c)
+    return bk_fail(BLEAK_ERR_INVALID_ARG, "client is NULL");
+  if (!c->be->pairing_reply)
+    return bk_fail(BLEAK_ERR_STATE, "no pairing request is pending");
+  return c->be->pairing_reply(c, accept, passkey);
+}

@@ -80,6 +80,13 @@ static void on_detect(bleak_scanner *s, const bleak_device *d, const bleak_adv_d
     detections++;
 }
 
+static int other_disconnected_calls;
+static void on_other_disconnected(bleak_client *c, void *user) {
+  (void)c;
+  (void)user;
+  other_disconnected_calls++;
+}
+
 static const char *err(int r) {
   static char buf[300];
   snprintf(buf, sizeof buf, "%s (%s) %s", bleak_err_name(r), bleak_strerror(r),
@@ -304,9 +311,46 @@ int main(int argc, char **argv) {
         "%s, %d notifications", err(r), burst.count);
   bleak_client_stop_notify(c, bch);
 
+  bleak_gatt_services *gs = NULL;
+  r = bleak_client_get_services(c, &gs);
+  CHECK("deprecated get_services gives the same collection", r == 0 && gs == bleak_client_services(c),
+        "%s", err(r));
+
+  /* Encryption and pairing. BlueZ raises the link's security by itself
+   * when the peer answers Insufficient Encryption, which pairs Just Works
+   * on the spot: an unpaired read either gets the value that way or fails
+   * with a clear ATT/AUTH error; it must not hang. */
+  const bleak_gatt_characteristic *enc = NULL;
+  bleak_client_char_by_uuid(c, CUSTOM("000b"), &enc);
+  r = bleak_client_read_gatt_char(c, enc, buf, sizeof buf, &len);
+  bool got_secret = r == 0 && len == 6 && !memcmp(buf, "secret", 6);
+  /* BlueZ 5.66 drops the link when that on-the-spot pairing fails. */
+  CHECK("read of the encrypted characteristic before pair: the value, or a clear error",
+        got_secret || r == BLEAK_ERR_ATT(5) || r == BLEAK_ERR_ATT(0x0f) || r == BLEAK_ERR_AUTH ||
+            r == BLEAK_ERR_DISCONNECTED,
+        "%s", err(r));
+  printf("#   unpaired read: %s\n", got_secret ? "BlueZ paired on the fly" : err(r));
+  if (!bleak_client_is_connected(c)) {
+    r = bleak_client_connect(c);
+    CHECK("reconnect after the refused read", r == 0, "%s", err(r));
+    bleak_client_char_by_uuid(c, CUSTOM("000b"), &enc);
+  }
+  r = bleak_client_pair(c);
+  CHECK("pair (Just Works, no user code)", r == 0, "%s", err(r));
+  r = bleak_client_read_gatt_char(c, enc, buf, sizeof buf, &len);
+  CHECK("read the encrypted characteristic after pair", r == 0 && len == 6 && !memcmp(buf, "secret", 6),
+        "%s", err(r));
+  r = bleak_client_pairing_reply(c, true, 0);
+  CHECK("pairing_reply with nothing pending is STATE", r == BLEAK_ERR_STATE, "%s", err(r));
+
+  bleak_client_set_disconnected_callback(c, on_other_disconnected, NULL);
+  int dc = disconnected_calls;
   r = bleak_client_disconnect(c);
   CHECK("disconnect", r == 0 && !bleak_client_is_connected(c), "%s", err(r));
-  CHECK("disconnected callback fired once", disconnected_calls == 1, "%d calls", disconnected_calls);
+  CHECK("the disconnected callback (set_disconnected_callback's) fired once",
+        other_disconnected_calls == 1 && disconnected_calls == dc,
+        "%d and %d calls", other_disconnected_calls, disconnected_calls - dc);
+  bleak_client_set_disconnected_callback(c, on_disconnected, NULL);
   r = bleak_client_read_gatt_char(c, ch, buf, sizeof buf, &len);
   CHECK("read after disconnect is NOT_CONNECTED", r == BLEAK_ERR_NOT_CONNECTED, "%s", err(r));
 
@@ -331,6 +375,16 @@ int main(int argc, char **argv) {
   bleak_client_free(c);
   c = NULL;
 
+  /* An address nobody advertises. */
+  bleak_client_options o2 = opts;
+  o2.timeout_ms = 4000;
+  r = bleak_client_new("00:11:22:33:44:55", &o2, &c);
+  if (r == 0)
+    r = bleak_client_connect(c);
+  CHECK("connect to an unknown address: DEVICE_NOT_FOUND", r == BLEAK_ERR_DEVICE_NOT_FOUND, "%s", err(r));
+  bleak_client_free(c);
+  c = NULL;
+
   /* Bleak's services= filter. */
   bleak_uuid only = bleak_uuid_from_u16(0x180f);
   opts.services = &only;
@@ -343,6 +397,11 @@ int main(int argc, char **argv) {
         r == 0 && bleak_gatt_services_count(svcs) == 1 &&
             bleak_uuid_equal(bleak_gatt_service_uuid(bleak_gatt_services_at(svcs, 0)), &only),
         "%s, %zu services", err(r), bleak_gatt_services_count(svcs));
+
+  /* Unpair last: the peripheral's side of the shared bluetoothd keeps its
+   * half of the bond, which spoils later connections in this guest. */
+  r = bleak_client_unpair(c);
+  CHECK("unpair (also disconnects)", r == 0 && !bleak_client_is_connected(c), "%s", err(r));
 out:
   bleak_client_free(c);
   bleak_loop_free(loop);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/bluez/agent.h"
 #include "backend/bluez/bluez.h"
 #include "backend/bluez/bus.h"
 #include "backend/bluez/call.h"
@@ -63,11 +64,15 @@ typedef struct bz_client {
   bz_call *connect_call;
   bleak_source *find_timer;
   int attempts;
+  uint64_t connect_started_ms;
+  bleak_source *retry_timer;
   bool discovering;
   bool connected;          /* Device1.Connected as last seen */
   bool services_resolved;
   uint16_t mtu;
   char name[64];
+  bz_agent *agent;
+  bool agent_registered;
 } bz_client;
 
 static bz_client *Z(const bleak_client *c) { return bk_client_backend_state(c); }
@@ -155,6 +160,8 @@ static void stop_discovery(bz_client *z) {
 static void connect_reset(bz_client *z) {
   bz_call_drop(z->connect_call);
   z->connect_call = NULL;
+  bleak_source_free(z->retry_timer);
+  z->retry_timer = NULL;
   stop_discovery(z);
   z->connect_op = NULL;
   if (z->ph != PH_CONNECTED)
@@ -366,6 +373,13 @@ static void start_services_lookup(bz_client *z) {
     connect_fail(z, r);
 }
 
+static void on_retry(bleak_source *src, void *user) {
+  bz_client *z = user;
+  bleak_source_free(src);
+  z->retry_timer = NULL;
+  start_connect_call(z);
+}
+
 static void on_connect_reply(void *owner, void *data, sd_bus_message *reply) {
   (void)data;
   bz_client *z = owner;
@@ -377,7 +391,10 @@ static void on_connect_reply(void *owner, void *data, sd_bus_message *reply) {
         err != BLEAK_ERR_TIMEOUT) {
       BK_INFO(LOG_MOD, "%s: connect attempt %d failed (%s): retrying",
               bk_client_address(z->c), z->attempts, bleak_error_detail());
-      start_connect_call(z);
+      if (bleak_loop_add_timer(bk_bus_loop(z->bus), 500u * (unsigned)z->attempts,
+                               on_retry, z, &z->retry_timer) == 0)
+        return;
+      connect_fail(z, err);
       return;
     }
     connect_fail(z, err);
@@ -518,10 +535,14 @@ static void start_find(bz_client *z) {
            z->dev_path);
   int r = sd_bus_add_match_async(bk_bus_sd(z->bus), &z->added_match, rule,
                                  on_interfaces_added, NULL, z);
-  int t = bk_client_options(z->c)->timeout_ms;
+  /* Give up just before the operation's own timeout, so the error says
+   * what happened: the device was not found. */
+  uint64_t t = (uint64_t)bk_client_options(z->c)->timeout_ms;
+  uint64_t spent = bleak_loop_now_ms(bk_bus_loop(z->bus)) - z->connect_started_ms;
+  uint64_t left = t > spent + 100 ? t - spent - 100 : 0;
   if (r >= 0)
-    r = bleak_loop_add_timer(bk_bus_loop(z->bus), (uint64_t)(t > 100 ? t - 50 : t),
-                             on_find_timeout, z, &z->find_timer);
+    r = bleak_loop_add_timer(bk_bus_loop(z->bus), left, on_find_timeout, z,
+                             &z->find_timer);
   if (r < 0) {
     connect_fail(z, bk_fail(BLEAK_ERR_BACKEND, "cannot watch for the device"));
     return;
@@ -589,6 +610,7 @@ static void on_lookup(void *owner, void *data, sd_bus_message *reply) {
 static int start_connect(bz_client *z, bk_op *op) {
   z->connect_op = op;
   z->attempts = 0;
+  z->connect_started_ms = bleak_loop_now_ms(bk_bus_loop(z->bus));
   z->mtu = 23;
   z->connected = z->services_resolved = false;
   z->ph = PH_LOOKUP;
@@ -612,6 +634,10 @@ static void link_lost(bz_client *z, int reason) {
     return;
   z->connected = z->services_resolved = false;
   if (z->connect_op) {
+    /* Before our Connect() succeeded this is the previous link going away
+     * (BlueZ takes ~2 s to drop one): not ours to fail on. */
+    if (z->ph == PH_LOOKUP || z->ph == PH_FIND || z->ph == PH_CONNECT)
+      return;
     connect_fail(z, bk_fail(BLEAK_ERR_DISCONNECTED,
                             "the link dropped while connecting"));
     return;
@@ -779,6 +805,38 @@ static int start_value_call(bz_client *z, bk_op *op, const char *path,
   return send_op(z, op, m);
 }
 
+/* Register our agent as bluetoothd's default before pairing. The calls go
+ * out in order on one connection, so Pair() finds the agent in place. */
+static int ensure_agent(bz_client *z) {
+  if (z->agent_registered)
+    return 0;
+  int r = z->agent ? 0 : bz_agent_new(z->bus, z->c, &z->agent);
+  sd_bus_message *m = NULL;
+  if (r == 0)
+    r = new_call(z, "/org/bluez", "org.bluez.AgentManager1", "RegisterAgent", &m);
+  if (r == 0) {
+    sd_bus_message_append(m, "os", bz_agent_path(z->agent), bz_agent_capability(z->agent));
+    r = bz_call_send(z->bus, &z->calls, m, 0, ignore_reply, z, NULL, NULL);
+    sd_bus_message_unref(m);
+    m = NULL;
+  }
+  if (r == 0)
+    r = new_call(z, "/org/bluez", "org.bluez.AgentManager1", "RequestDefaultAgent", &m);
+  if (r == 0) {
+    sd_bus_message_append(m, "o", bz_agent_path(z->agent));
+    r = bz_call_send(z->bus, &z->calls, m, 0, ignore_reply, z, NULL, NULL);
+    sd_bus_message_unref(m);
+  }
+  z->agent_registered = r == 0;
+  return r;
+}
+
+static int bz_pairing_reply(bleak_client *c, bool accept, uint32_t passkey) {
+  bz_client *z = Z(c);
+  return z->agent ? bz_agent_reply(z->agent, accept, passkey)
+                  : bk_fail(BLEAK_ERR_STATE, "no pairing request is pending");
+}
+
 static int bz_start(bleak_client *c, bk_op *op) {
   bz_client *z = Z(c);
   char path[192];
@@ -804,8 +862,10 @@ static int bz_start(bleak_client *c, bk_op *op) {
     char_path(z, op->ch, path, sizeof path);
     return op_call(z, op, path, CHRC_IFACE,
                    op->kind == BK_OP_START_NOTIFY ? "StartNotify" : "StopNotify", 0);
-  case BK_OP_PAIR:
-    return op_call(z, op, z->dev_path, DEVICE_IFACE, "Pair", 60u * 1000000u);
+  case BK_OP_PAIR: {
+    int r = ensure_agent(z);
+    return r < 0 ? r : op_call(z, op, z->dev_path, DEVICE_IFACE, "Pair", 60u * 1000000u);
+  }
   case BK_OP_UNPAIR: {
     sd_bus_message *m = NULL;
     int r = new_call(z, z->adapter_path[0] ? z->adapter_path : "/org/bluez/hci0",
@@ -832,7 +892,9 @@ static void on_connect_pair(void *owner, void *data, sd_bus_message *reply) {
 }
 
 static void pair_for_connect(bz_client *z) {
-  int r = simple_call(z, z->dev_path, DEVICE_IFACE, "Pair", false,
+  int r = ensure_agent(z);
+  if (r == 0)
+    r = simple_call(z, z->dev_path, DEVICE_IFACE, "Pair", false,
                       60u * 1000000u, on_connect_pair, NULL, &z->connect_call);
   if (r < 0)
     connect_fail(z, r);
@@ -900,6 +962,16 @@ static void bz_destroy(bleak_client *c, void *state) {
     simple_call(z, z->dev_path, DEVICE_IFACE, "Disconnect", false, 0,
                 ignore_reply, NULL, NULL);
   bz_call_drop_all(&z->calls);
+  if (z->agent_registered) {
+    sd_bus_message *m = NULL;
+    if (new_call(z, "/org/bluez", "org.bluez.AgentManager1", "UnregisterAgent", &m) == 0) {
+      sd_bus_message_append(m, "o", bz_agent_path(z->agent));
+      bz_call_send(z->bus, &z->calls, m, 0, ignore_reply, z, NULL, NULL);
+      sd_bus_message_unref(m);
+    }
+    bz_call_drop_all(&z->calls);
+  }
+  bz_agent_free(z->agent);
   sd_bus_flush(bk_bus_sd(z->bus));
   sd_bus_slot_unref(z->props_match);
   sd_bus_slot_unref(z->owner_match);
@@ -916,4 +988,5 @@ const bk_client_backend bk_bluez_client_backend = {
     .abort = bz_abort,
     .mtu = bz_mtu,
     .device_name = bz_name,
+    .pairing_reply = bz_pairing_reply,
 };
