@@ -80,6 +80,18 @@ static void on_detect(bleak_scanner *s, const bleak_device *d, const bleak_adv_d
     detections++;
 }
 
+typedef struct async_wait {
+  bool done;
+  int status;
+} async_wait;
+
+static void on_async(bleak_client *c, int status, void *user) {
+  (void)c;
+  async_wait *w = user;
+  w->done = true;
+  w->status = status;
+}
+
 static int other_disconnected_calls;
 static void on_other_disconnected(bleak_client *c, void *user) {
   (void)c;
@@ -102,8 +114,13 @@ int main(int argc, char **argv) {
   const char *address = argv[1];
   bleak_client_options opts;
   bleak_client_options_init(&opts);
-  if (argc >= 4 && !strcmp(argv[2], "--adapter"))
-    opts.adapter = argv[3];
+  const char *second = NULL;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (!strcmp(argv[i], "--adapter"))
+      opts.adapter = argv[i + 1];
+    else if (!strcmp(argv[i], "--second"))
+      second = argv[i + 1];
+  }
   opts.timeout_ms = 30000;
   opts.disconnected_callback = on_disconnected;
   bleak_loop *loop = bleak_loop_default();
@@ -397,6 +414,39 @@ int main(int argc, char **argv) {
         r == 0 && bleak_gatt_services_count(svcs) == 1 &&
             bleak_uuid_equal(bleak_gatt_service_uuid(bleak_gatt_services_at(svcs, 0)), &only),
         "%s, %zu services", err(r), bleak_gatt_services_count(svcs));
+
+  if (second) {
+    /* Two clients on two peripherals, one loop, async calls in parallel. */
+    bleak_client *c2 = NULL;
+    bleak_client_options o3 = opts;
+    o3.services = NULL;
+    o3.n_services = 0;
+    o3.disconnected_callback = NULL;
+    r = bleak_client_new(second, &o3, &c2);
+    async_wait w2 = {0};
+    /* c2 connects while c is connected (BlueZ makes one LE connection at
+     * a time per adapter, so the two connects are not concurrent). */
+    if (r == 0) {
+      bleak_client_connect_async(c2, on_async, &w2);
+      while (!w2.done)
+        bleak_loop_run_once(loop, -1);
+    }
+    CHECK("a second client connects while the first is connected",
+          r == 0 && w2.status == 0 && bleak_client_is_connected(c), "%s / %s", err(r), err(w2.status));
+    notes n1 = {0}, n2 = {0};
+    const bleak_gatt_characteristic *h1 = NULL, *h2 = NULL;
+    bleak_client_char_by_uuid(c, "2a37", &h1);
+    bleak_client_char_by_uuid(c2, "2a37", &h2);
+    if (h1 && h2) {
+      bleak_client_start_notify(c, h1, on_notify, &n1);
+      bleak_client_start_notify(c2, h2, on_notify, &n2);
+      wait_notes(loop, &n1, 3, 15000);
+      wait_notes(loop, &n2, 3, 15000);
+    }
+    CHECK("both get their heart-rate notifications", n1.count >= 3 && n2.count >= 3,
+          "%d and %d", n1.count, n2.count);
+    bleak_client_free(c2);
+  }
 
   /* Unpair last: the peripheral's side of the shared bluetoothd keeps its
    * half of the bond, which spoils later connections in this guest. */
