@@ -92,6 +92,15 @@ static void on_async(bleak_client *c, int status, void *user) {
   w->status = status;
 }
 
+static void on_counted_read(bleak_client *c, int status, const uint8_t *data, size_t len,
+                            void *user) {
+  (void)c;
+  (void)status;
+  (void)data;
+  (void)len;
+  (*(int *)user)++;
+}
+
 static int other_disconnected_calls;
 static void on_other_disconnected(bleak_client *c, void *user) {
   (void)c;
@@ -388,6 +397,74 @@ int main(int argc, char **argv) {
     CHECK("peripheral-initiated disconnect fires the callback once",
           r == 0 && !bleak_client_is_connected(c) && disconnected_calls == before + 1,
           "%s, %d calls", err(r), disconnected_calls - before);
+  }
+  /* The peripheral drops the link in the middle of a notification stream
+   * and of pending reads: every read completes exactly once. */
+  r = bleak_client_connect(c);
+  if (r == 0) {
+    const bleak_gatt_characteristic *lv = NULL, *bc = NULL;
+    bleak_client_char_by_uuid(c, CUSTOM("0005"), &ctl);
+    bleak_client_char_by_uuid(c, CUSTOM("0008"), &lv);
+    bleak_client_char_by_uuid(c, CUSTOM("0006"), &bc);
+    notes stream = {0};
+    bleak_client_start_notify(c, bc, on_notify, &stream);
+    static const uint8_t long_burst[] = {0x02, 0xff, 0xff, 20, 0}; /* 65535 x 20 */
+    bleak_client_write_gatt_char(c, ctl, long_burst, sizeof long_burst, BLEAK_WRITE_WITH_RESPONSE);
+    wait_notes(loop, &stream, 10, 10000);
+    static const uint8_t bye[] = {0x05};
+    enum { N = 20 };
+    static async_wait reads[N];
+    static int read_calls[N];
+    bleak_client_write_gatt_char_async(c, ctl, bye, 1, BLEAK_WRITE_WITH_RESPONSE, on_async, &reads[0]);
+    int started = 0;
+    for (int i = 1; i < N; i++)
+      started += bleak_client_read_gatt_char_async(c, lv, on_counted_read, &read_calls[i]) > 0;
+    bool timeout = false;
+    bleak_source *t;
+    bleak_loop_add_timer(loop, 20000, on_timer, &timeout, &t);
+    while (bleak_client_is_connected(c) && !timeout)
+      bleak_loop_run_once(loop, -1);
+    bleak_loop_run_until(loop, &(bool){false}, 500); /* let stragglers in */
+    bleak_source_free(t);
+    int once = 0;
+    for (int i = 1; i < N; i++)
+      once += read_calls[i] == 1;
+    CHECK("link dropped mid-stream: disconnected, every pending read completed once",
+          !bleak_client_is_connected(c) && started == N - 1 && once == N - 1 && stream.count < 65535,
+          "connected %d, started %d, once %d, notifications %d", bleak_client_is_connected(c),
+          started, once, stream.count);
+  }
+
+  if (!strcmp(bleak_client_backend_id(c), "bluez")) {
+    /* bluetoothd goes away: a connected client is disconnected and calls
+     * fail without hanging; when it is back, connecting works again. */
+    r = bleak_client_connect(c);
+    int before = disconnected_calls;
+    if (r == 0 && system("pkill -x bluetoothd") == 0) {
+      bool timeout = false;
+      bleak_source *t;
+      bleak_loop_add_timer(loop, 10000, on_timer, &timeout, &t);
+      while (bleak_client_is_connected(c) && !timeout)
+        bleak_loop_run_once(loop, -1);
+      bleak_source_free(t);
+      CHECK("bluetoothd gone: the client is disconnected, the callback fired once",
+            !bleak_client_is_connected(c) && disconnected_calls == before + 1,
+            "connected %d, %d calls", bleak_client_is_connected(c), disconnected_calls - before);
+      r = bleak_client_connect(c);
+      CHECK("connect without bluetoothd fails fast with a clear error",
+            r == BLEAK_ERR_NO_BACKEND || r == BLEAK_ERR_NOT_FOUND, "%s", err(r));
+      r = system("bluetoothd -n -P battery,deviceinfo >/dev/null 2>&1 &");
+      for (int attempt = 1; attempt <= 5; attempt++) {
+        bleak_loop_run_until(loop, &(bool){false}, 2000); /* bluetoothd starting */
+        r = bleak_client_connect(c);
+        if (r == 0)
+          break;
+        printf("# reconnect attempt %d: %s\n", attempt, err(r));
+      }
+      CHECK("bluetoothd back: connect works again", r == 0, "%s", err(r));
+    } else {
+      CHECK("bluetoothd restart test set up", false, "%s", err(r));
+    }
   }
   bleak_client_free(c);
   c = NULL;

@@ -903,7 +903,9 @@ static void pair_for_connect(bz_client *z) {
 static void bz_abort(bleak_client *c, bk_op *op) {
   bz_client *z = Z(c);
   if (op == z->connect_op) {
-    bool linked = z->connected;
+    /* A Connect() in flight goes on in bluetoothd after we stop waiting:
+     * Disconnect() cancels it, or the next Connect() is "in progress". */
+    bool linked = z->connected || z->ph == PH_CONNECT;
     connect_reset(z);
     z->ph = PH_IDLE;
     if (linked)
