@@ -454,7 +454,7 @@ int main(int argc, char **argv) {
       CHECK("connect without bluetoothd fails fast with a clear error",
             r == BLEAK_ERR_NO_BACKEND || r == BLEAK_ERR_NOT_FOUND, "%s", err(r));
       r = system("bluetoothd -n -P battery,deviceinfo >/dev/null 2>&1 &");
-      for (int attempt = 1; attempt <= 5; attempt++) {
+      for (int attempt = 1; attempt <= 4; attempt++) {
         bleak_loop_run_until(loop, &(bool){false}, 2000); /* bluetoothd starting */
         r = bleak_client_connect(c);
         if (r == 0)

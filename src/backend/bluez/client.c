@@ -14,7 +14,10 @@
  * Pair. Each step is a D-Bus call whose reply drives the next.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +53,16 @@ typedef enum phase {
   PH_CONNECTED,
 } phase;
 
+/* A notification stream acquired with AcquireNotify: one datagram per
+ * value on a socket, without a D-Bus message per notification. */
+typedef struct acquired {
+  struct bz_client *z;
+  const bleak_gatt_characteristic *ch;
+  int fd;
+  bleak_source *watch;
+  struct acquired *next;
+} acquired;
+
 typedef struct bz_client {
   bleak_client *c;
   bk_bus *bus;
@@ -73,6 +86,7 @@ typedef struct bz_client {
   char name[64];
   bz_agent *agent;
   bool agent_registered;
+  acquired *acquired;
 } bz_client;
 
 static bz_client *Z(const bleak_client *c) { return bk_client_backend_state(c); }
@@ -629,9 +643,12 @@ static int start_connect(bz_client *z, bk_op *op) {
 
 /* ---- signals ---- */
 
+static void release_acquired(bz_client *z, const bleak_gatt_characteristic *ch);
+
 static void link_lost(bz_client *z, int reason) {
   if (z->ph == PH_IDLE && !z->connected)
     return;
+  release_acquired(z, NULL);
   z->connected = z->services_resolved = false;
   if (z->connect_op) {
     /* Before our Connect() succeeded this is the previous link going away
@@ -703,6 +720,7 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *e) 
     return 0;
   BK_WARN(LOG_MOD, "bluetoothd left the bus");
   bz_call_drop_all(&z->calls);
+  release_acquired(z, NULL);
   z->connect_call = NULL;
   if (z->connect_op) {
     connect_fail(z, bk_fail(BLEAK_ERR_NO_BACKEND, "bluetoothd went away"));
@@ -805,6 +823,97 @@ static int start_value_call(bz_client *z, bk_op *op, const char *path,
   return send_op(z, op, m);
 }
 
+static void release_acquired(bz_client *z, const bleak_gatt_characteristic *ch) {
+  for (acquired **p = &z->acquired; *p;) {
+    acquired *a = *p;
+    if (ch && a->ch != ch) {
+      p = &a->next;
+      continue;
+    }
+    *p = a->next;
+    bleak_source_free(a->watch);
+    close(a->fd); /* closing releases the acquisition in BlueZ */
+    free(a);
+  }
+}
+
+static bool still_acquired(const bz_client *z, const acquired *a) {
+  for (const acquired *p = z->acquired; p; p = p->next)
+    if (p == a)
+      return true;
+  return false;
+}
+
+static void on_acquired_io(bleak_source *src, int fd, uint32_t revents, void *user) {
+  (void)src;
+  acquired *a = user;
+  bz_client *z = a->z;
+  const bleak_gatt_characteristic *ch = a->ch;
+  uint8_t buf[BLEAK_MAX_ATTR_VALUE + 8];
+  /* A bounded number per wake-up, so one busy stream cannot starve others. */
+  for (int i = 0; i < 64; i++) {
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) {
+      bk_client_notify(z->c, ch, buf, (size_t)n);
+      if (!still_acquired(z, a))
+        return; /* the callback stopped the stream */
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !(revents & BLEAK_IO_ERROR))
+      return;
+    /* End of stream (the link dropped, or BlueZ released it). */
+    BK_DEBUG(LOG_MOD, "notification stream closed by BlueZ");
+    release_acquired(z, ch);
+    return;
+  }
+}
+
+static void on_acquire_notify(void *owner, void *data, sd_bus_message *reply) {
+  bz_client *z = owner;
+  bk_op *op = data;
+  op->backend_data = NULL;
+  const sd_bus_error *e = sd_bus_message_get_error(reply);
+  if (e) {
+    /* No fast path for this one (NotSupported, NotPermitted): StartNotify. */
+    BK_DEBUG(LOG_MOD, "AcquireNotify refused (%s): StartNotify", e->name);
+    char path[192];
+    char_path(z, op->ch, path, sizeof path);
+    bz_call *call = NULL;
+    int r = simple_call(z, path, CHRC_IFACE, "StartNotify", false, 0, on_op_reply, op, &call);
+    if (r < 0)
+      bk_op_done(op, r);
+    else
+      op->backend_data = call;
+    return;
+  }
+  int fd = -1;
+  uint16_t mtu = 0;
+  acquired *a = calloc(1, sizeof *a);
+  int r = sd_bus_message_read(reply, "hq", &fd, &mtu);
+  if (!a || r < 0 || (fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+    free(a);
+    bk_op_done(op, bk_fail(BLEAK_ERR_PROTOCOL, "bad AcquireNotify reply"));
+    return;
+  }
+  a->z = z;
+  a->ch = op->ch;
+  a->fd = fd;
+  if (bleak_loop_add_io(bk_bus_loop(z->bus), fd, BLEAK_IO_READ, on_acquired_io, a,
+                        &a->watch) < 0) {
+    close(fd);
+    free(a);
+    bk_op_done(op, BLEAK_ERR_IO);
+    return;
+  }
+  a->next = z->acquired;
+  z->acquired = a;
+  if (mtu > z->mtu)
+    z->mtu = mtu;
+  bk_op_done(op, 0);
+}
+
 /* Register our agent as bluetoothd's default before pairing. The calls go
  * out in order on one connection, so Pair() finds the agent in place. */
 static int ensure_agent(bz_client *z) {
@@ -858,7 +967,34 @@ static int bz_start(bleak_client *c, bk_op *op) {
     desc_path(z, op->desc, path, sizeof path);
     return start_value_call(z, op, path, DESC_IFACE, op->kind == BK_OP_WRITE_DESC);
   case BK_OP_START_NOTIFY:
+    char_path(z, op->ch, path, sizeof path);
+    if (!op->indicate && getenv("BLEAK_BLUEZ_NO_ACQUIRE") == NULL) {
+      /* The fast path: values come on a socket (BlueZ confirms
+       * indications itself, but offers this for notify only). */
+      sd_bus_message *m = NULL;
+      int r = new_call(z, path, CHRC_IFACE, "AcquireNotify", &m);
+      if (r < 0)
+        return r;
+      if ((r = append_empty_dict(m)) < 0) {
+        sd_bus_message_unref(m);
+        return BLEAK_ERR_NO_MEMORY;
+      }
+      bz_call *call = NULL;
+      r = bz_call_send(z->bus, &z->calls, m, 0, on_acquire_notify, z, op, &call);
+      sd_bus_message_unref(m);
+      if (r == 0)
+        op->backend_data = call;
+      return r;
+    }
+    return op_call(z, op, path, CHRC_IFACE, "StartNotify", 0);
   case BK_OP_STOP_NOTIFY:
+    for (acquired *a = z->acquired; a; a = a->next) {
+      if (a->ch == op->ch) {
+        release_acquired(z, op->ch);
+        bk_op_done(op, 0);
+        return 0;
+      }
+    }
     char_path(z, op->ch, path, sizeof path);
     return op_call(z, op, path, CHRC_IFACE,
                    op->kind == BK_OP_START_NOTIFY ? "StartNotify" : "StopNotify", 0);
@@ -974,6 +1110,7 @@ static void bz_destroy(bleak_client *c, void *state) {
     bz_call_drop_all(&z->calls);
   }
   bz_agent_free(z->agent);
+  release_acquired(z, NULL);
   sd_bus_flush(bk_bus_sd(z->bus));
   sd_bus_slot_unref(z->props_match);
   sd_bus_slot_unref(z->owner_match);
