@@ -63,6 +63,26 @@ typedef struct acquired {
   struct acquired *next;
 } acquired;
 
+/* A characteristic written without response through AcquireWrite's
+ * socket. Writes queue behind the acquisition (BlueZ 5.66 can corrupt
+ * writes sent while it is pending) and behind a full socket, so order is
+ * kept; when BlueZ refuses the acquisition they go by D-Bus instead. */
+typedef struct wnode {
+  bk_op *op;
+  struct wnode *next;
+} wnode;
+
+typedef struct writer {
+  struct bz_client *z;
+  const bleak_gatt_characteristic *ch;
+  int fd;          /* -1 while acquiring, or when refused */
+  bool refused;    /* use WriteValue */
+  bleak_source *watch;
+  bz_call *acquire_call; /* AcquireWrite in flight */
+  wnode *head, *tail;
+  struct writer *next;
+} writer;
+
 typedef struct bz_client {
   bleak_client *c;
   bk_bus *bus;
@@ -87,6 +107,7 @@ typedef struct bz_client {
   bz_agent *agent;
   bool agent_registered;
   acquired *acquired;
+  writer *writers;
 } bz_client;
 
 static bz_client *Z(const bleak_client *c) { return bk_client_backend_state(c); }
@@ -645,10 +666,13 @@ static int start_connect(bz_client *z, bk_op *op) {
 
 static void release_acquired(bz_client *z, const bleak_gatt_characteristic *ch);
 
+static void writers_release(bz_client *z);
+
 static void link_lost(bz_client *z, int reason) {
   if (z->ph == PH_IDLE && !z->connected)
     return;
   release_acquired(z, NULL);
+  writers_release(z);
   z->connected = z->services_resolved = false;
   if (z->connect_op) {
     /* Before our Connect() succeeded this is the previous link going away
@@ -721,6 +745,7 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *e) 
   BK_WARN(LOG_MOD, "bluetoothd left the bus");
   bz_call_drop_all(&z->calls);
   release_acquired(z, NULL);
+  writers_release(z);
   z->connect_call = NULL;
   if (z->connect_op) {
     connect_fail(z, bk_fail(BLEAK_ERR_NO_BACKEND, "bluetoothd went away"));
@@ -914,6 +939,152 @@ static void on_acquire_notify(void *owner, void *data, sd_bus_message *reply) {
   bk_op_done(op, 0);
 }
 
+static int start_value_call(bz_client *z, bk_op *op, const char *path,
+                            const char *iface, bool write);
+
+static void writers_release(bz_client *z) {
+  while (z->writers) {
+    writer *w = z->writers;
+    z->writers = w->next;
+    /* Queued ops are the core's: it aborts them (bz_abort) before this. */
+    while (w->head) {
+      wnode *n = w->head;
+      w->head = n->next;
+      free(n);
+    }
+    bz_call_drop(w->acquire_call); /* its reply must not find w */
+    bleak_source_free(w->watch);
+    if (w->fd >= 0)
+      close(w->fd);
+    free(w);
+  }
+}
+
+static bool writer_unqueue(bz_client *z, bk_op *op) {
+  for (writer *w = z->writers; w; w = w->next) {
+    for (wnode **p = &w->head, *prev = NULL; *p; prev = *p, p = &(*p)->next) {
+      if ((*p)->op == op) {
+        wnode *n = *p;
+        *p = n->next;
+        if (w->tail == n)
+          w->tail = prev;
+        free(n);
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+static void writer_by_dbus(bz_client *z, bk_op *op) {
+  char path[192];
+  char_path(z, op->ch, path, sizeof path);
+  int r = start_value_call(z, op, path, CHRC_IFACE, true);
+  if (r < 0)
+    bk_op_done(op, r);
+}
+
+/* Send what is queued; stop at a full socket (watch for room). */
+static void writer_drain(writer *w) {
+  while (w->head) {
+    bk_op *op = w->head->op;
+    if (w->refused) {
+      wnode *n = w->head;
+      w->head = n->next;
+      free(n);
+      writer_by_dbus(w->z, op);
+      continue;
+    }
+    ssize_t n = send(w->fd, op->data ? op->data : (const uint8_t *)"", op->len,
+                     MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      bleak_source_set_io_events(w->watch, BLEAK_IO_WRITE);
+      return;
+    }
+    wnode *node = w->head;
+    w->head = node->next;
+    if (!w->head)
+      w->tail = NULL;
+    free(node);
+    bk_op_done(op, n == (ssize_t)op->len ? 0
+                   : bk_fail(BLEAK_ERR_IO, "write on the AcquireWrite socket failed"));
+  }
+  if (w->watch)
+    bleak_source_set_io_events(w->watch, 0);
+}
+
+static void on_writer_io(bleak_source *src, int fd, uint32_t revents, void *user) {
+  (void)src;
+  (void)fd;
+  (void)revents;
+  writer_drain(user);
+}
+
+static void on_acquire_write(void *owner, void *data, sd_bus_message *reply) {
+  bz_client *z = owner;
+  writer *w = data;
+  w->acquire_call = NULL;
+  const sd_bus_error *e = sd_bus_message_get_error(reply);
+  int fd = -1;
+  uint16_t mtu = 0;
+  if (e || sd_bus_message_read(reply, "hq", &fd, &mtu) < 0 ||
+      (fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0 ||
+      bleak_loop_add_io(bk_bus_loop(z->bus), fd, 0, on_writer_io, w, &w->watch) < 0) {
+    BK_DEBUG(LOG_MOD, "AcquireWrite refused (%s): WriteValue", e ? e->name : "bad reply");
+    if (fd >= 0)
+      close(fd);
+    w->refused = true;
+  } else {
+    w->fd = fd;
+  }
+  writer_drain(w);
+}
+
+/* A write without response: through the characteristic's socket. */
+static int write_command(bz_client *z, bk_op *op) {
+  writer *w = z->writers;
+  while (w && w->ch != op->ch)
+    w = w->next;
+  if (!w) {
+    w = calloc(1, sizeof *w);
+    if (!w)
+      return BLEAK_ERR_NO_MEMORY;
+    w->z = z;
+    w->ch = op->ch;
+    w->fd = -1;
+    w->next = z->writers;
+    z->writers = w;
+    char path[192];
+    char_path(z, op->ch, path, sizeof path);
+    sd_bus_message *m = NULL;
+    int r = new_call(z, path, CHRC_IFACE, "AcquireWrite", &m);
+    if (r == 0 && append_empty_dict(m) >= 0)
+      r = bz_call_send(z->bus, &z->calls, m, 0, on_acquire_write, z, w, &w->acquire_call);
+    else
+      r = r < 0 ? r : BLEAK_ERR_NO_MEMORY;
+    sd_bus_message_unref(m);
+    if (r < 0)
+      w->refused = true;
+  }
+  if (w->refused && !w->head) {
+    char path[192];
+    char_path(z, op->ch, path, sizeof path);
+    return start_value_call(z, op, path, CHRC_IFACE, true);
+  }
+  wnode *n = calloc(1, sizeof *n);
+  if (!n)
+    return BLEAK_ERR_NO_MEMORY;
+  n->op = op;
+  if (w->tail)
+    w->tail->next = n;
+  else
+    w->head = n;
+  w->tail = n;
+  if (w->fd >= 0 && w->head == n)
+    writer_drain(w);
+  return 0;
+}
+
 /* Register our agent as bluetoothd's default before pairing. The calls go
  * out in order on one connection, so Pair() finds the agent in place. */
 static int ensure_agent(bz_client *z) {
@@ -958,8 +1129,11 @@ static int bz_start(bleak_client *c, bk_op *op) {
       return 0;
     }
     return op_call(z, op, z->dev_path, DEVICE_IFACE, "Disconnect", 0);
-  case BK_OP_READ_CHAR:
   case BK_OP_WRITE_CHAR:
+    if (!op->with_response && getenv("BLEAK_BLUEZ_NO_ACQUIRE") == NULL)
+      return write_command(z, op);
+    /* fall through */
+  case BK_OP_READ_CHAR:
     char_path(z, op->ch, path, sizeof path);
     return start_value_call(z, op, path, CHRC_IFACE, op->kind == BK_OP_WRITE_CHAR);
   case BK_OP_READ_DESC:
@@ -1049,6 +1223,8 @@ static void bz_abort(bleak_client *c, bk_op *op) {
                   ignore_reply, NULL, NULL);
     return;
   }
+  if (op->kind == BK_OP_WRITE_CHAR && writer_unqueue(z, op))
+    return;
   bz_call_drop(op->backend_data);
   op->backend_data = NULL;
 }
@@ -1111,6 +1287,7 @@ static void bz_destroy(bleak_client *c, void *state) {
   }
   bz_agent_free(z->agent);
   release_acquired(z, NULL);
+  writers_release(z);
   sd_bus_flush(bk_bus_sd(z->bus));
   sd_bus_slot_unref(z->props_match);
   sd_bus_slot_unref(z->owner_match);
