@@ -30,6 +30,7 @@ typedef struct bz_scanner {
   bk_bus *bus;
   bz_call_list calls;
   char adapter_path[64];
+  bool adapter_known; /* named in the options, or found */
   sd_bus_slot *added_match;
   sd_bus_slot *changed_match;
   bool discovering;
@@ -249,12 +250,7 @@ static int append_filter(bz_scanner *z, sd_bus_message *m) {
   return r;
 }
 
-static int bzs_start(bleak_scanner *s) {
-  bz_scanner *z = S(s);
-  if (bk_scanner_options(s)->scanning_mode == BLEAK_SCAN_PASSIVE)
-    return bk_fail(BLEAK_ERR_NOT_SUPPORTED,
-                   "passive scanning: BlueZ's discovery is active; its "
-                   "AdvertisementMonitor API is not supported yet");
+static int begin_discovery(bz_scanner *z) {
   char rule[256];
   snprintf(rule, sizeof rule,
            "type='signal',sender='" BLUEZ "',interface='org.freedesktop.DBus.ObjectManager',"
@@ -280,6 +276,51 @@ static int bzs_start(bleak_scanner *s) {
     return bk_fail(BLEAK_ERR_BACKEND, "cannot start discovery: %s", strerror(-r));
   }
   r = bz_call_send(z->bus, &z->calls, m, 0, on_filter_set, z, NULL, NULL);
+  sd_bus_message_unref(m);
+  return r;
+}
+
+static int find_adapter(const char *path, const char *iface, sd_bus_message *m,
+                        void *user) {
+  bz_scanner *z = user;
+  if (!z->adapter_known && !strcmp(iface, ADAPTER_IFACE) &&
+      strlen(path) < sizeof z->adapter_path) {
+    snprintf(z->adapter_path, sizeof z->adapter_path, "%s", path);
+    z->adapter_known = true;
+  }
+  return bz_skip_dict(m);
+}
+
+/* No adapter named: BlueZ's first one, as the client does. */
+static void on_objects(void *owner, void *data, sd_bus_message *reply) {
+  (void)data;
+  bz_scanner *z = owner;
+  int r = bk_bus_reply_error(reply, "GetManagedObjects");
+  if (r == 0 && bz_walk_objects(reply, find_adapter, z) < 0)
+    r = bk_fail(BLEAK_ERR_PROTOCOL, "malformed reply from BlueZ");
+  if (r == 0 && !z->adapter_known)
+    r = bk_fail(BLEAK_ERR_NO_BACKEND, "BlueZ has no adapter");
+  if (r == 0)
+    r = begin_discovery(z);
+  if (r < 0)
+    bk_scanner_started(z->s, r);
+}
+
+static int bzs_start(bleak_scanner *s) {
+  bz_scanner *z = S(s);
+  if (bk_scanner_options(s)->scanning_mode == BLEAK_SCAN_PASSIVE)
+    return bk_fail(BLEAK_ERR_NOT_SUPPORTED,
+                   "passive scanning: BlueZ's discovery is active; its "
+                   "AdvertisementMonitor API is not supported yet");
+  if (z->adapter_known)
+    return begin_discovery(z);
+  sd_bus_message *m = NULL;
+  int r = sd_bus_message_new_method_call(bk_bus_sd(z->bus), &m, BLUEZ, "/",
+                                         "org.freedesktop.DBus.ObjectManager",
+                                         "GetManagedObjects");
+  if (r < 0)
+    return bk_fail(BLEAK_ERR_NO_MEMORY, "D-Bus message: %s", strerror(-r));
+  r = bz_call_send(z->bus, &z->calls, m, 0, on_objects, z, NULL, NULL);
   sd_bus_message_unref(m);
   return r;
 }
@@ -310,12 +351,14 @@ static int bzs_init(bleak_scanner *s, const bleak_scanner_options *o, void **sta
   if (!z)
     return BLEAK_ERR_NO_MEMORY;
   z->s = s;
-  const char *adapter = o->adapter ? o->adapter : "hci0";
-  if (strlen(adapter) > 20 || strchr(adapter, '/')) {
-    free(z);
-    return bk_fail(BLEAK_ERR_INVALID_ARG, "bad adapter name");
+  if (o->adapter) {
+    if (strlen(o->adapter) > 20 || strchr(o->adapter, '/')) {
+      free(z);
+      return bk_fail(BLEAK_ERR_INVALID_ARG, "bad adapter name \"%.20s\"", o->adapter);
+    }
+    snprintf(z->adapter_path, sizeof z->adapter_path, "/org/bluez/%s", o->adapter);
+    z->adapter_known = true;
   }
-  snprintf(z->adapter_path, sizeof z->adapter_path, "/org/bluez/%s", adapter);
   int r = bk_bus_get(o->loop, &z->bus);
   if (r < 0) {
     free(z);
