@@ -737,17 +737,27 @@ int bleak_client_read_gatt_char_async(bleak_client *c,
   return r < 0 ? r : start_read(c, BK_OP_READ_CHAR, ch, NULL, cb, user);
 }
 
-int bleak_client_read_gatt_char(bleak_client *c,
-                                const bleak_gatt_characteristic *ch,
-                                uint8_t *buf, size_t cap, size_t *len) {
+/* The blocking read of a characteristic, or of a descriptor when
+ * @p is_desc. */
+static int blocking_read(bleak_client *c, bool is_desc,
+                         const bleak_gatt_characteristic *ch,
+                         const bleak_gatt_descriptor *d, uint8_t *buf,
+                         size_t cap, size_t *len) {
   int r = blocking_check(c);
   if (r < 0)
     return r;
   if (!buf && cap)
     return bk_fail(BLEAK_ERR_INVALID_ARG, "read: buf is NULL");
   sync_wait w = {.buf = buf, .cap = cap, .len = len};
-  return sync_run(c, bleak_client_read_gatt_char_async(c, ch, sync_read_done, &w),
-                  &w);
+  int id = is_desc ? bleak_client_read_gatt_descriptor_async(c, d, sync_read_done, &w)
+                   : bleak_client_read_gatt_char_async(c, ch, sync_read_done, &w);
+  return sync_run(c, id, &w);
+}
+
+int bleak_client_read_gatt_char(bleak_client *c,
+                                const bleak_gatt_characteristic *ch,
+                                uint8_t *buf, size_t cap, size_t *len) {
+  return blocking_read(c, false, ch, NULL, buf, cap, len);
 }
 
 static int start_write(bleak_client *c, bk_op_kind kind,
@@ -921,14 +931,7 @@ int bleak_client_read_gatt_descriptor_async(bleak_client *c,
 int bleak_client_read_gatt_descriptor(bleak_client *c,
                                       const bleak_gatt_descriptor *d,
                                       uint8_t *buf, size_t cap, size_t *len) {
-  int r = blocking_check(c);
-  if (r < 0)
-    return r;
-  if (!buf && cap)
-    return bk_fail(BLEAK_ERR_INVALID_ARG, "read: buf is NULL");
-  sync_wait w = {.buf = buf, .cap = cap, .len = len};
-  return sync_run(
-      c, bleak_client_read_gatt_descriptor_async(c, d, sync_read_done, &w), &w);
+  return blocking_read(c, true, NULL, d, buf, cap, len);
 }
 
 int bleak_client_write_gatt_descriptor_async(bleak_client *c,
