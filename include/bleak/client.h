@@ -132,6 +132,9 @@ typedef struct bleak_client_options {
   size_t n_services;
   bleak_disconnected_fn disconnected_callback;
   void *disconnected_user_data;
+  /** The pairing agent (see bleak_pairing_fn). When set, the agent is in
+   *  place from connect on, so pairing the backend starts by itself (BlueZ
+   *  does when a read or write needs encryption) reaches it too. */
   bleak_pairing_fn pairing_callback;
   void *pairing_user_data;
 } bleak_client_options;
@@ -265,7 +268,10 @@ int bleak_client_read_gatt_char(bleak_client *client,
  * Write @p len bytes (copied before this returns) to a characteristic.
  * @return operation id, or BLEAK_ERR_TOO_LONG (@p len > 512, or a
  *         write without response longer than max_write_without_response_size),
- *         BLEAK_ERR_NOT_SUPPORTED (the mode is not among its properties),
+ *         BLEAK_ERR_NOT_SUPPORTED (without response, explicit or chosen by
+ *         AUTO, on a characteristic without "write-without-response"; a
+ *         write with response that the peer refuses completes with its ATT
+ *         error instead),
  *         and the common errors.
  */
 int bleak_client_write_gatt_char_async(bleak_client *client,

@@ -815,6 +815,13 @@ int bleak_client_write_gatt_char_async(bleak_client *c,
   default:
     return bk_fail(BLEAK_ERR_INVALID_ARG, "unknown write mode %d", (int)mode);
   }
+  /* A Write Command to a characteristic that does not take one would be
+   * dropped by the peer without a word: refuse it here. (A Write Request
+   * the peer does not allow comes back as an ATT error, which says why.) */
+  if (!with_response && !(props & BLEAK_GATT_PROP_WRITE_WITHOUT_RESPONSE))
+    return bk_fail(BLEAK_ERR_NOT_SUPPORTED,
+                   "characteristic 0x%04x does not take writes without response",
+                   bleak_gatt_characteristic_handle(ch));
   if (!with_response) {
     size_t max = bleak_gatt_characteristic_max_write_without_response_size(ch);
     if (len > max)

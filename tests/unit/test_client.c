@@ -431,6 +431,10 @@ static void test_write_modes_and_sizes(void **state) {
   assert_int_equal(bleak_client_write_gatt_char_async(C.c, chr(6), big, 513,
                                                       BLEAK_WRITE_WITH_RESPONSE, on_done, &d),
                    BLEAK_ERR_TOO_LONG);
+  /* Without response where the characteristic does not offer it. */
+  assert_int_equal(bleak_client_write_gatt_char_async(C.c, chr(6), big, 3,
+                                                      BLEAK_WRITE_WITHOUT_RESPONSE, on_done, &d),
+                   BLEAK_ERR_NOT_SUPPORTED);
   assert_int_equal(bleak_client_write_gatt_char_async(C.c, chr(6), big, 3,
                                                       (bleak_write_mode)9, on_done, &d),
                    BLEAK_ERR_INVALID_ARG);

@@ -102,6 +102,10 @@ typedef struct bz_client {
   bool discovering;
   bool connected;          /* Device1.Connected as last seen */
   bool services_resolved;
+  /* Device1.Paired as last seen. Pair() on a device paired over LE makes
+   * BlueZ try BR/EDR when it thinks the device has it (AuthenticationFailed
+   * on an LE-only peer), so an LE pairing that exists already is success. */
+  bool paired;
   uint16_t mtu;
   char name[64];
   bz_agent *agent;
@@ -463,6 +467,8 @@ static int read_device_props(bz_client *z, sd_bus_message *m, bool *saw_connecte
         *saw_connected = true;
     } else if (!strcmp(name, "ServicesResolved")) {
       r = bz_var_bool(m, &z->services_resolved);
+    } else if (!strcmp(name, "Paired")) {
+      r = bz_var_bool(m, &z->paired);
     } else if (!strcmp(name, "Name") || (!strcmp(name, "Alias") && !z->name[0])) {
       const char *s = NULL;
       r = bz_var_str(m, &s);
@@ -1122,6 +1128,12 @@ static int bz_start(bleak_client *c, bk_op *op) {
   char path[192];
   switch (op->kind) {
   case BK_OP_CONNECT:
+    /* With a pairing callback the agent is there from the start: BlueZ
+     * pairs by itself when a read or write needs encryption, and that
+     * pairing must reach the callback too (as bluetoothctl's agent does). */
+    if (bk_client_options(c)->pairing_callback && ensure_agent(z) < 0)
+      BK_WARN(LOG_MOD, "%s: no pairing agent: %s", bleak_client_address(c),
+             bleak_error_detail());
     return start_connect(z, op);
   case BK_OP_DISCONNECT:
     if (!z->connected && z->ph != PH_CONNECTED) {
@@ -1173,6 +1185,10 @@ static int bz_start(bleak_client *c, bk_op *op) {
     return op_call(z, op, path, CHRC_IFACE,
                    op->kind == BK_OP_START_NOTIFY ? "StartNotify" : "StopNotify", 0);
   case BK_OP_PAIR: {
+    if (z->paired) {
+      bk_op_done(op, 0); /* the core defers it past this start() */
+      return 0;
+    }
     int r = ensure_agent(z);
     return r < 0 ? r : op_call(z, op, z->dev_path, DEVICE_IFACE, "Pair", 60u * 1000000u);
   }
@@ -1202,6 +1218,10 @@ static void on_connect_pair(void *owner, void *data, sd_bus_message *reply) {
 }
 
 static void pair_for_connect(bz_client *z) {
+  if (z->paired) {
+    connect_done(z);
+    return;
+  }
   int r = ensure_agent(z);
   if (r == 0)
     r = simple_call(z, z->dev_path, DEVICE_IFACE, "Pair", false,

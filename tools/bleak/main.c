@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* bleak: look at and talk to Bluetooth Low Energy peripherals from a shell.
+ * `bleak --help` lists the commands; each has its own --help. */
+#include "cli.h"
+
+#include <string.h>
+
+static const cli_command *const commands[] = {
+    &cli_cmd_scan,      &cli_cmd_services,   &cli_cmd_read,
+    &cli_cmd_write,     &cli_cmd_notify,     &cli_cmd_desc_read,
+    &cli_cmd_desc_write, &cli_cmd_pair,      &cli_cmd_unpair,
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void main_help(FILE *out) {
+  fprintf(out, "usage: bleak [GLOBAL OPTIONS] COMMAND [ARGS] [OPTIONS]\n\n"
+               "Scan for Bluetooth Low Energy peripherals and use their GATT services\n"
+               "(bleak-c %s, the C library with Bleak's API).\n\ncommands:\n",
+          bleak_version());
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    fprintf(out, "  %-11s %s\n", commands[i]->name, commands[i]->summary);
+  fprintf(out,
+          "\nglobal options (before or after the command):\n"
+          "  --backend bluez|hci|auto, --adapter hciN, --hci TRANSPORT,\n"
+          "  --timeout S, --log-level LEVEL, -h/--help, --version\n"
+          "\nCHAR is a characteristic UUID (2a19 or the full 128-bit form) or a handle:\n"
+          "0x0012, or a decimal number that is not 4 or 8 digits long (18).\n"
+          "\nexit status: 0 ok, 1 other failure, 2 usage error, 3 device or attribute\n"
+          "not found, 4 not connected (connect failed, timed out, link lost),\n"
+          "5 refused by the peer (ATT error, not permitted, pairing failed).\n"
+          "\n`bleak COMMAND --help` tells more.\n");
+}
+
+int main(int argc, char **argv) {
+  cli_global g = {.backend = BLEAK_BACKEND_AUTO, .timeout_ms = 10000};
+  if (argc < 2) {
+    main_help(stderr);
+    return CLI_USAGE;
+  }
+  /* Global options before the command. */
+  int first = 1;
+  while (first < argc && argv[first][0] == '-') {
+    if (!strcmp(argv[first], "--version")) {
+      printf("bleak %s\n", bleak_version());
+      return CLI_OK;
+    }
+    if (!strcmp(argv[first], "-h") || !strcmp(argv[first], "--help")) {
+      main_help(stdout);
+      return CLI_OK;
+    }
+    /* Reuse the commands' parser on just this option and its value. */
+    int n = strchr(argv[first], '=') || first + 1 >= argc ? 1 : 2;
+    char *sub[3] = {argv[0], argv[first], n == 2 ? argv[first + 1] : NULL};
+    optind = 1;
+    if (cli_getopt(n + 1, sub, NULL, &g) != -1 || optind != n + 1) {
+      fprintf(stderr, "bleak: '%s' is not a global option (see bleak --help)\n", argv[first]);
+      return CLI_USAGE;
+    }
+    first += n;
+  }
+  if (first >= argc) {
+    main_help(stderr);
+    return CLI_USAGE;
+  }
+  const char *name = argv[first];
+  if (!strcmp(name, "help")) {
+    if (first + 1 < argc)
+      for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(commands[i]->name, argv[first + 1])) {
+          cli_command_help(commands[i], stdout);
+          return CLI_OK;
+        }
+    main_help(stdout);
+    return CLI_OK;
+  }
+  for (size_t i = 0; i < N_COMMANDS; i++) {
+    if (strcmp(commands[i]->name, name))
+      continue;
+    optind = 1;
+    return commands[i]->run(&g, argc - first, argv + first);
+  }
+  fprintf(stderr, "bleak: unknown command '%s' (see bleak --help)\n", name);
+  return CLI_USAGE;
+}
