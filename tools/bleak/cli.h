@@ -58,6 +58,10 @@ enum { CLI_OPT_GLOBAL_FIRST = 1000 };
  */
 int cli_getopt(int argc, char **argv, const struct option *own, cli_global *g);
 
+/* The global options before the command: like cli_getopt with no command
+ * options, stopping at the first operand (the command's name). */
+int cli_getopt_global(int argc, char **argv, cli_global *g);
+
 /* Print the command's --help text to @p out. */
 void cli_command_help(const cli_command *cmd, FILE *out);
 /* A usage error: print "bleak CMD: message" and the usage line; CLI_USAGE. */

@@ -22,7 +22,7 @@ static void main_help(FILE *out) {
   fprintf(out,
           "\nglobal options (before or after the command):\n"
           "  --backend bluez|hci|auto, --adapter hciN, --hci TRANSPORT,\n"
-          "  --timeout S, --log-level LEVEL, -h/--help, --version\n"
+          "  --timeout S, --log-level LEVEL, --yes, -h/--help, --version\n"
           "\nCHAR is a characteristic UUID (2a19 or the full 128-bit form) or a handle:\n"
           "0x0012, or a decimal number that is not 4 or 8 digits long (18).\n"
           "\nexit status: 0 ok, 1 other failure, 2 usage error, 3 device or attribute\n"
@@ -38,26 +38,22 @@ int main(int argc, char **argv) {
     return CLI_USAGE;
   }
   /* Global options before the command. */
-  int first = 1;
-  while (first < argc && argv[first][0] == '-') {
-    if (!strcmp(argv[first], "--version")) {
+  for (int i = 1; i < argc && argv[i][0] == '-'; i++)
+    if (!strcmp(argv[i], "--version")) {
       printf("bleak %s\n", bleak_version());
       return CLI_OK;
     }
-    if (!strcmp(argv[first], "-h") || !strcmp(argv[first], "--help")) {
-      main_help(stdout);
-      return CLI_OK;
-    }
-    /* Reuse the commands' parser on just this option and its value. */
-    int n = strchr(argv[first], '=') || first + 1 >= argc ? 1 : 2;
-    char *sub[3] = {argv[0], argv[first], n == 2 ? argv[first + 1] : NULL};
-    optind = 1;
-    if (cli_getopt(n + 1, sub, NULL, &g) != -1 || optind != n + 1) {
-      fprintf(stderr, "bleak: '%s' is not a global option (see bleak --help)\n", argv[first]);
-      return CLI_USAGE;
-    }
-    first += n;
+  optind = 1;
+  int id = cli_getopt_global(argc, argv, &g);
+  if (id == 'h') {
+    main_help(stdout);
+    return CLI_OK;
   }
+  if (id != -1) {
+    fprintf(stderr, "(see bleak --help)\n");
+    return CLI_USAGE;
+  }
+  int first = optind;
   if (first >= argc) {
     main_help(stderr);
     return CLI_USAGE;

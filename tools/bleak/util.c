@@ -79,7 +79,8 @@ static int apply_global(int id, const char *arg, cli_global *g) {
   }
 }
 
-int cli_getopt(int argc, char **argv, const struct option *own, cli_global *g) {
+static int getopt_all(int argc, char **argv, const struct option *own, cli_global *g,
+                      const char *optstring) {
   struct option all[MAX_OPTIONS];
   size_t n = 0;
   for (; own && own[n].name && n < MAX_OPTIONS - N_GLOBAL - 1; n++)
@@ -88,9 +89,7 @@ int cli_getopt(int argc, char **argv, const struct option *own, cli_global *g) {
     all[n++] = global_options[i];
   memset(&all[n], 0, sizeof all[n]);
   for (;;) {
-    /* Leading '+' would stop at the first operand; the commands take
-     * options after operands too ("bleak read ADDR 2a19 --text"). */
-    int id = getopt_long(argc, argv, ":h", all, NULL);
+    int id = getopt_long(argc, argv, optstring, all, NULL);
     if (id == ':') {
       fprintf(stderr, "bleak: option %s needs a value\n", argv[optind - 1]);
       return '?';
@@ -109,6 +108,16 @@ int cli_getopt(int argc, char **argv, const struct option *own, cli_global *g) {
     }
     return id;
   }
+}
+
+int cli_getopt(int argc, char **argv, const struct option *own, cli_global *g) {
+  /* Options may follow operands ("bleak read ADDR 2a19 --text"). */
+  return getopt_all(argc, argv, own, g, ":h");
+}
+
+int cli_getopt_global(int argc, char **argv, cli_global *g) {
+  /* '+': stop at the command name. */
+  return getopt_all(argc, argv, NULL, g, "+:h");
 }
 
 void cli_command_help(const cli_command *cmd, FILE *out) {

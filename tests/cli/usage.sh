@@ -1,0 +1,41 @@
+#!/bin/sh
+# The bleak tool's command-line handling, without Bluetooth: help texts and
+# usage errors exit before anything connects (exit 0 and 2). The guest
+# suite (tests/vm/cli.sh) runs every command for real.
+bleak=${1:?usage: usage.sh path/to/bleak}
+fail=0
+check() { # check WANT_RC DESC ARGS...
+  want=$1 desc=$2; shift 2
+  "$bleak" "$@" >/tmp/bleak-usage.$$ 2>&1 </dev/null
+  rc=$?
+  if [ "$rc" = "$want" ]; then echo "ok - $desc"
+  else echo "not ok - $desc: exit $rc, expected $want"; sed 's/^/#   /' /tmp/bleak-usage.$$; fail=1; fi
+}
+check 0 "--help" --help
+check 0 "--version" --version
+for cmd in scan services read write notify desc-read desc-write pair unpair; do
+  check 0 "$cmd --help" "$cmd" --help
+  check 0 "help $cmd" help "$cmd"
+done
+check 2 "no command" 
+check 2 "unknown command" frobnicate
+check 2 "unknown global option" --frob scan
+check 2 "global option without its value" --timeout
+check 2 "bad --timeout" --timeout soon scan
+check 2 "bad --backend" --backend winrt scan
+check 2 "bad --log-level" --log-level loud scan
+check 2 "read without CHAR" read 00:11:22:33:44:55
+check 2 "read with an extra operand" read 00:11:22:33:44:55 2a19 extra
+check 2 "write: odd hex digits" write 00:11:22:33:44:55 2a19 abc
+check 2 "write: not hex" write 00:11:22:33:44:55 2a19 0xzz
+check 2 "write: 513 bytes" write 00:11:22:33:44:55 2a19 "$(printf '%01026d' 0)"
+check 2 "write: unknown option" write 00:11:22:33:44:55 2a19 00 --fast
+check 2 "read: --no-response is for writes" read 00:11:22:33:44:55 2a19 --no-response
+check 2 "notify: --count 0" notify 00:11:22:33:44:55 2a37 --count 0
+check 2 "notify: --duration x" notify 00:11:22:33:44:55 2a37 --duration x
+check 2 "scan: bad --service" scan --service not-a-uuid
+check 2 "scan: operand" scan extra
+check 2 "services without ADDR" services
+check 2 "a malformed address" read nonsense 2a19
+rm -f /tmp/bleak-usage.$$
+exit $fail
