@@ -4,11 +4,13 @@
 # Also: make (build), make install [DESTDIR=...] [PREFIX=...], make clean.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all build asan deps deps-all check check-unit check-asan check-vm install demo clean
+.PHONY: all build asan deps deps-all check check-unit check-asan check-vm install demo fuzz clean
 
 all: build
 
@@ -47,5 +49,12 @@ install: build
 demo: deps-all build
 	tests/vm/demo.sh
 
+# libFuzzer (clang) on every parser, FUZZ_SECONDS each; make check runs the
+# same targets briefly on their seeds (fuzz_replay_* tests).
+fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DBLEAK_FUZZ=ON -DBLEAK_VM_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS) >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_ad fuzz_uuid
+	tests/fuzz/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -162,8 +162,9 @@ uint32_t
 bleak_gatt_characteristic_properties(const bleak_gatt_characteristic *ch);
 /**
  * Bleak's max_write_without_response_size: the largest value a write
- * without response carries, MTU - 3 unless the backend knows better
- * (0 for NULL).
+ * without response carries, MTU - 3 unless the backend knows better, and
+ * never more than 512 (the largest attribute value; Bleak would say 514 at
+ * MTU 517). 0 for NULL.
  */
 size_t bleak_gatt_characteristic_max_write_without_response_size(
     const bleak_gatt_characteristic *ch);

@@ -241,6 +241,15 @@ static void apply_result(bleak_client *c, bk_op *op, int status) {
   case BK_OP_STOP_NOTIFY:
     subscription_remove(c, op->ch);
     break;
+  case BK_OP_DISCONNECT:
+    /* The backend could not take the link down (BlueZ did not answer, say):
+     * as far as we know it is still up, so the client is connected again,
+     * and the caller may retry, or free it. Stuck in "disconnecting", it
+     * would refuse every later connect. A link that is down shows later
+     * through bk_client_disconnected(). */
+    if (status < 0 && c->state == ST_DISCONNECTING)
+      c->state = c->services ? ST_CONNECTED : ST_DISCONNECTED;
+    break;
   default:
     break;
   }

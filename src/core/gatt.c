@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bleak/gatt.h"
+#include "bleak/client.h" /* BLEAK_MAX_ATTR_VALUE */
 #include "core/gatt_build.h"
 #include "core/internal.h"
 
@@ -553,7 +554,10 @@ size_t bleak_gatt_characteristic_max_write_without_response_size(
     const bleak_gatt_characteristic *c) {
   if (!c)
     return 0;
-  return c->max_wwr ? c->max_wwr : (size_t)(c->coll->mtu - 3);
+  size_t max = c->max_wwr ? c->max_wwr : (size_t)(c->coll->mtu - 3);
+  /* An attribute value has at most 512 bytes whatever the MTU (Core Vol 3
+   * Part F 3.2.9): with MTU 517, MTU - 3 would be 514. */
+  return max < BLEAK_MAX_ATTR_VALUE ? max : BLEAK_MAX_ATTR_VALUE;
 }
 const bleak_gatt_service *
 bleak_gatt_characteristic_service(const bleak_gatt_characteristic *c) {

@@ -14,8 +14,12 @@
 
 #if defined(__GNUC__)
 #define BK_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+/* A deliberate fall-through between switch labels (gcc and clang agree on
+ * the attribute; clang ignores comments). */
+#define BK_FALLTHROUGH __attribute__((fallthrough))
 #else
 #define BK_PRINTF(fmt, args)
+#define BK_FALLTHROUGH ((void)0)
 #endif
 
 /*

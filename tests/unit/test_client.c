@@ -303,6 +303,51 @@ static void test_connect_timeout(void **state) {
   assert_int_equal(C.disconnected, 0); /* never connected */
 }
 
+/* The link drops while connect is still discovering: connect completes
+ * once with DISCONNECTED, the disconnected callback stays silent (there was
+ * no connection to lose), and connect works again afterwards. */
+static void test_link_lost_during_discovery(void **state) {
+  (void)state;
+  done d = {0};
+  assert_true(bleak_client_connect_async(C.c, on_done, &d) > 0);
+  bk_client_disconnected(C.c, BLEAK_ERR_HCI(0x13));
+  bleak_loop_dispatch(C.loop);
+  assert_int_equal(d.calls, 1);
+  assert_int_equal(d.status, BLEAK_ERR_DISCONNECTED);
+  assert_int_equal(C.disconnected, 0);
+  assert_false(bleak_client_is_connected(C.c));
+  assert_null(bleak_client_services(C.c));
+  /* A late completion from the backend is ignored, not a second call. */
+  done d2 = {0};
+  assert_true(bleak_client_connect_async(C.c, on_done, &d2) > 0);
+  assert_int_equal(d.calls, 1);
+}
+
+/* A disconnect the backend fails leaves the client usable: connected as
+ * far as anyone knows, so disconnect can be retried, and free works. */
+static void test_failed_disconnect_is_not_stuck(void **state) {
+  (void)state;
+  connect_now();
+  done d = {0};
+  assert_true(bleak_client_disconnect_async(C.c, on_done, &d) > 0);
+  bk_op_done(last_op(), BLEAK_ERR_TIMEOUT);
+  assert_int_equal(d.calls, 1);
+  assert_int_equal(d.status, BLEAK_ERR_TIMEOUT);
+  assert_true(bleak_client_is_connected(C.c));
+  assert_int_equal(C.disconnected, 0);
+  /* Retry: now the link goes down; the callback fires once. */
+  done d2 = {0};
+  assert_true(bleak_client_disconnect_async(C.c, on_done, &d2) > 0);
+  bk_client_disconnected(C.c, 0);
+  assert_int_equal(d2.calls, 1);
+  assert_int_equal(d2.status, 0);
+  assert_int_equal(C.disconnected, 1);
+  assert_false(bleak_client_is_connected(C.c));
+  /* And connect is possible again. */
+  done c2 = {0};
+  assert_true(bleak_client_connect_async(C.c, on_done, &c2) > 0);
+}
+
 /* Notifications before and after subscription. */
 typedef struct nrec {
   int count;
@@ -535,6 +580,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_timeout, setup, teardown),
       cmocka_unit_test_setup_teardown(test_disconnect_fails_pending_once, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_failed_disconnect_is_not_stuck, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_link_lost_during_discovery, setup, teardown),
       cmocka_unit_test_setup_teardown(test_local_disconnect, setup, teardown),
       cmocka_unit_test_setup_teardown(test_free_completes_pending, setup, teardown),
       cmocka_unit_test_setup_teardown(test_notifications_stop_at_stop_notify, setup, teardown),

@@ -276,8 +276,10 @@ static void test_mtu_and_write_size(void **state) {
   const bleak_gatt_characteristic *ch = bleak_gatt_services_get_characteristic_by_handle(s, 23);
   assert_int_equal(bleak_gatt_services_mtu(s), 23);
   assert_int_equal(bleak_gatt_characteristic_max_write_without_response_size(ch), 20);
-  bk_gatt_services_set_mtu(s, 517);
-  assert_int_equal(bleak_gatt_characteristic_max_write_without_response_size(ch), 514);
+  bk_gatt_services_set_mtu(s, 500);
+  assert_int_equal(bleak_gatt_characteristic_max_write_without_response_size(ch), 497);
+  bk_gatt_services_set_mtu(s, 517); /* MTU - 3 = 514, but a value has at most 512 bytes */
+  assert_int_equal(bleak_gatt_characteristic_max_write_without_response_size(ch), 512);
   bk_gatt_services_set_mtu(s, 5); /* below the minimum: clamped */
   assert_int_equal(bleak_gatt_services_mtu(s), 23);
   assert_int_equal(bk_gatt_services_set_max_write_without_response(s, 23, 180), 0);

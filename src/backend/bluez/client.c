@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "backend/bluez/agent.h"
+#include "backend/bluez/write_queue.h"
 #include "backend/bluez/bluez.h"
 #include "backend/bluez/bus.h"
 #include "backend/bluez/call.h"
@@ -112,6 +113,7 @@ typedef struct bz_client {
   bool agent_registered;
   acquired *acquired;
   writer *writers;
+  bz_wq wq; /* writes with response, one at a time */
 } bz_client;
 
 static bz_client *Z(const bleak_client *c) { return bk_client_backend_state(c); }
@@ -679,6 +681,7 @@ static void link_lost(bz_client *z, int reason) {
     return;
   release_acquired(z, NULL);
   writers_release(z);
+  bz_wq_clear(&z->wq);
   z->connected = z->services_resolved = false;
   if (z->connect_op) {
     /* Before our Connect() succeeded this is the previous link going away
@@ -767,10 +770,17 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *e) 
 
 /* ---- attribute operations ---- */
 
+static void next_queued_write(bz_client *z);
+
 static void on_op_reply(void *owner, void *data, sd_bus_message *reply) {
-  (void)owner;
   bk_op *op = data;
   op->backend_data = NULL;
+  if (op == ((bz_client *)owner)->wq.inflight) {
+    /* The next write goes out before this one's callback runs, so a write
+     * the callback asks for queues behind those already waiting. */
+    bz_wq_finished(&((bz_client *)owner)->wq);
+    next_queued_write(owner);
+  }
   static const char *const what[] = {
       [BK_OP_READ_CHAR] = "ReadValue", [BK_OP_WRITE_CHAR] = "WriteValue",
       [BK_OP_START_NOTIFY] = "StartNotify", [BK_OP_STOP_NOTIFY] = "StopNotify",
@@ -833,10 +843,19 @@ static int send_op(bz_client *z, bk_op *op, sd_bus_message *m) {
 
 static int start_value_call(bz_client *z, bk_op *op, const char *path,
                             const char *iface, bool write) {
+  bool serial = write && (op->kind == BK_OP_WRITE_DESC || op->with_response);
+  if (serial && op != z->wq.inflight) {
+    int admitted = bz_wq_admit(&z->wq, op, path, iface);
+    if (admitted <= 0)
+      return admitted; /* queued (0: starts when its turn comes), or no memory */
+  }
   sd_bus_message *m = NULL;
   int r = new_call(z, path, iface, write ? "WriteValue" : "ReadValue", &m);
-  if (r < 0)
+  if (r < 0) {
+    if (serial)
+      bz_wq_finished(&z->wq);
     return r;
+  }
   if (write)
     r = sd_bus_message_append_array(m, 'y', op->data ? op->data : (const void *)"",
                                     op->len);
@@ -849,9 +868,28 @@ static int start_value_call(bz_client *z, bk_op *op, const char *path,
     r = append_empty_dict(m);
   if (r < 0) {
     sd_bus_message_unref(m);
+    if (serial)
+      bz_wq_finished(&z->wq);
     return bk_fail(BLEAK_ERR_NO_MEMORY, "D-Bus message: %s", strerror(-r));
   }
-  return send_op(z, op, m);
+  r = send_op(z, op, m);
+  if (r < 0 && serial)
+    bz_wq_finished(&z->wq);
+  return r;
+}
+
+/* The write in flight is done: start the next waiting one. A write that
+ * cannot start completes with its error and the one after it is tried. */
+static void next_queued_write(bz_client *z) {
+  char path[192];
+  const char *iface;
+  bk_op *op;
+  while ((op = bz_wq_pop(&z->wq, path, sizeof path, &iface)) != NULL) {
+    int r = start_value_call(z, op, path, iface, true);
+    if (r == 0)
+      return;
+    bk_op_done(op, r);
+  }
 }
 
 static void release_acquired(bz_client *z, const bleak_gatt_characteristic *ch) {
@@ -1144,7 +1182,7 @@ static int bz_start(bleak_client *c, bk_op *op) {
   case BK_OP_WRITE_CHAR:
     if (!op->with_response && getenv("BLEAK_BLUEZ_NO_ACQUIRE") == NULL)
       return write_command(z, op);
-    /* fall through */
+    BK_FALLTHROUGH; /* a write with response: WriteValue */
   case BK_OP_READ_CHAR:
     char_path(z, op->ch, path, sizeof path);
     return start_value_call(z, op, path, CHRC_IFACE, op->kind == BK_OP_WRITE_CHAR);
@@ -1245,8 +1283,14 @@ static void bz_abort(bleak_client *c, bk_op *op) {
   }
   if (op->kind == BK_OP_WRITE_CHAR && writer_unqueue(z, op))
     return;
+  if (bz_wq_remove(&z->wq, op))
+    return;
   bz_call_drop(op->backend_data);
   op->backend_data = NULL;
+  if (op == z->wq.inflight) {
+    bz_wq_finished(&z->wq);
+    next_queued_write(z);
+  }
 }
 
 static int bz_mtu(const bleak_client *c) { return Z(c)->mtu ? Z(c)->mtu : 23; }
