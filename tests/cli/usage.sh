@@ -37,5 +37,6 @@ check 2 "scan: bad --service" scan --service not-a-uuid
 check 2 "scan: operand" scan extra
 check 2 "services without ADDR" services
 check 2 "a malformed address" read nonsense 2a19
+check 0 "global option first, command option after the operands" --timeout 3 notify 00:11:22:33:44:55 2a37 --help
 rm -f /tmp/bleak-usage.$$
 exit $fail

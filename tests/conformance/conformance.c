@@ -3,11 +3,14 @@
  * The conformance suite: the public API against the peripheral fixture
  * (tests/vm/README.md), backend-neutral (BLEAK_BACKEND picks the backend).
  *
- *   conformance ADDRESS [--adapter hci0]
+ *   conformance ADDRESS [--adapter hciN] [--second ADDRESS2 [--second-adapter hciM]]
+ *
+ * --second: a second fixture for the two-clients checks, reached through
+ * --second-adapter when given (the test guest's emulated controllers hold
+ * one link each as central: see tests/vm/README.md).
  *
  * Prints TAP lines and a closing "N passed, N failed" line. Every check
- * asserts values. Work in progress: see the issue notes for what is not
- * covered yet.
+ * asserts values.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +95,23 @@ static void on_async(bleak_client *c, int status, void *user) {
   w->status = status;
 }
 
+/* A write's completions: how many, and whether any had a status other than
+ * success or "disconnected". */
+typedef struct counted_done {
+  int calls;
+  int odd_status;
+  bool ok; /* the last completion was a success */
+} counted_done;
+
+static void on_counted_done(bleak_client *c, int status, void *user) {
+  (void)c;
+  counted_done *d = user;
+  d->calls++;
+  d->ok = status == 0;
+  if (status != 0 && status != BLEAK_ERR_DISCONNECTED)
+    d->odd_status = status;
+}
+
 static void on_counted_read(bleak_client *c, int status, const uint8_t *data, size_t len,
                             void *user) {
   (void)c;
@@ -111,6 +131,25 @@ static void on_other_disconnected(bleak_client *c, void *user) {
 /* BlueZ 5.66 in the guest sometimes fails or stalls a connect right after
  * the previous link went down (tests/vm/README.md): a bounded retry, as
  * Bleak's users do. */
+/* What the pairing callback was asked. */
+typedef struct pairing_seen {
+  int count;
+  bleak_pairing_request last;
+  uint32_t passkey;
+} pairing_seen;
+static pairing_seen pairing_asked;
+
+static void on_pairing_request(bleak_client *c, bleak_pairing_request req, uint32_t passkey,
+                               void *user) {
+  pairing_seen *p = user;
+  p->count++;
+  p->last = req;
+  p->passkey = passkey;
+  /* Confirm (numeric comparison, authorization); a passkey to type would be
+   * the one shown, which this test has no way to know: 0 then. */
+  bleak_client_pairing_reply(c, true, 0);
+}
+
 static int connect_retry(bleak_client *c) {
   int r = 0;
   for (int attempt = 1; attempt <= 3; attempt++) {
@@ -131,18 +170,21 @@ static const char *err(int r) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: conformance ADDRESS [--adapter hciN]\n");
+    fprintf(stderr, "usage: conformance ADDRESS [--adapter hciN] [--second ADDRESS2 "
+                    "[--second-adapter hciM]]\n");
     return 2;
   }
   const char *address = argv[1];
   bleak_client_options opts;
   bleak_client_options_init(&opts);
-  const char *second = NULL;
+  const char *second = NULL, *second_adapter = NULL;
   for (int i = 2; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--adapter"))
       opts.adapter = argv[i + 1];
     else if (!strcmp(argv[i], "--second"))
       second = argv[i + 1];
+    else if (!strcmp(argv[i], "--second-adapter"))
+      second_adapter = argv[i + 1];
   }
   opts.timeout_ms = 20000;
   opts.disconnected_callback = on_disconnected;
@@ -251,6 +293,33 @@ int main(int argc, char **argv) {
   if (r == 0)
     r = bleak_client_read_gatt_char(c, ch, buf, sizeof buf, &len);
   CHECK("write with response, read back", r == 0 && len == 4 && !memcmp(buf, v, 4), "%s", err(r));
+  {
+    /* Five writes asked for at once: each completes once, in order, with
+     * success (BlueZ takes one WriteValue per attribute at a time). */
+    static counted_done five[5];
+    static uint8_t vals[5][2];
+    int started = 0;
+    for (int i = 0; i < 5; i++) {
+      vals[i][0] = 0x50;
+      vals[i][1] = (uint8_t)i;
+      started += bleak_client_write_gatt_char_async(c, ch, vals[i], 2, BLEAK_WRITE_WITH_RESPONSE,
+                                                    on_counted_done, &five[i]) > 0;
+    }
+    bool all = false;
+    for (int spins = 0; !all && spins < 200; spins++) {
+      bleak_loop_run_once(loop, 100);
+      all = true;
+      for (int i = 0; i < 5; i++)
+        all = all && five[i].calls > 0;
+    }
+    int ok = 0;
+    for (int i = 0; i < 5; i++)
+      ok += five[i].calls == 1 && five[i].odd_status == 0 && five[i].ok;
+    r = bleak_client_read_gatt_char(c, ch, buf, sizeof buf, &len);
+    CHECK("five async writes at once: each succeeds once, the last one stays",
+          started == 5 && ok == 5 && r == 0 && len == 2 && buf[1] == 4,
+          "started %d, ok %d, read %s len %zu last %d", started, ok, err(r), len, len ? buf[len - 1] : -1);
+  }
   r = bleak_client_char_by_uuid(c, CUSTOM("0001"), &ch);
   if (r == 0)
     r = bleak_client_write_gatt_char(c, ch, v, sizeof v, BLEAK_WRITE_WITH_RESPONSE);
@@ -305,7 +374,8 @@ int main(int argc, char **argv) {
   r = bleak_client_write_gatt_char(c, ctl, reset, 1, BLEAK_WRITE_WITH_RESPONSE);
   CHECK("control: reset stats", r == 0, "%s", err(r));
   size_t max = bleak_gatt_characteristic_max_write_without_response_size(wwr);
-  CHECK("max_write_without_response_size is MTU - 3", (int)max == mtu - 3, "%zu vs mtu %d", max, mtu);
+  CHECK("max_write_without_response_size is MTU - 3, at most 512",
+        (int)max == (mtu - 3 < 512 ? mtu - 3 : 512), "%zu vs mtu %d", max, mtu);
   int sent = 0;
   for (uint32_t seq = 0; seq < 10; seq++) {
     uint8_t pkt[20] = {0};
@@ -433,6 +503,14 @@ int main(int argc, char **argv) {
     int started = 0;
     for (int i = 1; i < N; i++)
       started += bleak_client_read_gatt_char_async(c, lv, on_counted_read, &read_calls[i]) > 0;
+    /* ... and of writes with response (300 bytes each, into c(8)). */
+    enum { W = 10 };
+    static counted_done writes[W];
+    static uint8_t wv[300];
+    int wstarted = 0;
+    for (int i = 0; i < W; i++)
+      wstarted += bleak_client_write_gatt_char_async(c, lv, wv, sizeof wv, BLEAK_WRITE_WITH_RESPONSE,
+                                                     on_counted_done, &writes[i]) > 0;
     bool timeout = false;
     bleak_source *t;
     bleak_loop_add_timer(loop, 20000, on_timer, &timeout, &t);
@@ -447,6 +525,43 @@ int main(int argc, char **argv) {
           !bleak_client_is_connected(c) && started == N - 1 && once == N - 1 && stream.count < 5000,
           "connected %d, started %d, once %d, notifications %d", bleak_client_is_connected(c),
           started, once, stream.count);
+    int wonce = 0, odd = 0;
+    for (int i = 0; i < W; i++) {
+      wonce += writes[i].calls == 1;
+      if (writes[i].odd_status)
+        odd = writes[i].odd_status;
+    }
+    CHECK("link dropped mid-write: every pending write completed once (success or DISCONNECTED)",
+          wstarted == W && wonce == W && odd == 0, "started %d, once %d, odd status %s", wstarted,
+          wonce, err(odd));
+  }
+
+  /* The peripheral drops the link as soon as it comes up, while the
+   * client is still discovering (fixture control 06): connect completes
+   * exactly once, and what it says matches the state (it may also succeed:
+   * connect retries a dropped attempt). Opt-in (CONFORMANCE_DROP=1):
+   * bluetoothd 5.66 segfaults on this in the guest (see tests/vm/README). */
+  r = getenv("CONFORMANCE_DROP") ? connect_retry(c) : -1;
+  if (r == 0) {
+    static const uint8_t drop_next[] = {0x06};
+    bleak_client_char_by_uuid(c, CUSTOM("0005"), &ctl);
+    r = bleak_client_write_gatt_char(c, ctl, drop_next, 1, BLEAK_WRITE_WITH_RESPONSE);
+    if (r == 0)
+      r = bleak_client_disconnect(c);
+    static counted_done conn;
+    int before = disconnected_calls;
+    if (r == 0)
+      r = bleak_client_connect_async(c, on_counted_done, &conn) > 0 ? 0 : -1;
+    for (int spins = 0; r == 0 && conn.calls == 0 && spins < 400; spins++)
+      bleak_loop_run_once(loop, 100);
+    bleak_loop_run_until(loop, &(bool){false}, 300); /* a second completion would show */
+    bool consistent = conn.ok ? bleak_client_is_connected(c) && bleak_client_services(c)
+                              : !bleak_client_is_connected(c) && !bleak_client_services(c);
+    CHECK("link dropped during discovery: connect completes once, state matches",
+          r == 0 && conn.calls == 1 && consistent && (conn.ok || disconnected_calls == before),
+          "%s, %d completions, ok %d, connected %d, %d disconnected calls", err(r), conn.calls,
+          conn.ok, bleak_client_is_connected(c), disconnected_calls - before);
+    printf("#   drop during discovery: connect %s\n", conn.ok ? "succeeded (retried)" : "failed");
   }
 
   if (!strcmp(bleak_client_backend_id(c), "bluez")) {
@@ -455,6 +570,14 @@ int main(int argc, char **argv) {
     r = connect_retry(c);
     int before = disconnected_calls;
     if (r == 0 && system("pkill -x bluetoothd") == 0) {
+      /* Gone for real: bluetoothd sometimes lingers in its shutdown with
+       * the bus name still held; after 5 s it gets SIGKILL. */
+      for (int i = 0; i < 50 && system("pidof bluetoothd >/dev/null") == 0; i++)
+        bleak_loop_run_until(loop, &(bool){false}, 100);
+      if (system("pidof bluetoothd >/dev/null") == 0) {
+        printf("# bluetoothd still there after SIGTERM: SIGKILL\n");
+        r = system("pkill -KILL -x bluetoothd");
+      }
       bool timeout = false;
       bleak_source *t;
       bleak_loop_add_timer(loop, 10000, on_timer, &timeout, &t);
@@ -468,9 +591,14 @@ int main(int argc, char **argv) {
       CHECK("connect without bluetoothd fails fast with a clear error",
             r == BLEAK_ERR_NO_BACKEND || r == BLEAK_ERR_NOT_FOUND, "%s", err(r));
       r = system("bluetoothd -n -P battery,deviceinfo >/run/job/state/bluetoothd-2.log 2>&1 &");
-      /* Connecting again after the restart works in most guest runs, not
-       * all (see the issue notes): opt-in until that is understood. */
+      /* Earlier runs restarted bluetoothd while the old one still held
+       * the bus name (the new one then exits): now it is gone for sure.
+       * CONFORMANCE_RESTART=0 skips the reconnect. */
       const char *want_back = getenv("CONFORMANCE_RESTART");
+      if (want_back && !strcmp(want_back, "0"))
+        want_back = NULL;
+      else
+        want_back = "1";
       for (int attempt = 1; want_back && attempt <= 4; attempt++) {
         bleak_loop_run_until(loop, &(bool){false}, 2000); /* bluetoothd starting */
         r = bleak_client_connect(c);
@@ -520,10 +648,18 @@ int main(int argc, char **argv) {
     o3.services = NULL;
     o3.n_services = 0;
     o3.disconnected_callback = NULL;
-    r = bleak_client_new(second, &o3, &c2);
+    /* The first client again, without the services filter (heart rate). */
+    bleak_client_free(c);
+    c = NULL;
+    r = bleak_client_new(address, &o3, &c);
+    if (r == 0)
+      r = connect_retry(c);
+    if (second_adapter)
+      o3.adapter = second_adapter;
+    if (r == 0)
+      r = bleak_client_new(second, &o3, &c2);
     async_wait w2 = {0};
-    /* c2 connects while c is connected (BlueZ makes one LE connection at
-     * a time per adapter, so the two connects are not concurrent). */
+    /* c2 connects while c is connected. */
     if (r == 0) {
       bleak_client_connect_async(c2, on_async, &w2);
       while (!w2.done)
@@ -550,6 +686,33 @@ int main(int argc, char **argv) {
    * half of the bond, which spoils later connections in this guest. */
   r = bleak_client_unpair(c);
   CHECK("unpair (also disconnects)", r == 0 && !bleak_client_is_connected(c), "%s", err(r));
+  bleak_client_free(c);
+  c = NULL;
+
+  /* Pairing with a user agent: both sides here have KeyboardDisplay
+   * agents (bluetoothd asks ours for both), so LE Secure Connections does
+   * numeric comparison, and the question reaches the callback. */
+  bleak_client_options o4 = opts;
+  o4.services = NULL;
+  o4.n_services = 0;
+  o4.disconnected_callback = NULL;
+  o4.pairing_callback = on_pairing_request;
+  o4.pairing_user_data = &pairing_asked;
+  r = bleak_client_new(address, &o4, &c);
+  if (r == 0)
+    r = connect_retry(c);
+  if (r == 0)
+    r = bleak_client_pair(c);
+  CHECK("pair with a pairing callback: numeric comparison or passkey reaches it",
+        r == 0 && pairing_asked.count > 0 && pairing_asked.last != BLEAK_PAIRING_AUTHORIZE,
+        "%s, %d requests, last %d (passkey %06u)", err(r), pairing_asked.count,
+        (int)pairing_asked.last, pairing_asked.passkey);
+  printf("#   pairing: %d requests to the callback, last kind %d\n", pairing_asked.count,
+         (int)pairing_asked.last);
+  if (r == 0) {
+    r = bleak_client_unpair(c);
+    CHECK("unpair again", r == 0, "%s", err(r));
+  }
 out:
   bleak_client_free(c);
   bleak_loop_free(loop);

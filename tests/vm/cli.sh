@@ -37,7 +37,8 @@ expect() { # expect DESC WANT_RC [GREP]: one check of the last run's exit and st
 # scan: bounded rounds (btvirt drops advertising reports).
 for round in 1 2 3; do
   run scan_json scan --json --timeout 6
-  grep -qi "\"address\": \"$A\"" "$out/scan_json.out" && break
+  # The name comes in the scan response, which btvirt drops now and then.
+  grep -i "\"address\": \"$A\"" "$out/scan_json.out" | grep -q '"local_name": "bleak-fx"' && break
 done
 line=$(grep -i "\"address\": \"$A\"" "$out/scan_json.out")
 if echo "$line" | grep -q '"local_name": "bleak-fx"' &&

@@ -22,6 +22,10 @@ rm -rf "$work"; mkdir -p "$work"
     echo "sh '$job' 2>&1 | tee /run/job/$name.log; r=\$(cat /run/job/.last-rc 2>/dev/null || echo 0)"
     echo "grep -q '^[0-9]* passed, 0 failed\$' /run/job/$name.log || rc=1"
     echo "pkill -x bluetoothd; pkill -x btvirt; pkill -x dbus-daemon; pkill -f peripheral.py; sleep 0.5"
+    # Its daemon logs kept apart; no bond it made (or failed to remove)
+    # spoils the next job's connections; the kernel's messages kept.
+    echo "mv /run/job/state /run/job/state-$name 2>/dev/null; rm -rf /var/lib/bluetooth/*"
+    echo "dmesg > /run/job/state-$name/dmesg.txt 2>/dev/null"
   done
   echo 'exit $rc'
 } > "$work/vmjob.sh"

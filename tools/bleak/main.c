@@ -72,7 +72,7 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < N_COMMANDS; i++) {
     if (strcmp(commands[i]->name, name))
       continue;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then forgets the '+' mode of the global parse */
     return commands[i]->run(&g, argc - first, argv + first);
   }
   fprintf(stderr, "bleak: unknown command '%s' (see bleak --help)\n", name);
