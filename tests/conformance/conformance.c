@@ -648,7 +648,10 @@ int main(int argc, char **argv) {
     o3.services = NULL;
     o3.n_services = 0;
     o3.disconnected_callback = NULL;
-    /* The first client again, without the services filter (heart rate). */
+    /* The first client again, without the services filter (heart rate);
+     * disconnected first and waited for: freeing disconnects without
+     * waiting, and a connect meanwhile would find the old link going. */
+    bleak_client_disconnect(c);
     bleak_client_free(c);
     c = NULL;
     r = bleak_client_new(address, &o3, &c);

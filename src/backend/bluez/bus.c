@@ -226,7 +226,9 @@ int bk_bus_error(const sd_bus_error *e, const char *what) {
              !strcmp(name, "org.freedesktop.DBus.Error.Timeout")) {
     code = BLEAK_ERR_TIMEOUT;
   } else if (!strcmp(name, "org.freedesktop.DBus.Error.ServiceUnknown") ||
-             !strcmp(name, "org.freedesktop.DBus.Error.NameHasNoOwner")) {
+             !strcmp(name, "org.freedesktop.DBus.Error.NameHasNoOwner") ||
+             !strncmp(name, "org.freedesktop.DBus.Error.Spawn.", 33)) {
+    /* Spawn.*: bluetoothd is not running and D-Bus failed to start it. */
     code = BLEAK_ERR_NO_BACKEND;
   } else if (!strcmp(name, "org.freedesktop.DBus.Error.UnknownObject") ||
              !strcmp(name, "org.freedesktop.DBus.Error.UnknownMethod") ||

@@ -6,6 +6,7 @@
  * advertisement data per device; a PropertiesChanged carries only what
  * changed, which the core merges the same way.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,13 @@ typedef struct bz_scanner {
   sd_bus_slot *added_match;
   sd_bus_slot *changed_match;
   bool discovering;
+  /* Devices whose whole Device1 state this scan has (see on_props_changed);
+   * bounded, a crowded place must not grow it without end. */
+  char (*seen)[80];
+  size_t n_seen, cap_seen;
 } bz_scanner;
+
+#define MAX_SEEN 1024
 
 static bz_scanner *S(const bleak_scanner *s) { return bk_scanner_backend_state(s); }
 
@@ -145,12 +152,35 @@ static bool address_from_path(const bz_scanner *z, const char *path, char out[18
   return true;
 }
 
+/* Remember @p path; returns its index, or -1 when it was there already or
+ * there is no room. */
+static long mark_seen(bz_scanner *z, const char *path) {
+  if (strlen(path) >= sizeof z->seen[0])
+    return -1;
+  for (size_t i = 0; i < z->n_seen; i++)
+    if (!strcmp(z->seen[i], path))
+      return -1;
+  if (z->n_seen == z->cap_seen) {
+    size_t cap = z->cap_seen ? z->cap_seen * 2 : 16;
+    if (cap > MAX_SEEN)
+      return -1;
+    void *n = realloc(z->seen, cap * sizeof z->seen[0]);
+    if (!n)
+      return -1;
+    z->seen = n;
+    z->cap_seen = cap;
+  }
+  snprintf(z->seen[z->n_seen], sizeof z->seen[0], "%s", path);
+  return (long)z->n_seen++;
+}
+
 static int on_added_iface(const char *path, const char *iface, sd_bus_message *m,
                           void *user) {
   bz_scanner *z = user;
   char addr[18];
   if (strcmp(iface, DEVICE_IFACE) || !address_from_path(z, path, addr))
     return bz_skip_dict(m);
+  mark_seen(z, path); /* a new device: this is its whole state */
   report_buf b;
   memset(&b, 0, sizeof b);
   int r = read_device(m, &b);
@@ -159,6 +189,39 @@ static int on_added_iface(const char *path, const char *iface, sd_bus_message *m
   b.r.address = addr;
   bk_scanner_report(z->s, &b.r);
   return 0;
+}
+
+/* GetAll(Device1) of a device BlueZ knew before this scan: its name and
+ * services come in full, as Bleak's AdvertisementData has them from its
+ * cache of BlueZ's properties. */
+static void on_device_props(void *owner, void *data, sd_bus_message *reply) {
+  bz_scanner *z = owner;
+  size_t i = (size_t)(uintptr_t)data;
+  char addr[18];
+  if (i >= z->n_seen || bk_bus_reply_error(reply, "GetAll") < 0 ||
+      !address_from_path(z, z->seen[i], addr))
+    return;
+  report_buf b;
+  memset(&b, 0, sizeof b);
+  if (read_device(reply, &b) < 0) {
+    BK_WARN(LOG_MOD, "malformed Device1 properties of %s dropped", z->seen[i]);
+    return;
+  }
+  b.r.address = addr;
+  bk_scanner_report(z->s, &b.r);
+}
+
+static void fetch_device(bz_scanner *z, const char *path) {
+  long i = mark_seen(z, path);
+  if (i < 0)
+    return;
+  sd_bus_message *m = NULL;
+  if (sd_bus_message_new_method_call(bk_bus_sd(z->bus), &m, BLUEZ, path,
+                                     "org.freedesktop.DBus.Properties", "GetAll") < 0)
+    return;
+  if (sd_bus_message_append(m, "s", DEVICE_IFACE) >= 0)
+    bz_call_send(z->bus, &z->calls, m, 0, on_device_props, z, (void *)(uintptr_t)i, NULL);
+  sd_bus_message_unref(m);
 }
 
 static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *e) {
@@ -190,8 +253,12 @@ static int on_props_changed(sd_bus_message *m, void *userdata, sd_bus_error *e) 
   /* Only advertisement-borne changes make a report (Bleak does the same):
    * a Connected or Paired change is not an advertisement. */
   if (b.r.has_rssi || b.r.name || b.r.has_manufacturer_data ||
-      b.r.has_service_data || b.r.has_service_uuids || b.r.has_tx_power)
+      b.r.has_service_data || b.r.has_service_uuids || b.r.has_tx_power) {
     bk_scanner_report(z->s, &b.r);
+    /* A device BlueZ knew before: what did not change (its name, often)
+     * is not in the signal; fetch it once. */
+    fetch_device(z, path);
+  }
   return 0;
 }
 
@@ -308,6 +375,7 @@ static void on_objects(void *owner, void *data, sd_bus_message *reply) {
 
 static int bzs_start(bleak_scanner *s) {
   bz_scanner *z = S(s);
+  z->n_seen = 0; /* a new scan learns every device afresh */
   if (bk_scanner_options(s)->scanning_mode == BLEAK_SCAN_PASSIVE)
     return bk_fail(BLEAK_ERR_NOT_SUPPORTED,
                    "passive scanning: BlueZ's discovery is active; its "
@@ -376,6 +444,7 @@ static void bzs_destroy(bleak_scanner *s, void *state) {
   sd_bus_slot_unref(z->changed_match);
   sd_bus_flush(bk_bus_sd(z->bus));
   bk_bus_unref(z->bus);
+  free(z->seen);
   free(z);
 }
 
