@@ -9,6 +9,8 @@
 #ifdef BLEAK_WITH_BLUEZ
 #include "backend/bluez/bluez.h"
 #endif
+#include "backend/hci/hci.h"
+
 
 const bk_client_backend *bk_client_backend_for(bleak_backend_kind kind) {
   if (kind == BLEAK_BACKEND_AUTO) {
@@ -30,8 +32,7 @@ const bk_client_backend *bk_client_backend_for(bleak_backend_kind kind) {
     return NULL;
 #endif
   case BLEAK_BACKEND_HCI:
-    bk_fail(BLEAK_ERR_NO_BACKEND, "the hci backend is not built yet");
-    return NULL;
+    return &bk_hci_client_backend;
   default:
     bk_fail(BLEAK_ERR_NO_BACKEND, "unknown backend %d", (int)kind);
     return NULL;
@@ -47,6 +48,8 @@ const bk_scanner_backend *bk_scanner_backend_for(bleak_backend_kind kind) {
   if (c == &bk_bluez_client_backend)
     return &bk_bluez_scanner_backend;
 #endif
+  if (c == &bk_hci_client_backend)
+    return &bk_hci_scanner_backend;
   bk_fail(BLEAK_ERR_NO_BACKEND, "no scanner for backend %s", c->name);
   return NULL;
 }

@@ -16,6 +16,7 @@ c() { echo "b1e5000$1-7e57-4c0d-9e00-000000000001"; }
 # and $last (the KEY that expect looks at).
 run() {
   _n=$1; last=$1; shift
+  vm_wait_no_links 0
   timeout 90 "$bleak" --adapter hci0 "$@" </dev/null >"$out/$_n.out" 2>"$out/$_n.err"
   rc=$?
   return 0

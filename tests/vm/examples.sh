@@ -16,11 +16,14 @@ CENTRAL=/org/bluez/hci1/dev_$(btmgmt --index 0 info | sed -n 's/.*addr \([0-9A-F
 # run NAME CMD...: the example's output in $out/NAME.txt, its status in $rc;
 # once more when it failed (a connect right after a scan sometimes stalls
 # in this guest, see README).
+# Each waits until the previous program's link is gone (vm_wait_no_links).
 run() {
   _n=$1; shift
+  vm_wait_no_links 0
   timeout 90 "$@" >"$out/$_n.txt" 2>&1 </dev/null; rc=$?
   if [ "$rc" != 0 ]; then
     vm_log "$_n: exit $rc, once more: $(tail -2 "$out/$_n.txt")"
+    vm_wait_no_links 0
     timeout 90 "$@" >"$out/$_n.txt" 2>&1 </dev/null; rc=$?
   fi
 }
@@ -69,6 +72,7 @@ want=$((mtu - 3)); [ "$want" -gt 512 ] && want=512
   vm_ok "mtu_size: $mtu, writes without response of $max bytes" ||
   vm_not_ok "mtu_size" "exit $rc: $(cat "$out/mtu_size.txt" | tr '\n' '|')"
 
+vm_wait_no_links 0
 timeout 90 sh -c "(printf 'hello uart\n'; sleep 1; printf 'second line\n') | '$ex/uart_service' '$A'" \
   >"$out/uart_service.txt" 2>&1; rc=$?
 check "uart_service: lines echoed back on TX" uart_service "^received: HELLO UART$"
@@ -79,6 +83,7 @@ check "external_loop (poll): battery level" external_loop "^battery level: 87%$"
 check "external_loop (poll): three heart beats, disconnected" external_loop "^heart rate: [0-9]* bpm$" 3
 
 # disconnect_callback: the peripheral side drops the link.
+vm_wait_no_links 0
 timeout 90 "$ex/disconnect_callback" "$A" --timeout 40 >"$out/disconnect_callback.txt" 2>&1 &
 dc=$!
 if vm_wait_for "disconnect_callback connected" 40 grep -q "^Connected to" "$out/disconnect_callback.txt"; then

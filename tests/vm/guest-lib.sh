@@ -10,6 +10,7 @@
 #       the peripheral fixture on that controller; waits until it serves
 #       (registered and advertising) and sets FIXTURE_ADDR and FIXTURE_NAME.
 #   vm_wait_for DESC SECONDS CMD...   poll CMD until it succeeds or time out
+#   vm_wait_no_links IDX [SECONDS]    until hciIDX has no connection left
 #   vm_ok NAME / vm_not_ok NAME [why] / vm_summary
 #       TAP lines and the closing "N passed, N failed" line; vm_summary
 #       returns non-zero when anything failed.
@@ -86,6 +87,14 @@ vm_start_bluez() {
     _i=$((_i + 1))
   done
 }
+
+# vm_wait_no_links IDX [SECONDS]: wait until controller hciIDX holds no
+# connection. Connecting again while the kernel still tears the previous
+# link down can hit a list corruption in Debian 6.1's hci_chan_del that
+# kills bluetoothd (see README): jobs that connect one program after
+# another wait for this between them. Not a failure when it times out.
+_vm_no_links() { ! btmgmt --index "$1" con 2>/dev/null | grep -qE '([0-9A-F]{2}:){5}[0-9A-F]{2}'; }
+vm_wait_no_links() { vm_wait_for "hci$1 without links" "${2:-10}" _vm_no_links "$1" || true; }
 
 vm_start_fixture() {
   _hci=$1; shift

@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hci backend's client: a connection through our own host stack.
+ * connect = (find the device by scanning when its address type is not
+ * known yet) + LE Create Connection + Exchange MTU (517) + discovery; the
+ * operations map onto GATT procedures (gatt_client.c) on the link's ATT
+ * bearer (att_bearer.c). Pairing is not on this backend yet.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/hci/att_bearer.h"
+#include "backend/hci/controller.h"
+#include "backend/hci/gatt_client.h"
+#include "backend/hci/hci.h"
+#include "bleak/error.h"
+#include "core/ad.h"
+#include "core/internal.h"
+
+#define MOD "hci"
+/* Writes without response complete while fewer ACL packets than this wait
+ * for controller buffers; beyond, they wait (pacing by credits). */
+#define PACE_BACKLOG 8
+
+typedef enum phase {
+  PH_IDLE,
+  PH_READY_WAIT, /* the controller is initialising */
+  PH_FIND,       /* scanning for the address */
+  PH_CONNECTING, /* LE Create Connection */
+  PH_MTU,
+  PH_DISCOVER,
+  PH_CONNECTED,
+} phase;
+
+typedef struct hc {
+  bk_ctrl_user u; /* first: the controller calls back with it */
+  bleak_client *c;
+  bleak_loop *loop;
+  char *spec;
+  bool acquired;
+  uint8_t addr[6];
+  phase ph;
+  bk_op *connect_op;
+  uint64_t connect_started;
+  bleak_source *find_timer;
+  bool disconnecting; /* we asked: the link's end is not an error */
+  bk_gattc_proc *disc;
+  bk_att att;
+  bool att_up;
+  char name[BK_AD_MAX_NAME + 1];
+  /* notification lookup cache */
+  const bleak_gatt_characteristic *last_ch;
+  uint16_t last_vh;
+  /* writes without response waiting for ACL buffers */
+  bk_op **paced;
+  size_t n_paced, cap_paced;
+} hc;
+
+static hc *H(const bleak_client *c) { return bk_client_backend_state(c); }
+
+const char *bk_hci_transport_spec(const char *option) {
+  if (option && *option)
+    return option;
+  const char *env = getenv("BLEAK_HCI");
+  if (env && *env)
+    return env;
+  bk_fail(BLEAK_ERR_NO_BACKEND, "the hci backend needs a transport: set hci_transport or "
+                                "BLEAK_HCI (unix:PATH, tcp:HOST:PORT, tty:DEV[:BAUD], hciN)");
+  return NULL;
+}
+
+int bk_hci_parse_address(const char *s, uint8_t out[6]) {
+  unsigned b[6];
+  char tail;
+  if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[5], &b[4], &b[3], &b[2], &b[1], &b[0],
+                   &tail) != 6)
+    return BLEAK_ERR_INVALID_ARG;
+  for (int i = 0; i < 6; i++)
+    out[i] = (uint8_t)b[i];
+  return 0;
+}
+
+void bk_hci_format_address(const uint8_t a[6], char out[18]) {
+  snprintf(out, 18, "%02X:%02X:%02X:%02X:%02X:%02X", a[5], a[4], a[3], a[2], a[1], a[0]);
+}
+
+/* ---- ATT bearer glue ------------------------------------------------------ */
+
+static int att_send(void *owner, const uint8_t *pdu, size_t len) {
+  hc *h = owner;
+  return bk_ctrl_send_att(&h->u, pdu, len);
+}
+
+static const bleak_gatt_characteristic *char_by_value_handle(hc *h, uint16_t vh) {
+  if (h->last_ch && h->last_vh == vh)
+    return h->last_ch;
+  const bleak_gatt_services *s = bleak_client_services(h->c);
+  size_t ns = bleak_gatt_services_count(s);
+  for (size_t i = 0; i < ns; i++) {
+    const bleak_gatt_service *svc = bleak_gatt_services_at(s, i);
+    size_t nc = bleak_gatt_service_characteristic_count(svc);
+    for (size_t j = 0; j < nc; j++) {
+      const bleak_gatt_characteristic *ch = bleak_gatt_service_characteristic_at(svc, j);
+      if (bleak_gatt_characteristic_value_handle(ch) == vh) {
+        h->last_ch = ch;
+        h->last_vh = vh;
+        return ch;
+      }
+    }
+  }
+  return NULL;
+}
+
+static void att_value(void *owner, uint16_t handle, const uint8_t *v, size_t len, bool ind) {
+  hc *h = owner;
+  (void)ind;
+  if (h->ph != PH_CONNECTED)
+    return;
+  const bleak_gatt_characteristic *ch = char_by_value_handle(h, handle);
+  if (ch)
+    bk_client_notify(h->c, ch, v, len);
+  else
+    BK_DEBUG(MOD, "value for unknown handle 0x%04x dropped", handle);
+}
+
+static void att_timeout(void *owner) {
+  hc *h = owner;
+  /* The bearer is dead (Core Vol 3 Part F 3.3.3): drop the link. */
+  h->disconnecting = false; /* the peer's fault: reported as an error */
+  (void)bk_ctrl_disconnect(&h->u);
+}
+
+static const bk_att_ops att_ops = {att_send, att_value, att_timeout};
+
+/* ---- connect ------------------------------------------------------------- */
+
+static void connect_reset(hc *h) {
+  h->ph = PH_IDLE; /* first: callbacks of what is closed below see it */
+  if (h->find_timer)
+    bleak_source_stop_timer(h->find_timer);
+  bk_gattc_cancel(h->disc);
+  h->disc = NULL;
+  if (h->acquired) {
+    if (h->u.scanning)
+      (void)bk_ctrl_scan(&h->u, false, false);
+    if (h->u.connecting)
+      bk_ctrl_connect_cancel(&h->u);
+    if (h->u.linked) {
+      h->disconnecting = true;
+      (void)bk_ctrl_disconnect(&h->u);
+    }
+  }
+  bk_op *op = h->connect_op;
+  h->connect_op = NULL;
+  if (h->att_up)
+    bk_att_close(&h->att, BLEAK_ERR_DISCONNECTED);
+  h->att_up = false;
+  h->connect_op = op; /* connect_fail completes it */
+}
+
+static void connect_fail(hc *h, int err) {
+  connect_reset(h);
+  bk_op *op = h->connect_op;
+  h->connect_op = NULL;
+  if (op)
+    bk_op_done(op, err);
+}
+
+static void on_discovered(void *user, int status, bleak_gatt_services *s, unsigned requests) {
+  hc *h = user;
+  h->disc = NULL;
+  if (status) {
+    connect_fail(h, status);
+    return;
+  }
+  BK_INFO(MOD, "%s: %zu services discovered in %u ATT requests, MTU %u",
+          bk_client_address(h->c), bleak_gatt_services_count(s), requests, h->att.mtu);
+  h->last_ch = NULL;
+  bk_client_set_services(h->c, s);
+  h->ph = PH_CONNECTED;
+  bk_op *op = h->connect_op;
+  h->connect_op = NULL;
+  if (op)
+    bk_op_done(op, 0);
+}
+
+static void on_mtu(void *user, int status, const bk_att_pdu *rsp) {
+  hc *h = user;
+  (void)rsp;
+  if (h->ph != PH_MTU)
+    return;
+  /* A server that does not do the exchange keeps 23: not an error. */
+  if (status == BLEAK_ERR_TIMEOUT || status == BLEAK_ERR_DISCONNECTED) {
+    connect_fail(h, status);
+    return;
+  }
+  h->ph = PH_DISCOVER;
+  bk_att_set_now(&h->att, bk_ctrl_now(&h->u));
+  int err = bk_gattc_discover(&h->att, on_discovered, h, &h->disc);
+  if (err)
+    connect_fail(h, err);
+  bk_ctrl_reschedule(&h->u);
+}
+
+static void u_connected(bk_ctrl_user *u, int status) {
+  hc *h = (hc *)u;
+  if (h->ph != PH_CONNECTING)
+    return;
+  if (status) {
+    connect_fail(h, status == BLEAK_ERR_HCI(0x02) ? BLEAK_ERR_CANCELED : status);
+    return;
+  }
+  bk_att_init(&h->att, &att_ops, h, BK_ATT_MAX_MTU);
+  bk_att_set_now(&h->att, bk_ctrl_now(u));
+  h->att_up = true;
+  h->ph = PH_MTU;
+  int err = bk_att_exchange_mtu(&h->att, on_mtu, h, bk_ctrl_now(u));
+  if (err)
+    connect_fail(h, err);
+  bk_ctrl_reschedule(u);
+}
+
+static void start_link(hc *h, uint8_t type) {
+  h->ph = PH_CONNECTING;
+  int err = bk_ctrl_connect(&h->u, type, h->addr);
+  if (err)
+    connect_fail(h, err);
+}
+
+static void u_adv(bk_ctrl_user *u, const bk_hci_adv_report *r) {
+  hc *h = (hc *)u;
+  if (memcmp(r->addr, h->addr, 6) != 0)
+    return;
+  bk_ad ad;
+  if (bk_ad_parse(r->data, r->data_len, &ad) == 0 && ad.has_name)
+    memcpy(h->name, ad.name, sizeof h->name);
+  if (h->ph != PH_FIND)
+    return;
+  (void)bk_ctrl_scan(u, false, false);
+  bleak_source_stop_timer(h->find_timer);
+  start_link(h, r->addr_type & 1);
+}
+
+static void on_find_timeout(bleak_source *src, void *user) {
+  (void)src;
+  hc *h = user;
+  if (h->ph == PH_FIND)
+    connect_fail(h, bk_fail(BLEAK_ERR_DEVICE_NOT_FOUND, "device with address %s was not found",
+                            bk_client_address(h->c)));
+}
+
+static void begin(hc *h) {
+  uint8_t type;
+  if (bk_ctrl_address_type(h->u.ctrl, h->addr, &type)) {
+    start_link(h, type);
+    return;
+  }
+  /* Not seen yet: find it first, as Bleak does (active scan, for the
+   * name in the scan response). The core's connect timeout bounds it. */
+  h->ph = PH_FIND;
+  /* Give up just before the operation's own timeout, so that the error
+   * says what happened: the device was not found. */
+  int t = bk_client_options(h->c)->timeout_ms;
+  uint64_t total = t > 0 ? (uint64_t)t : 10000;
+  uint64_t spent = bleak_loop_now_ms(h->loop) - h->connect_started;
+  uint64_t left = total > spent + 100 ? total - spent - 100 : 0;
+  int err = h->find_timer ? bleak_source_set_timer(h->find_timer, left)
+                          : bleak_loop_add_timer(h->loop, left, on_find_timeout, h, &h->find_timer);
+  if (!err)
+    err = bk_ctrl_scan(&h->u, true, true);
+  if (err)
+    connect_fail(h, err);
+}
+
+static void u_ready(bk_ctrl_user *u, int status) {
+  hc *h = (hc *)u;
+  if (h->ph != PH_READY_WAIT)
+    return;
+  if (status) {
+    connect_fail(h, status);
+    return;
+  }
+  begin(h);
+}
+
+static void release_ctrl(hc *h) {
+  if (h->acquired) {
+    bk_ctrl_release(&h->u);
+    h->acquired = false;
+  }
+}
+
+static void link_down(hc *h, int reason) {
+  h->last_ch = NULL;
+  if (h->ph == PH_CONNECTED) {
+    h->ph = PH_IDLE;
+    bk_client_disconnected(h->c, reason);
+    if (h->att_up)
+      bk_att_close(&h->att, BLEAK_ERR_DISCONNECTED);
+    h->att_up = false;
+  } else if (h->ph == PH_MTU || h->ph == PH_DISCOVER) {
+    connect_fail(h, bk_fail(BLEAK_ERR_DISCONNECTED, "the link dropped while connecting"));
+    h->att_up = false;
+  } else if (h->att_up) {
+    bk_att_close(&h->att, BLEAK_ERR_DISCONNECTED);
+    h->att_up = false;
+  }
+}
+
+static void u_disconnected(bk_ctrl_user *u, uint8_t reason) {
+  hc *h = (hc *)u;
+  /* We asked (controllers report 0x16, Terminated By Local Host, or echo
+   * our own reason): not an error. */
+  bool ours = h->disconnecting || reason == 0x16;
+  h->disconnecting = false;
+  link_down(h, ours ? 0 : BLEAK_ERR_HCI(reason));
+}
+
+static void u_lost(bk_ctrl_user *u, int err) {
+  hc *h = (hc *)u;
+  if (h->ph != PH_IDLE && h->ph != PH_CONNECTED && h->ph != PH_MTU && h->ph != PH_DISCOVER)
+    connect_fail(h, err);
+  else
+    link_down(h, err);
+  release_ctrl(h); /* the next connect opens the transport again */
+}
+
+static void u_att(bk_ctrl_user *u, const uint8_t *pdu, size_t len) {
+  hc *h = (hc *)u;
+  if (h->att_up)
+    bk_att_recv(&h->att, pdu, len, bk_ctrl_now(u));
+}
+
+static void drain_paced(hc *h);
+
+static void u_acl_sent(bk_ctrl_user *u) { drain_paced((hc *)u); }
+
+static uint64_t u_deadline(bk_ctrl_user *u) {
+  hc *h = (hc *)u;
+  return h->att_up ? bk_att_deadline(&h->att) : 0;
+}
+
+static void u_tick(bk_ctrl_user *u, uint64_t now) {
+  hc *h = (hc *)u;
+  if (h->att_up)
+    bk_att_tick(&h->att, now);
+}
+
+static const bk_ctrl_user_ops user_ops = {u_ready, u_adv,     u_connected, u_disconnected, u_att,
+                                          u_acl_sent, u_lost, u_deadline,  u_tick};
+
+static int start_connect(hc *h, bk_op *op) {
+  if (h->ph == PH_CONNECTED)
+    return bk_fail(BLEAK_ERR_ALREADY, "already connected");
+  if (h->ph != PH_IDLE)
+    return bk_fail(BLEAK_ERR_BUSY, "a connect is in progress");
+  h->connect_op = op;
+  h->connect_started = bleak_loop_now_ms(h->loop);
+  h->disconnecting = false;
+  if (!h->acquired) {
+    h->u.ops = &user_ops;
+    int err = bk_ctrl_acquire(h->loop, h->spec, &h->u);
+    if (err) {
+      h->connect_op = NULL;
+      return err;
+    }
+    h->acquired = true;
+    h->ph = PH_READY_WAIT;
+    return 0;
+  }
+  begin(h);
+  return 0;
+}
+
+/* ---- operations ---------------------------------------------------------- */
+
+static void on_read(void *user, int status, const uint8_t *v, size_t len) {
+  bk_op *op = user;
+  op->backend_data = NULL;
+  bk_op_done_read(op, status, v, len);
+}
+
+static void on_written(void *user, int status) {
+  bk_op *op = user;
+  op->backend_data = NULL;
+  bk_op_done(op, status);
+}
+
+static int write_command(hc *h, bk_op *op) {
+  return bk_gattc_write_command(&h->att, bleak_gatt_characteristic_value_handle(op->ch),
+                                op->data, op->len);
+}
+
+static void drain_paced(hc *h) {
+  while (h->n_paced && bk_ctrl_backlog(&h->u) < PACE_BACKLOG) {
+    bk_op *op = h->paced[0];
+    memmove(h->paced, h->paced + 1, --h->n_paced * sizeof *h->paced);
+    op->backend_data = NULL;
+    bk_op_done(op, write_command(h, op));
+  }
+}
+
+static int pace(hc *h, bk_op *op) {
+  if (h->n_paced == 0 && bk_ctrl_backlog(&h->u) < PACE_BACKLOG) {
+    int err = write_command(h, op);
+    if (err)
+      return err;
+    bk_op_done(op, 0);
+    return 0;
+  }
+  if (h->n_paced == h->cap_paced) {
+    size_t cap = h->cap_paced ? h->cap_paced * 2 : 16;
+    bk_op **n = realloc(h->paced, cap * sizeof *n);
+    if (!n)
+      return BLEAK_ERR_NO_MEMORY;
+    h->paced = n;
+    h->cap_paced = cap;
+  }
+  h->paced[h->n_paced++] = op;
+  op->backend_data = h; /* marks "paced" for abort */
+  return 0;
+}
+
+static int subscribe(hc *h, bk_op *op, uint16_t value) {
+  bleak_uuid cccd = bleak_uuid_from_u16(0x2902);
+  const bleak_gatt_descriptor *d = bleak_gatt_characteristic_get_descriptor(op->ch, &cccd);
+  if (!d)
+    return bk_fail(BLEAK_ERR_NOT_SUPPORTED,
+                   "characteristic 0x%04x has no Client Characteristic Configuration",
+                   bleak_gatt_characteristic_handle(op->ch));
+  uint8_t v[2];
+  bk_put_le16(v, value);
+  return bk_gattc_write(&h->att, bleak_gatt_descriptor_handle(d), v, 2, false, on_written, op,
+                        (bk_gattc_proc **)&op->backend_data);
+}
+
+static int hc_start(bleak_client *c, bk_op *op) {
+  hc *h = H(c);
+  if (op->kind == BK_OP_CONNECT)
+    return start_connect(h, op);
+  if (op->kind == BK_OP_DISCONNECT) {
+    if (h->ph != PH_CONNECTED || !h->u.linked) {
+      bk_client_disconnected(c, 0);
+      return 0;
+    }
+    h->disconnecting = true;
+    return bk_ctrl_disconnect(&h->u);
+  }
+  if (op->kind == BK_OP_PAIR || op->kind == BK_OP_UNPAIR)
+    return bk_fail(BLEAK_ERR_NOT_SUPPORTED, "pairing is not on the hci backend yet");
+  if (h->ph != PH_CONNECTED || !h->att_up)
+    return bk_fail(BLEAK_ERR_NOT_CONNECTED, "not connected");
+  bk_att_set_now(&h->att, bk_ctrl_now(&h->u));
+  bk_gattc_proc **slot = (bk_gattc_proc **)&op->backend_data;
+  int err;
+  switch (op->kind) {
+  case BK_OP_READ_CHAR:
+    err = bk_gattc_read(&h->att, bleak_gatt_characteristic_value_handle(op->ch), on_read, op,
+                        slot);
+    break;
+  case BK_OP_READ_DESC:
+    err = bk_gattc_read(&h->att, bleak_gatt_descriptor_handle(op->desc), on_read, op, slot);
+    break;
+  case BK_OP_WRITE_CHAR:
+    if (!op->with_response)
+      return pace(h, op);
+    err = bk_gattc_write(&h->att, bleak_gatt_characteristic_value_handle(op->ch), op->data,
+                         op->len, false, on_written, op, slot);
+    break;
+  case BK_OP_WRITE_DESC:
+    err = bk_gattc_write(&h->att, bleak_gatt_descriptor_handle(op->desc), op->data, op->len,
+                         false, on_written, op, slot);
+    break;
+  case BK_OP_START_NOTIFY:
+    err = subscribe(h, op, op->indicate ? 0x0002 : 0x0001);
+    break;
+  case BK_OP_STOP_NOTIFY:
+    err = subscribe(h, op, 0x0000);
+    break;
+  default:
+    return bk_fail(BLEAK_ERR_NOT_SUPPORTED, "operation %d", (int)op->kind);
+  }
+  bk_ctrl_reschedule(&h->u);
+  return err;
+}
+
+static void hc_abort(bleak_client *c, bk_op *op) {
+  hc *h = H(c);
+  if (op == h->connect_op) {
+    connect_reset(h);
+    h->connect_op = NULL;
+    return;
+  }
+  if (op->kind == BK_OP_WRITE_CHAR && op->backend_data == h) {
+    for (size_t i = 0; i < h->n_paced; i++)
+      if (h->paced[i] == op) {
+        memmove(h->paced + i, h->paced + i + 1, (h->n_paced - i - 1) * sizeof *h->paced);
+        h->n_paced--;
+        break;
+      }
+    op->backend_data = NULL;
+    return;
+  }
+  if (op->kind != BK_OP_CONNECT && op->kind != BK_OP_DISCONNECT)
+    bk_gattc_cancel(op->backend_data);
+  op->backend_data = NULL;
+}
+
+static int hc_mtu(const bleak_client *c) {
+  const hc *h = H(c);
+  return h->att_up ? h->att.mtu : BK_ATT_DEFAULT_MTU;
+}
+
+static const char *hc_name(const bleak_client *c) {
+  const hc *h = H(c);
+  return h->name[0] ? h->name : NULL;
+}
+
+static int hc_pairing_reply(bleak_client *c, bool accept, uint32_t passkey) {
+  (void)c;
+  (void)accept;
+  (void)passkey;
+  return bk_fail(BLEAK_ERR_NOT_SUPPORTED, "pairing is not on the hci backend yet");
+}
+
+static int hc_init(bleak_client *c, const bleak_client_options *opts, void **state) {
+  const char *spec = bk_hci_transport_spec(opts->hci_transport);
+  if (!spec)
+    return BLEAK_ERR_NO_BACKEND;
+  hc *h = calloc(1, sizeof *h);
+  if (!h || !(h->spec = strdup(spec))) {
+    free(h);
+    return BLEAK_ERR_NO_MEMORY;
+  }
+  h->c = c;
+  h->loop = opts->loop ? opts->loop : bleak_loop_default();
+  if (!h->loop || bk_hci_parse_address(bk_client_address(c), h->addr) != 0) {
+    free(h->spec);
+    free(h);
+    return bk_fail(BLEAK_ERR_INVALID_ARG, "hci backend: bad address or no loop");
+  }
+  h->u.ops = &user_ops;
+  *state = h;
+  return 0;
+}
+
+static void hc_destroy(bleak_client *c, void *state) {
+  (void)c;
+  hc *h = state;
+  bleak_source_free(h->find_timer);
+  bk_gattc_cancel(h->disc);
+  h->disc = NULL;
+  if (h->att_up)
+    bk_att_close(&h->att, BLEAK_ERR_DISCONNECTED);
+  release_ctrl(h); /* drops the link */
+  free(h->paced);
+  free(h->spec);
+  free(h);
+}
+
+const bk_client_backend bk_hci_client_backend = {
+    .name = "hci",
+    .init = hc_init,
+    .destroy = hc_destroy,
+    .start = hc_start,
+    .abort = hc_abort,
+    .mtu = hc_mtu,
+    .device_name = hc_name,
+    .pairing_reply = hc_pairing_reply,
+};

@@ -1,0 +1,670 @@
+/* SPDX-License-Identifier: MIT */
+/* A controller of the hci backend on a bleak_loop: see controller.h. */
+#include "backend/hci/controller.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bleak/error.h"
+#include "core/internal.h"
+#include "transport/btsnoop.h"
+#include "transport/h4.h"
+#include "transport/hci_transport.h"
+
+#define MOD "hci"
+#define MAX_USERS 32
+#define SEEN 64
+
+#define HCI_OP_LE_CONN_UPDATE 0x2013
+#define REASON_REMOTE_USER 0x13
+
+struct bk_ctrl {
+  bk_ctrl *next; /* this thread's controllers */
+  bleak_loop *loop;
+  char *spec;
+  int fd;
+  bleak_source *io, *timer, *notify;
+  bk_h4 h4;
+  bk_hci hci;
+  bk_btsnoop snoop;
+  uint8_t *out;
+  size_t out_len, out_cap;
+  bool ready, lost;
+  int ready_status;
+  int busy;
+  bool doomed;
+  bk_ctrl_user *users[MAX_USERS];
+  /* scanning */
+  bool scan_on, scan_active, scan_cmd;
+  /* connecting: one LE Create Connection at a time */
+  bk_ctrl_user *conn_user;
+  bool conn_inflight; /* the command went out; a completion will come */
+  struct {
+    uint8_t addr[6], type;
+    bool used;
+  } seen[SEEN];
+  size_t seen_next;
+};
+
+static _Thread_local bk_ctrl *controllers;
+
+static void ctrl_destroy(bk_ctrl *c);
+static void resched(bk_ctrl *c);
+static void scan_sync(bk_ctrl *c);
+static void conn_sync(bk_ctrl *c);
+
+/* Entry points hold the controller; the last one out frees it if the last
+ * user left meanwhile. */
+static void enter(bk_ctrl *c) { c->busy++; }
+static void leave(bk_ctrl *c) {
+  if (--c->busy == 0 && c->doomed)
+    ctrl_destroy(c);
+  else if (c->busy == 0)
+    resched(c);
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static void set_lost(bk_ctrl *c, int err);
+
+static void flush_out(bk_ctrl *c) {
+  size_t done = 0;
+  while (done < c->out_len) {
+    ssize_t n = write(c->fd, c->out + done, c->out_len - done);
+    if (n > 0) {
+      done += (size_t)n;
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      break;
+    set_lost(c, bk_fail(BLEAK_ERR_IO, "write to the controller: %s",
+                        n < 0 ? strerror(errno) : "closed"));
+    return;
+  }
+  memmove(c->out, c->out + done, c->out_len - done);
+  c->out_len -= done;
+  if (c->io)
+    bleak_source_set_io_events(c->io, BLEAK_IO_READ | (c->out_len ? BLEAK_IO_WRITE : 0));
+}
+
+static void hci_write(void *owner, const uint8_t *h4, size_t len) {
+  bk_ctrl *c = owner;
+  if (c->lost || len == 0)
+    return;
+  bk_btsnoop_write(&c->snoop, h4[0], h4 + 1, len - 1, false);
+  if (c->out_len + len > c->out_cap) {
+    size_t cap = c->out_cap ? c->out_cap : 4096;
+    while (cap < c->out_len + len)
+      cap *= 2;
+    uint8_t *n = realloc(c->out, cap);
+    if (!n) {
+      set_lost(c, bk_fail(BLEAK_ERR_NO_MEMORY, "HCI output buffer"));
+      return;
+    }
+    c->out = n;
+    c->out_cap = cap;
+  }
+  memcpy(c->out + c->out_len, h4, len);
+  c->out_len += len;
+  if (c->out_len == len) /* nothing was waiting: try now */
+    flush_out(c);
+}
+
+/* ---- users ---------------------------------------------------------------- */
+
+static bk_ctrl_user *user_by_handle(bk_ctrl *c, uint16_t handle) {
+  for (size_t i = 0; i < MAX_USERS; i++)
+    if (c->users[i] && c->users[i]->linked && c->users[i]->handle == handle)
+      return c->users[i];
+  return NULL;
+}
+
+static void on_notify(bleak_source *src, void *user) {
+  (void)src;
+  bk_ctrl *c = user;
+  if (!c->ready && !c->lost)
+    return;
+  enter(c);
+  for (size_t i = 0; i < MAX_USERS; i++) {
+    bk_ctrl_user *u = c->users[i];
+    if (u && u->ready_pending) {
+      u->ready_pending = false;
+      if (u->ops->ready)
+        u->ops->ready(u, c->lost && !c->ready_status ? BLEAK_ERR_IO : c->ready_status);
+    }
+  }
+  leave(c);
+}
+
+static void set_lost(bk_ctrl *c, int err) {
+  if (c->lost)
+    return;
+  c->lost = true;
+  if (!c->ready) {
+    c->ready_status = err;
+    bleak_source_set_timer(c->notify, 0);
+  }
+  if (c->io)
+    bleak_source_set_io_events(c->io, 0);
+  BK_ERROR(MOD, "controller %s lost: %s", c->spec, bleak_strerror(err));
+  bk_hci_close(&c->hci);
+  enter(c);
+  for (size_t i = 0; i < MAX_USERS; i++) {
+    bk_ctrl_user *u = c->users[i];
+    if (!u)
+      continue;
+    u->linked = u->connecting = u->scanning = false;
+    if (c->ready && u->ops->lost && !u->ready_pending)
+      u->ops->lost(u, err);
+  }
+  leave(c);
+}
+
+/* ---- HCI events ----------------------------------------------------------- */
+
+static void hci_ready(void *owner, int status) {
+  bk_ctrl *c = owner;
+  c->ready = status == 0;
+  c->ready_status = status;
+  if (status) {
+    BK_ERROR(MOD, "controller %s: init failed: %s", c->spec, bleak_strerror(status));
+    c->lost = true;
+  }
+  bleak_source_set_timer(c->notify, 0);
+  scan_sync(c);
+  conn_sync(c);
+}
+
+static void remember(bk_ctrl *c, const uint8_t addr[6], uint8_t type) {
+  for (size_t i = 0; i < SEEN; i++)
+    if (c->seen[i].used && !memcmp(c->seen[i].addr, addr, 6)) {
+      c->seen[i].type = type;
+      return;
+    }
+  c->seen[c->seen_next].used = true;
+  memcpy(c->seen[c->seen_next].addr, addr, 6);
+  c->seen[c->seen_next].type = type;
+  c->seen_next = (c->seen_next + 1) % SEEN;
+}
+
+bool bk_ctrl_address_type(bk_ctrl *c, const uint8_t addr[6], uint8_t *type) {
+  for (size_t i = 0; i < SEEN; i++)
+    if (c->seen[i].used && !memcmp(c->seen[i].addr, addr, 6)) {
+      *type = c->seen[i].type;
+      return true;
+    }
+  return false;
+}
+
+static void hci_adv(void *owner, const bk_hci_adv_report *r) {
+  bk_ctrl *c = owner;
+  /* Legacy types 0..4 and extended reports: address types 0/1 (public,
+   * random); 2/3 (resolved identities) connect as 0/1 with privacy. */
+  remember(c, r->addr, r->addr_type & 1);
+  for (size_t i = 0; i < MAX_USERS; i++) {
+    bk_ctrl_user *u = c->users[i];
+    if (u && u->scanning && u->ops->adv)
+      u->ops->adv(u, r);
+  }
+}
+
+static void hci_connected(void *owner, int status, uint16_t handle, uint8_t peer_type,
+                          const uint8_t peer[6]) {
+  bk_ctrl *c = owner;
+  (void)peer_type;
+  (void)peer;
+  bk_ctrl_user *u = c->conn_user;
+  c->conn_user = NULL;
+  c->conn_inflight = false;
+  if (status == 0 && (!u || !u->connecting)) {
+    BK_INFO(MOD, "link 0x%03x came up after its connect was canceled: dropped", handle);
+    (void)bk_hci_disconnect(&c->hci, handle, REASON_REMOTE_USER);
+  } else if (u && u->connecting) {
+    u->connecting = false;
+    if (status == 0) {
+      u->linked = true;
+      u->handle = handle;
+      /* Longer LE packets where the controller has them (fewer fragments
+       * per ATT PDU); the answer does not matter. */
+      if (c->hci.le_features & (1u << 5)) {
+        uint8_t p[6];
+        bk_put_le16(p, handle);
+        bk_put_le16(p + 2, 251);
+        bk_put_le16(p + 4, 2120);
+        (void)bk_hci_command(&c->hci, BK_HCI_OP_LE_SET_DATA_LENGTH, p, 6, NULL, NULL);
+      }
+    }
+    if (u->ops->connected)
+      u->ops->connected(u, status);
+  }
+  scan_sync(c);
+  conn_sync(c);
+}
+
+static void hci_disconnected(void *owner, uint16_t handle, uint8_t reason) {
+  bk_ctrl *c = owner;
+  bk_ctrl_user *u = user_by_handle(c, handle);
+  if (!u)
+    return;
+  u->linked = false;
+  if (u->ops->disconnected)
+    u->ops->disconnected(u, reason);
+}
+
+static void send_on(bk_ctrl *c, uint16_t handle, uint16_t cid, const uint8_t *pdu, size_t len) {
+  (void)bk_hci_send_l2cap(&c->hci, handle, cid, pdu, len);
+}
+
+/* LE signalling (Core Vol 3 Part A 4): accept connection parameter
+ * updates, reject what we do not implement. */
+static void signalling(bk_ctrl *c, uint16_t handle, const uint8_t *pdu, size_t len) {
+  if (len < 4)
+    return;
+  uint8_t code = pdu[0], id = pdu[1];
+  uint16_t dlen = bk_get_le16(pdu + 2);
+  if ((size_t)dlen + 4 != len)
+    return;
+  if (code == 0x12 && dlen == 8) { /* Connection Parameter Update Request */
+    uint8_t rsp[6] = {0x13, id, 2, 0, 0, 0};
+    uint16_t min = bk_get_le16(pdu + 4), max = bk_get_le16(pdu + 6);
+    uint16_t lat = bk_get_le16(pdu + 8), to = bk_get_le16(pdu + 10);
+    bool ok = min >= 6 && max <= 3200 && min <= max && lat <= 499 && to >= 10 && to <= 3200;
+    if (!ok)
+      rsp[4] = 1; /* rejected */
+    send_on(c, handle, BK_L2CAP_CID_LE_SIGNALING, rsp, sizeof rsp);
+    if (ok) {
+      uint8_t p[14];
+      bk_put_le16(p, handle);
+      memcpy(p + 2, pdu + 4, 8);
+      bk_put_le16(p + 10, 0);
+      bk_put_le16(p + 12, 0);
+      (void)bk_hci_command(&c->hci, HCI_OP_LE_CONN_UPDATE, p, sizeof p, NULL, NULL);
+    }
+    return;
+  }
+  if (code & 1 || code == 0x01)
+    return; /* a response or a reject: we asked for nothing */
+  uint8_t rej[6] = {0x01, id, 2, 0, 0, 0}; /* Command not understood */
+  send_on(c, handle, BK_L2CAP_CID_LE_SIGNALING, rej, sizeof rej);
+}
+
+static void hci_l2cap(void *owner, uint16_t handle, uint16_t cid, const uint8_t *pdu,
+                      size_t len) {
+  bk_ctrl *c = owner;
+  switch (cid) {
+  case BK_L2CAP_CID_ATT: {
+    bk_ctrl_user *u = user_by_handle(c, handle);
+    if (u && u->ops->att)
+      u->ops->att(u, pdu, len);
+    break;
+  }
+  case BK_L2CAP_CID_LE_SIGNALING:
+    signalling(c, handle, pdu, len);
+    break;
+  case BK_L2CAP_CID_SMP:
+    /* Security Request or Pairing Request: Pairing Failed, "Pairing Not
+     * Supported" (pairing on this backend is a later issue). */
+    if (len >= 1 && (pdu[0] == 0x0b || pdu[0] == 0x01)) {
+      uint8_t f[2] = {0x05, 0x05};
+      send_on(c, handle, BK_L2CAP_CID_SMP, f, sizeof f);
+    }
+    break;
+  default:
+    BK_DEBUG(MOD, "PDU on unknown channel 0x%04x of link 0x%03x dropped", cid, handle);
+    break;
+  }
+}
+
+static void hci_acl_sent(void *owner) {
+  bk_ctrl *c = owner;
+  for (size_t i = 0; i < MAX_USERS; i++) {
+    bk_ctrl_user *u = c->users[i];
+    if (u && u->linked && u->ops->acl_sent)
+      u->ops->acl_sent(u);
+  }
+}
+
+static void hci_lost(void *owner, int err) { set_lost(owner, err); }
+
+static const bk_hci_ops hci_ops = {hci_write,    hci_ready, hci_adv,      hci_connected,
+                                   hci_disconnected, hci_l2cap, hci_acl_sent, hci_lost};
+
+/* ---- scanning and connecting --------------------------------------------- */
+
+static void scan_done(void *user, int status, const uint8_t *ret, size_t len) {
+  (void)ret;
+  (void)len;
+  bk_ctrl *c = user;
+  c->scan_cmd = false;
+  if (status && !c->lost)
+    BK_WARN(MOD, "scan %s failed: %s", c->scan_on ? "stop" : "start", bleak_strerror(status));
+  else
+    c->scan_on = !c->scan_on;
+  scan_sync(c);
+  conn_sync(c);
+}
+
+static void scan_sync(bk_ctrl *c) {
+  if (!c->ready || c->lost || c->scan_cmd)
+    return;
+  bool want = false, active = false;
+  for (size_t i = 0; i < MAX_USERS; i++)
+    if (c->users[i] && c->users[i]->scanning) {
+      want = true;
+      active |= c->users[i]->active;
+    }
+  if (c->conn_user)
+    want = false; /* initiating: the scanner pauses */
+  if (want == c->scan_on && (!want || active == c->scan_active))
+    return;
+  if (c->scan_on && want) { /* active changed: stop, then start again */
+    want = false;
+  }
+  c->scan_cmd = true;
+  c->scan_active = active;
+  if (bk_hci_le_scan(&c->hci, want, active, scan_done, c) != 0)
+    c->scan_cmd = false;
+}
+
+static void connect_status(void *user, int status, const uint8_t *ret, size_t len) {
+  (void)ret;
+  (void)len;
+  bk_ctrl *c = user;
+  if (status == 0)
+    return; /* LE Connection Complete follows */
+  bk_ctrl_user *u = c->conn_user;
+  c->conn_user = NULL;
+  c->conn_inflight = false;
+  if (u && u->connecting) {
+    u->connecting = false;
+    if (u->ops->connected)
+      u->ops->connected(u, status);
+  }
+  scan_sync(c);
+  conn_sync(c);
+}
+
+static void conn_sync(bk_ctrl *c) {
+  if (!c->ready || c->lost || c->conn_inflight)
+    return;
+  if (!c->conn_user) {
+    for (size_t i = 0; i < MAX_USERS && !c->conn_user; i++)
+      if (c->users[i] && c->users[i]->connecting)
+        c->conn_user = c->users[i];
+    if (!c->conn_user)
+      return;
+  }
+  scan_sync(c); /* pause scanning first */
+  if (c->scan_on || c->scan_cmd)
+    return;
+  bk_ctrl_user *u = c->conn_user;
+  c->conn_inflight = true;
+  int err = bk_hci_le_connect(&c->hci, u->peer_type, u->peer, connect_status, c);
+  if (err) {
+    c->conn_inflight = false;
+    c->conn_user = NULL;
+    u->connecting = false;
+    if (u->ops->connected)
+      u->ops->connected(u, err);
+  }
+}
+
+/* ---- loop glue ------------------------------------------------------------ */
+
+static void h4_packet(void *user, uint8_t type, const uint8_t *pkt, size_t len) {
+  bk_ctrl *c = user;
+  bk_btsnoop_write(&c->snoop, type, pkt, len, true);
+  bk_hci_feed(&c->hci, type, pkt, len, bleak_loop_now_ms(c->loop));
+}
+
+static void on_io(bleak_source *src, int fd, uint32_t revents, void *user) {
+  (void)src;
+  bk_ctrl *c = user;
+  enter(c);
+  if (revents & BLEAK_IO_WRITE)
+    flush_out(c);
+  if (revents & (BLEAK_IO_READ | BLEAK_IO_ERROR)) {
+    uint8_t buf[4096];
+    for (int i = 0; i < 16 && !c->lost; i++) {
+      ssize_t n = read(fd, buf, sizeof buf);
+      if (n > 0) {
+        bk_h4_feed(&c->h4, buf, (size_t)n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        break;
+      set_lost(c, bk_fail(BLEAK_ERR_IO, "controller %s: %s", c->spec,
+                          n == 0 ? "transport closed" : strerror(errno)));
+      break;
+    }
+  }
+  leave(c);
+}
+
+static void resched(bk_ctrl *c) {
+  if (!c->timer)
+    return;
+  uint64_t d = bk_hci_deadline(&c->hci);
+  for (size_t i = 0; i < MAX_USERS; i++) {
+    bk_ctrl_user *u = c->users[i];
+    if (u && u->ops->deadline) {
+      uint64_t ud = u->ops->deadline(u);
+      if (ud && (!d || ud < d))
+        d = ud;
+    }
+  }
+  if (!d) {
+    bleak_source_stop_timer(c->timer);
+    return;
+  }
+  uint64_t now = bleak_loop_now_ms(c->loop);
+  bleak_source_set_timer(c->timer, d > now ? d - now : 0);
+}
+
+static void on_timer(bleak_source *src, void *user) {
+  (void)src;
+  bk_ctrl *c = user;
+  enter(c);
+  uint64_t now = bleak_loop_now_ms(c->loop);
+  bk_hci_tick(&c->hci, now);
+  for (size_t i = 0; i < MAX_USERS; i++) {
+    bk_ctrl_user *u = c->users[i];
+    if (u && u->ops->tick)
+      u->ops->tick(u, now);
+  }
+  leave(c);
+}
+
+static void ctrl_destroy(bk_ctrl *c) {
+  for (bk_ctrl **p = &controllers; *p; p = &(*p)->next)
+    if (*p == c) {
+      *p = c->next;
+      break;
+    }
+  /* Flush what is queued (a last Disconnect, say) while we still can. */
+  if (!c->lost && c->out_len)
+    flush_out(c);
+  c->lost = true; /* what bk_hci_close fails is not worth a warning */
+  bk_hci_close(&c->hci);
+  bleak_source_free(c->io);
+  bleak_source_free(c->timer);
+  bleak_source_free(c->notify);
+  if (c->fd >= 0)
+    close(c->fd);
+  bk_btsnoop_close(&c->snoop);
+  free(c->out);
+  free(c->spec);
+  free(c);
+}
+
+static int ctrl_open(bleak_loop *loop, const char *spec, bk_ctrl **out) {
+  bk_ctrl *c = calloc(1, sizeof *c);
+  if (!c || !(c->spec = strdup(spec))) {
+    free(c);
+    return BLEAK_ERR_NO_MEMORY;
+  }
+  c->loop = loop;
+  c->fd = bk_hci_transport_open(spec, NULL);
+  if (c->fd < 0) {
+    int err = c->fd;
+    free(c->spec);
+    free(c);
+    return err;
+  }
+  bk_h4_init(&c->h4, h4_packet, c);
+  bk_hci_init(&c->hci, &hci_ops, c);
+  const char *snoop = getenv("BLEAK_BTSNOOP");
+  if (snoop && *snoop && bk_btsnoop_open(&c->snoop, snoop) != 0)
+    BK_WARN(MOD, "no capture: %s", bleak_error_detail());
+  int err = bleak_loop_add_io(loop, c->fd, BLEAK_IO_READ, on_io, c, &c->io);
+  if (!err)
+    err = bleak_loop_add_timer(loop, 0, on_timer, c, &c->timer);
+  if (!err)
+    err = bleak_source_stop_timer(c->timer);
+  if (!err)
+    err = bleak_loop_add_timer(loop, 0, on_notify, c, &c->notify);
+  if (!err)
+    err = bleak_source_stop_timer(c->notify);
+  if (err) {
+    ctrl_destroy(c);
+    return err;
+  }
+  c->next = controllers;
+  controllers = c;
+  BK_INFO(MOD, "controller %s opened", spec);
+  enter(c);
+  bk_hci_start(&c->hci, bleak_loop_now_ms(loop));
+  leave(c);
+  *out = c;
+  return 0;
+}
+
+int bk_ctrl_acquire(bleak_loop *loop, const char *spec, bk_ctrl_user *u) {
+  if (!loop || !spec || !u || !u->ops)
+    return BLEAK_ERR_INVALID_ARG;
+  bk_ctrl *c = NULL;
+  for (bk_ctrl *i = controllers; i; i = i->next)
+    if (i->loop == loop && !strcmp(i->spec, spec) && !i->lost && !i->doomed)
+      c = i;
+  if (!c) {
+    int err = ctrl_open(loop, spec, &c);
+    if (err)
+      return err;
+  }
+  size_t slot = MAX_USERS;
+  for (size_t i = 0; i < MAX_USERS && slot == MAX_USERS; i++)
+    if (!c->users[i])
+      slot = i;
+  if (slot == MAX_USERS) {
+    if (!c->busy && !c->users[0])
+      ctrl_destroy(c);
+    return bk_fail(BLEAK_ERR_BUSY, "%d users share controller %s already", MAX_USERS, spec);
+  }
+  u->ctrl = c;
+  u->ready_pending = true;
+  u->scanning = u->connecting = u->linked = false;
+  c->users[slot] = u;
+  if (c->ready || c->lost)
+    bleak_source_set_timer(c->notify, 0);
+  return 0;
+}
+
+void bk_ctrl_release(bk_ctrl_user *u) {
+  bk_ctrl *c = u ? u->ctrl : NULL;
+  if (!c)
+    return;
+  enter(c);
+  if (u->linked && !c->lost)
+    (void)bk_hci_disconnect(&c->hci, u->handle, REASON_REMOTE_USER);
+  if (u->connecting)
+    bk_ctrl_connect_cancel(u);
+  u->scanning = u->linked = false;
+  bool anyone = false;
+  for (size_t i = 0; i < MAX_USERS; i++) {
+    if (c->users[i] == u)
+      c->users[i] = NULL;
+    else if (c->users[i])
+      anyone = true;
+  }
+  u->ctrl = NULL;
+  if (!anyone)
+    c->doomed = true;
+  else
+    scan_sync(c);
+  leave(c);
+}
+
+int bk_ctrl_scan(bk_ctrl_user *u, bool on, bool active) {
+  bk_ctrl *c = u->ctrl;
+  if (!c || c->lost)
+    return bk_fail(BLEAK_ERR_IO, "the controller is gone");
+  if (!c->ready)
+    return bk_fail(BLEAK_ERR_STATE, "the controller is not ready");
+  u->scanning = on;
+  u->active = active;
+  scan_sync(c);
+  return 0;
+}
+
+int bk_ctrl_connect(bk_ctrl_user *u, uint8_t peer_type, const uint8_t peer[6]) {
+  bk_ctrl *c = u->ctrl;
+  if (!c || c->lost)
+    return bk_fail(BLEAK_ERR_IO, "the controller is gone");
+  if (!c->ready)
+    return bk_fail(BLEAK_ERR_STATE, "the controller is not ready");
+  if (u->connecting || u->linked)
+    return bk_fail(BLEAK_ERR_BUSY, "already connecting or connected");
+  u->connecting = true;
+  u->peer_type = peer_type;
+  memcpy(u->peer, peer, 6);
+  conn_sync(c);
+  return 0;
+}
+
+void bk_ctrl_connect_cancel(bk_ctrl_user *u) {
+  bk_ctrl *c = u->ctrl;
+  if (!c || !u->connecting)
+    return;
+  u->connecting = false;
+  if (c->conn_user == u) {
+    /* In flight, the completion still comes (0x02 after the cancel, or a
+     * link that is then dropped) and clears conn_inflight. */
+    c->conn_user = NULL;
+    if (c->conn_inflight && !c->lost)
+      (void)bk_hci_le_connect_cancel(&c->hci);
+  }
+  scan_sync(c);
+}
+
+int bk_ctrl_disconnect(bk_ctrl_user *u) {
+  bk_ctrl *c = u->ctrl;
+  if (!c || !u->linked)
+    return bk_fail(BLEAK_ERR_NOT_CONNECTED, "no link");
+  return bk_hci_disconnect(&c->hci, u->handle, REASON_REMOTE_USER);
+}
+
+int bk_ctrl_send_att(bk_ctrl_user *u, const uint8_t *pdu, size_t len) {
+  bk_ctrl *c = u->ctrl;
+  if (!c || !u->linked)
+    return bk_fail(BLEAK_ERR_NOT_CONNECTED, "no link");
+  return bk_hci_send_l2cap(&c->hci, u->handle, BK_L2CAP_CID_ATT, pdu, len);
+}
+
+size_t bk_ctrl_backlog(const bk_ctrl_user *u) {
+  return u->ctrl ? bk_hci_acl_backlog(&u->ctrl->hci) : 0;
+}
+
+uint64_t bk_ctrl_now(const bk_ctrl_user *u) {
+  return u->ctrl ? bleak_loop_now_ms(u->ctrl->loop) : 0;
+}
+
+void bk_ctrl_reschedule(bk_ctrl_user *u) {
+  if (u->ctrl && !u->ctrl->busy)
+    resched(u->ctrl);
+}

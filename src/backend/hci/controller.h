@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One controller of the hci backend: the transport fd on a bleak_loop, the
+ * H4 framer, the HCI host (hci_host.c), an optional btsnoop capture, and
+ * the clients and scanners that share it ("users"). This is where the
+ * sans-I/O layers meet I/O; everything it decides is in those layers.
+ *
+ * Controllers are shared per (loop, transport spec) within a thread: two
+ * clients on one transport use one controller and one init. The last user
+ * to leave closes it.
+ *
+ * Also here, because they are a few lines each: the LE signalling channel
+ * (connection parameter update requests accepted, anything else rejected)
+ * and SMP (pairing is a later issue: answered "pairing not supported").
+ */
+#ifndef BLEAK_HCI_CONTROLLER_H
+#define BLEAK_HCI_CONTROLLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/hci/hci_host.h"
+#include "bleak/loop.h"
+
+typedef struct bk_ctrl bk_ctrl;
+typedef struct bk_ctrl_user bk_ctrl_user;
+
+/* What a user hears. Every callback is optional. They run from the loop,
+ * never from inside a bk_ctrl_* call. */
+typedef struct bk_ctrl_user_ops {
+  /* The controller finished init (0) or cannot be used. */
+  void (*ready)(bk_ctrl_user *u, int status);
+  /* An advertising report, while this user scans. */
+  void (*adv)(bk_ctrl_user *u, const bk_hci_adv_report *r);
+  /* The outcome of bk_ctrl_connect(): 0 (u->handle is set) or an error. */
+  void (*connected)(bk_ctrl_user *u, int status);
+  /* This user's link is gone (HCI reason code; 0x16: we asked). */
+  void (*disconnected)(bk_ctrl_user *u, uint8_t reason);
+  /* An ATT PDU on this user's link. */
+  void (*att)(bk_ctrl_user *u, const uint8_t *pdu, size_t len);
+  /* ACL buffers were freed (paced writes may go on). */
+  void (*acl_sent)(bk_ctrl_user *u);
+  /* The controller is gone (transport closed, hardware error): links
+   * are down; the user should release. */
+  void (*lost)(bk_ctrl_user *u, int err);
+  /* Time: the user's next deadline (0: none) and its tick. */
+  uint64_t (*deadline)(bk_ctrl_user *u);
+  void (*tick)(bk_ctrl_user *u, uint64_t now);
+} bk_ctrl_user_ops;
+
+struct bk_ctrl_user {
+  const bk_ctrl_user_ops *ops;
+  bk_ctrl *ctrl;
+  bk_ctrl_user *next;
+  bool ready_pending; /* ops->ready still to be delivered */
+  bool scanning, active;
+  bool connecting;    /* waiting for (or in) LE Create Connection */
+  bool linked;
+  uint8_t peer[6], peer_type;
+  uint16_t handle;
+};
+
+/*
+ * Join the controller for @p spec on @p loop (opened and initialised on
+ * first use); ops->ready follows. @p u is the caller's, set up with its
+ * ops; it must stay valid until bk_ctrl_release().
+ * @return 0, or the transport's errors (hci_transport.h), NO_MEMORY.
+ */
+int bk_ctrl_acquire(bleak_loop *loop, const char *spec, bk_ctrl_user *u);
+/* Leave: this user's scan ends, its link is disconnected, its pending
+ * connect canceled; the controller closes when nobody is left. Safe from
+ * the user's own callbacks. */
+void bk_ctrl_release(bk_ctrl_user *u);
+
+/* Scan (active: with scan requests) or stop, for this user. Scanning is
+ * on while any user wants it. @return 0, BLEAK_ERR_STATE (not ready),
+ * BLEAK_ERR_IO. */
+int bk_ctrl_scan(bk_ctrl_user *u, bool on, bool active);
+
+/* The address type last advertised by @p addr (little-endian): true and
+ * *type when seen since the controller opened. */
+bool bk_ctrl_address_type(bk_ctrl *c, const uint8_t addr[6], uint8_t *type);
+
+/* Connect to @p peer; ops->connected follows. Connects are done one at a
+ * time per controller (scanning pauses meanwhile). @return 0, BUSY (this
+ * user is connecting or linked), STATE (not ready). */
+int bk_ctrl_connect(bk_ctrl_user *u, uint8_t peer_type, const uint8_t peer[6]);
+/* Stop a pending connect without ops->connected; a link that comes up
+ * anyway is dropped. */
+void bk_ctrl_connect_cancel(bk_ctrl_user *u);
+/* Disconnect this user's link (ops->disconnected follows).
+ * @return 0, NOT_CONNECTED, IO. */
+int bk_ctrl_disconnect(bk_ctrl_user *u);
+/* Send an ATT PDU on this user's link. @return 0, NOT_CONNECTED,
+ * NO_MEMORY, IO. */
+int bk_ctrl_send_att(bk_ctrl_user *u, const uint8_t *pdu, size_t len);
+/* ACL packets waiting for buffer credits on this controller. */
+size_t bk_ctrl_backlog(const bk_ctrl_user *u);
+/* The loop's clock, and "my deadline changed". */
+uint64_t bk_ctrl_now(const bk_ctrl_user *u);
+void bk_ctrl_reschedule(bk_ctrl_user *u);
+
+#endif

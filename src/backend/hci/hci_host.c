@@ -1,0 +1,576 @@
+/* SPDX-License-Identifier: MIT */
+/* The HCI side of the LE host: see hci_host.h. */
+#include "backend/hci/hci_host.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bleak/error.h"
+#include "core/internal.h"
+#include "transport/h4.h"
+
+#define MOD "hci"
+
+struct bk_hci_cmd {
+  bk_hci_cmd *next;
+  uint16_t opcode;
+  bk_hci_cmd_fn cb;
+  void *user;
+  size_t len;
+  uint8_t pkt[3 + 255]; /* opcode, length, parameters */
+};
+
+struct bk_hci_acl {
+  bk_hci_acl *next;
+  uint16_t handle;
+  size_t len;
+  uint8_t pkt[]; /* ACL header + data */
+};
+
+void bk_hci_init(bk_hci *h, const bk_hci_ops *ops, void *owner) {
+  memset(h, 0, sizeof *h);
+  h->ops = ops;
+  h->owner = owner;
+  h->ncmd = 1; /* one command may go before the controller says more */
+}
+
+static void write_packet(bk_hci *h, uint8_t type, const uint8_t *pkt, size_t len) {
+  uint8_t buf[1 + BK_H4_MAX_PACKET];
+  int n = bk_h4_encode(type, pkt, len, buf, sizeof buf);
+  if (n > 0)
+    h->ops->write(h->owner, buf, (size_t)n);
+}
+
+static void cmd_kick(bk_hci *h) {
+  while (!h->lost && h->ncmd > 0 && !h->cmd_sent && h->cmd_head) {
+    bk_hci_cmd *c = h->cmd_head;
+    h->cmd_head = c->next;
+    if (!h->cmd_head)
+      h->cmd_tail = NULL;
+    c->next = NULL;
+    h->cmd_sent = c;
+    h->ncmd--;
+    h->cmd_deadline = h->now + BK_HCI_CMD_TIMEOUT_MS;
+    write_packet(h, BK_H4_COMMAND, c->pkt, c->len);
+  }
+}
+
+int bk_hci_command(bk_hci *h, uint16_t opcode, const uint8_t *params, size_t len,
+                   bk_hci_cmd_fn cb, void *user) {
+  if (!h || len > 255 || (len && !params))
+    return BLEAK_ERR_INVALID_ARG;
+  if (h->lost)
+    return bk_fail(BLEAK_ERR_IO, "the controller is gone");
+  bk_hci_cmd *c = calloc(1, sizeof *c);
+  if (!c)
+    return BLEAK_ERR_NO_MEMORY;
+  c->opcode = opcode;
+  c->cb = cb;
+  c->user = user;
+  bk_put_le16(c->pkt, opcode);
+  c->pkt[2] = (uint8_t)len;
+  if (len)
+    memcpy(c->pkt + 3, params, len);
+  c->len = 3 + len;
+  if (h->cmd_tail)
+    h->cmd_tail->next = c;
+  else
+    h->cmd_head = c;
+  h->cmd_tail = c;
+  cmd_kick(h);
+  return 0;
+}
+
+void bk_hci_forget(bk_hci *h, void *user) {
+  if (h->cmd_sent && h->cmd_sent->user == user)
+    h->cmd_sent->cb = NULL;
+  for (bk_hci_cmd *c = h->cmd_head; c; c = c->next)
+    if (c->user == user)
+      c->cb = NULL;
+}
+
+/* The answer to the sent command (@p opcode from the event). */
+static void cmd_answered(bk_hci *h, uint16_t opcode, uint8_t ncmd, int status,
+                         const uint8_t *ret, size_t len) {
+  h->ncmd = ncmd;
+  bk_hci_cmd *c = h->cmd_sent;
+  if (opcode == 0x0000) { /* a credit update (NOP) */
+    cmd_kick(h);
+    return;
+  }
+  if (!c || c->opcode != opcode) {
+    h->dropped++;
+    BK_WARN(MOD, "answer to command 0x%04x, which is not outstanding", opcode);
+    cmd_kick(h);
+    return;
+  }
+  h->cmd_sent = NULL;
+  h->cmd_deadline = 0;
+  if (c->cb)
+    c->cb(c->user, status, ret, len);
+  free(c);
+  cmd_kick(h);
+}
+
+static void fail_commands(bk_hci *h, int err) {
+  bk_hci_cmd *c = h->cmd_sent;
+  h->cmd_sent = NULL;
+  if (c) {
+    if (c->cb)
+      c->cb(c->user, err, NULL, 0);
+    free(c);
+  }
+  while ((c = h->cmd_head) != NULL) {
+    h->cmd_head = c->next;
+    if (!h->cmd_head)
+      h->cmd_tail = NULL;
+    if (c->cb)
+      c->cb(c->user, err, NULL, 0);
+    free(c);
+  }
+}
+
+static void set_lost(bk_hci *h, int err) {
+  if (h->lost)
+    return;
+  h->lost = true;
+  fail_commands(h, err);
+  h->ops->lost(h->owner, err);
+}
+
+/* ---- ACL ----------------------------------------------------------------- */
+
+static bk_hci_link *link_of(bk_hci *h, uint16_t handle) {
+  for (size_t i = 0; i < BK_HCI_MAX_LINKS; i++)
+    if (h->links[i].used && h->links[i].handle == handle)
+      return &h->links[i];
+  return NULL;
+}
+
+static void acl_kick(bk_hci *h) {
+  while (!h->lost && h->acl_credits > 0 && h->acl_head) {
+    bk_hci_acl *a = h->acl_head;
+    h->acl_head = a->next;
+    if (!h->acl_head)
+      h->acl_tail = NULL;
+    h->acl_queued--;
+    bk_hci_link *l = link_of(h, a->handle);
+    if (l) {
+      h->acl_credits--;
+      l->in_flight++;
+      write_packet(h, BK_H4_ACL, a->pkt, a->len);
+    }
+    free(a);
+  }
+}
+
+int bk_hci_send_l2cap(bk_hci *h, uint16_t handle, uint16_t cid, const uint8_t *pdu, size_t len) {
+  if (h->lost)
+    return bk_fail(BLEAK_ERR_IO, "the controller is gone");
+  if (!link_of(h, handle))
+    return bk_fail(BLEAK_ERR_NOT_CONNECTED, "no link 0x%03x", handle);
+  if (len + 4 > BK_L2CAP_MAX_PDU + 0u)
+    return bk_fail(BLEAK_ERR_TOO_LONG, "L2CAP PDU of %zu bytes", len);
+  size_t off = 0;
+  bk_hci_acl *first = NULL, *last = NULL;
+  size_t n = 0;
+  for (;;) {
+    uint8_t pkt[4 + BK_H4_MAX_ACL];
+    int r = bk_l2cap_fragment(handle, cid, pdu, len, h->acl_mtu ? h->acl_mtu : 27, &off, pkt,
+                              sizeof pkt);
+    if (r <= 0) {
+      if (r < 0) {
+        while (first) {
+          bk_hci_acl *nx = first->next;
+          free(first);
+          first = nx;
+        }
+        return r;
+      }
+      break;
+    }
+    bk_hci_acl *a = malloc(sizeof *a + (size_t)r);
+    if (!a) {
+      while (first) {
+        bk_hci_acl *nx = first->next;
+        free(first);
+        first = nx;
+      }
+      return BLEAK_ERR_NO_MEMORY;
+    }
+    a->next = NULL;
+    a->handle = handle;
+    a->len = (size_t)r;
+    memcpy(a->pkt, pkt, (size_t)r);
+    if (last)
+      last->next = a;
+    else
+      first = a;
+    last = a;
+    n++;
+  }
+  /* All fragments queued together: a PDU is never cut by a failure. */
+  if (h->acl_tail)
+    h->acl_tail->next = first;
+  else
+    h->acl_head = first;
+  h->acl_tail = last;
+  h->acl_queued += n;
+  acl_kick(h);
+  return 0;
+}
+
+size_t bk_hci_acl_backlog(const bk_hci *h) { return h->acl_queued; }
+
+static void drop_link(bk_hci *h, bk_hci_link *l) {
+  /* Its queued packets go; the buffers it held are free again (Vol 4
+   * Part E 4.3: the controller flushes them on disconnection). */
+  bk_hci_acl **p = &h->acl_head;
+  h->acl_tail = NULL;
+  while (*p) {
+    bk_hci_acl *a = *p;
+    if (a->handle == l->handle) {
+      *p = a->next;
+      free(a);
+      h->acl_queued--;
+    } else {
+      h->acl_tail = a;
+      p = &a->next;
+    }
+  }
+  h->acl_credits += l->in_flight;
+  if (h->acl_credits > h->acl_max)
+    h->acl_credits = h->acl_max;
+  memset(l, 0, sizeof *l);
+}
+
+static void on_acl(bk_hci *h, const uint8_t *pkt, size_t len) {
+  uint16_t handle, cid;
+  uint8_t pb;
+  const uint8_t *data, *pdu;
+  size_t dlen, plen;
+  if (bk_acl_parse(pkt, len, &handle, &pb, &data, &dlen) != 0) {
+    h->dropped++;
+    return;
+  }
+  bk_hci_link *l = link_of(h, handle);
+  if (!l) {
+    h->dropped++;
+    BK_DEBUG(MOD, "ACL data for unknown handle 0x%03x dropped", handle);
+    return;
+  }
+  int r = bk_l2cap_rx_feed(&l->rx, pb, data, dlen, &cid, &pdu, &plen);
+  if (r == 1)
+    h->ops->l2cap(h->owner, handle, cid, pdu, plen);
+}
+
+/* ---- init ---------------------------------------------------------------- */
+
+static void init_next(bk_hci *h);
+
+static void init_cb(void *user, int status, const uint8_t *ret, size_t len) {
+  bk_hci *h = user;
+  int step = h->init_step;
+  /* Optional steps may fail (old or minimal controllers). */
+  bool optional = step == 1 || step == 6 || step == 7;
+  if (status && !optional) {
+    BK_ERROR(MOD, "controller init step %d failed: %s", step, bleak_strerror(status));
+    h->ops->ready(h->owner, status);
+    return;
+  }
+  if (!status) {
+    switch (step) {
+    case 1: /* Read Local Version */
+      if (len >= 1)
+        h->hci_version = ret[0];
+      break;
+    case 2: /* Read BD_ADDR */
+      if (len >= 6)
+        memcpy(h->bdaddr, ret, 6);
+      break;
+    case 5: /* LE Read Buffer Size: length(2), packets(1) */
+      if (len >= 3) {
+        h->acl_mtu = bk_get_le16(ret);
+        h->acl_max = ret[2];
+      }
+      break;
+    case 6: /* Read Buffer Size: ACL length(2), SCO(1), ACL packets(2), SCO(2) */
+      if (len >= 5 && h->acl_max == 0) {
+        h->acl_mtu = bk_get_le16(ret);
+        h->acl_max = bk_get_le16(ret + 3);
+      }
+      break;
+    case 7: /* LE Read Local Supported Features */
+      if (len >= 8)
+        h->le_features = (uint64_t)bk_get_le32(ret) | (uint64_t)bk_get_le32(ret + 4) << 32;
+      break;
+    default:
+      break;
+    }
+  }
+  h->init_step++;
+  init_next(h);
+}
+
+static void init_next(bk_hci *h) {
+  uint8_t p[8];
+  int err = 0;
+  switch (h->init_step) {
+  case 0:
+    err = bk_hci_command(h, BK_HCI_OP_RESET, NULL, 0, init_cb, h);
+    break;
+  case 1:
+    err = bk_hci_command(h, BK_HCI_OP_READ_LOCAL_VERSION, NULL, 0, init_cb, h);
+    break;
+  case 2:
+    err = bk_hci_command(h, BK_HCI_OP_READ_BD_ADDR, NULL, 0, init_cb, h);
+    break;
+  case 3: /* Disconnection Complete, Encryption Change, Hardware Error,
+           * Encryption Key Refresh, LE Meta */
+    bk_put_le32(p, (1u << 4) | (1u << 7) | (1u << 15));
+    bk_put_le32(p + 4, (1u << (47 - 32)) | (1u << (61 - 32)));
+    err = bk_hci_command(h, BK_HCI_OP_SET_EVENT_MASK, p, 8, init_cb, h);
+    break;
+  case 4: /* LE: Connection Complete, Advertising Report, Connection Update,
+           * Remote Features, LTK Request, Data Length Change, PHY Update,
+           * Extended Advertising Report */
+    memset(p, 0, 8);
+    bk_put_le32(p, 0x1u | 0x2u | 0x4u | 0x8u | 0x10u | 0x40u | 0x800u | 0x1000u);
+    err = bk_hci_command(h, BK_HCI_OP_LE_SET_EVENT_MASK, p, 8, init_cb, h);
+    break;
+  case 5:
+    err = bk_hci_command(h, BK_HCI_OP_LE_READ_BUFFER_SIZE, NULL, 0, init_cb, h);
+    break;
+  case 6:
+    if (h->acl_max) { /* LE has its own buffers */
+      h->init_step++;
+      init_next(h);
+      return;
+    }
+    err = bk_hci_command(h, BK_HCI_OP_READ_BUFFER_SIZE, NULL, 0, init_cb, h);
+    break;
+  case 7:
+    err = bk_hci_command(h, BK_HCI_OP_LE_READ_LOCAL_FEATURES, NULL, 0, init_cb, h);
+    break;
+  default:
+    if (h->acl_max == 0 || h->acl_mtu < 27) {
+      BK_ERROR(MOD, "controller reports no usable ACL buffers (%u x %u)", h->acl_max,
+               h->acl_mtu);
+      h->ops->ready(h->owner, bk_fail(BLEAK_ERR_NOT_SUPPORTED, "controller has no LE buffers"));
+      return;
+    }
+    if (h->acl_mtu > BK_H4_MAX_ACL)
+      h->acl_mtu = BK_H4_MAX_ACL;
+    h->acl_credits = h->acl_max;
+    h->ready = true;
+    BK_INFO(MOD, "controller ready: %u ACL buffers of %u bytes", h->acl_max, h->acl_mtu);
+    h->ops->ready(h->owner, 0);
+    return;
+  }
+  if (err)
+    h->ops->ready(h->owner, err);
+}
+
+int bk_hci_start(bk_hci *h, uint64_t now) {
+  h->now = now;
+  h->init_step = 0;
+  init_next(h);
+  return 0;
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+static int hci_status(uint8_t s) { return s ? BLEAK_ERR_HCI(s) : 0; }
+
+static void on_event(bk_hci *h, const uint8_t *pkt, size_t len) {
+  bk_hci_event ev;
+  int r = bk_hci_event_parse(pkt, len, &ev);
+  if (r == BLEAK_ERR_NOT_SUPPORTED)
+    return; /* an event we do not use */
+  if (r) {
+    h->dropped++;
+    BK_WARN(MOD, "malformed event 0x%02x dropped: %s", len ? pkt[0] : 0, bleak_error_detail());
+    return;
+  }
+  switch (ev.code) {
+  case BK_HCI_EV_CMD_COMPLETE: {
+    const uint8_t *ret = ev.u.cmd_complete.ret;
+    size_t rl = ev.u.cmd_complete.ret_len;
+    int st = rl >= 1 ? hci_status(ret[0]) : 0;
+    cmd_answered(h, ev.u.cmd_complete.opcode, ev.u.cmd_complete.ncmd, st, rl ? ret + 1 : NULL,
+                 rl ? rl - 1 : 0);
+    break;
+  }
+  case BK_HCI_EV_CMD_STATUS:
+    cmd_answered(h, ev.u.cmd_status.opcode, ev.u.cmd_status.ncmd,
+                 hci_status(ev.u.cmd_status.status), NULL, 0);
+    break;
+  case BK_HCI_EV_NUM_COMPLETED_PACKETS:
+    for (size_t i = 0; i < ev.u.completed.n; i++) {
+      uint16_t handle, count;
+      bk_hci_completed_at(&ev, i, &handle, &count);
+      bk_hci_link *l = link_of(h, handle);
+      if (!l)
+        continue;
+      if (count > l->in_flight)
+        count = (uint16_t)l->in_flight; /* a controller counting wrong */
+      l->in_flight -= count;
+      h->acl_credits += count;
+    }
+    acl_kick(h);
+    h->ops->acl_sent(h->owner);
+    break;
+  case BK_HCI_EV_DISCONN_COMPLETE: {
+    if (ev.u.disconn.status)
+      break; /* the disconnect command failed: the link stays */
+    bk_hci_link *l = link_of(h, ev.u.disconn.handle);
+    if (!l)
+      break;
+    drop_link(h, l);
+    h->ops->disconnected(h->owner, ev.u.disconn.handle, ev.u.disconn.reason);
+    acl_kick(h);
+    break;
+  }
+  case BK_HCI_EV_HARDWARE_ERROR:
+    BK_ERROR(MOD, "controller hardware error 0x%02x", ev.u.hw_error.code);
+    set_lost(h, bk_fail(BLEAK_ERR_IO, "controller hardware error 0x%02x", ev.u.hw_error.code));
+    break;
+  case BK_HCI_EV_LE_META:
+    switch (ev.subevent) {
+    case BK_HCI_LE_CONN_COMPLETE:
+    case BK_HCI_LE_ENH_CONN_COMPLETE: {
+      int st = hci_status(ev.u.le_conn.status);
+      if (st == 0) {
+        if (ev.u.le_conn.role != 0) {
+          /* We never advertise; a peripheral link is not ours to keep. */
+          uint8_t p[3];
+          bk_put_le16(p, ev.u.le_conn.handle);
+          p[2] = 0x13;
+          (void)bk_hci_command(h, BK_HCI_OP_DISCONNECT, p, 3, NULL, NULL);
+          break;
+        }
+        bk_hci_link *l = NULL;
+        for (size_t i = 0; i < BK_HCI_MAX_LINKS && !l; i++)
+          if (!h->links[i].used)
+            l = &h->links[i];
+        if (!l || link_of(h, ev.u.le_conn.handle)) {
+          BK_ERROR(MOD, "no room for link 0x%03x (or a duplicate handle)", ev.u.le_conn.handle);
+          uint8_t p[3];
+          bk_put_le16(p, ev.u.le_conn.handle);
+          p[2] = 0x13;
+          (void)bk_hci_command(h, BK_HCI_OP_DISCONNECT, p, 3, NULL, NULL);
+          st = BLEAK_ERR_HCI(0x09); /* Connection Limit Exceeded */
+        } else {
+          l->used = true;
+          l->handle = ev.u.le_conn.handle;
+          l->in_flight = 0;
+          bk_l2cap_rx_init(&l->rx, BK_L2CAP_MAX_PDU);
+        }
+      }
+      h->ops->connected(h->owner, st, ev.u.le_conn.handle, ev.u.le_conn.peer_type,
+                        ev.u.le_conn.peer);
+      break;
+    }
+    case BK_HCI_LE_ADV_REPORT:
+    case BK_HCI_LE_EXT_ADV_REPORT: {
+      size_t pos = 0;
+      bk_hci_adv_report rep;
+      while (bk_hci_adv_next(&ev, &pos, &rep) == 1)
+        h->ops->adv_report(h->owner, &rep);
+      break;
+    }
+    default:
+      break;
+    }
+    break;
+  default:
+    break;
+  }
+}
+
+void bk_hci_feed(bk_hci *h, uint8_t type, const uint8_t *pkt, size_t len, uint64_t now) {
+  if (now > h->now)
+    h->now = now;
+  if (h->lost)
+    return;
+  if (type == BK_H4_EVENT)
+    on_event(h, pkt, len);
+  else if (type == BK_H4_ACL)
+    on_acl(h, pkt, len);
+  else
+    h->dropped++;
+}
+
+uint64_t bk_hci_deadline(const bk_hci *h) { return h->cmd_sent && !h->lost ? h->cmd_deadline : 0; }
+
+void bk_hci_tick(bk_hci *h, uint64_t now) {
+  if (now > h->now)
+    h->now = now;
+  if (h->cmd_sent && !h->lost && now >= h->cmd_deadline) {
+    BK_ERROR(MOD, "command 0x%04x unanswered for %d s", h->cmd_sent->opcode,
+             BK_HCI_CMD_TIMEOUT_MS / 1000);
+    set_lost(h, bk_fail(BLEAK_ERR_TIMEOUT, "controller did not answer command 0x%04x",
+                        h->cmd_sent->opcode));
+  }
+}
+
+void bk_hci_close(bk_hci *h) {
+  h->lost = true;
+  fail_commands(h, BLEAK_ERR_IO);
+  while (h->acl_head) {
+    bk_hci_acl *a = h->acl_head;
+    h->acl_head = a->next;
+    free(a);
+  }
+  h->acl_tail = NULL;
+  h->acl_queued = 0;
+}
+
+/* ---- LE helpers ---------------------------------------------------------- */
+
+int bk_hci_le_scan(bk_hci *h, bool enable, bool active, bk_hci_cmd_fn cb, void *user) {
+  uint8_t p[7];
+  int err;
+  if (enable) {
+    p[0] = active ? 1 : 0;
+    bk_put_le16(p + 1, 0x0030); /* 30 ms interval */
+    bk_put_le16(p + 3, 0x0030); /* and window: scan all the time */
+    p[5] = 0;                   /* own address: public */
+    p[6] = 0;                   /* accept all advertisements */
+    err = bk_hci_command(h, BK_HCI_OP_LE_SET_SCAN_PARAMS, p, 7, NULL, NULL);
+    if (err)
+      return err;
+  }
+  p[0] = enable ? 1 : 0;
+  p[1] = 0; /* report duplicates: RSSI updates and scan responses, as BlueZ */
+  return bk_hci_command(h, BK_HCI_OP_LE_SET_SCAN_ENABLE, p, 2, cb, user);
+}
+
+int bk_hci_le_connect(bk_hci *h, uint8_t peer_type, const uint8_t peer[6], bk_hci_cmd_fn cb,
+                      void *user) {
+  uint8_t p[25];
+  bk_put_le16(p, 0x0060);  /* scan interval 60 ms */
+  bk_put_le16(p + 2, 0x0060);
+  p[4] = 0;                /* the peer given, not the accept list */
+  p[5] = peer_type;
+  memcpy(p + 6, peer, 6);
+  p[12] = 0;               /* own address: public */
+  bk_put_le16(p + 13, 0x0006); /* interval 7.5..30 ms: round trips are ours */
+  bk_put_le16(p + 15, 0x0018);
+  bk_put_le16(p + 17, 0);      /* latency */
+  bk_put_le16(p + 19, 0x01f4); /* supervision timeout 5 s */
+  bk_put_le16(p + 21, 0);
+  bk_put_le16(p + 23, 0);
+  return bk_hci_command(h, BK_HCI_OP_LE_CREATE_CONN, p, sizeof p, cb, user);
+}
+
+int bk_hci_le_connect_cancel(bk_hci *h) {
+  return bk_hci_command(h, BK_HCI_OP_LE_CREATE_CONN_CANCEL, NULL, 0, NULL, NULL);
+}
+
+int bk_hci_disconnect(bk_hci *h, uint16_t handle, uint8_t reason) {
+  uint8_t p[3];
+  bk_put_le16(p, handle);
+  p[2] = reason;
+  return bk_hci_command(h, BK_HCI_OP_DISCONNECT, p, 3, NULL, NULL);
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HCI side of our LE host (Core Vol 4 Part E), sans-I/O: packets and
+ * time in (bk_hci_feed, bk_hci_tick), H4 bytes out (ops->write), events
+ * out (the other ops), and the next deadline (bk_hci_deadline).
+ *
+ * - Init: Reset, Read BD_ADDR, event masks, LE buffer size (or the shared
+ *   ACL buffers when the controller has no LE ones), LE features.
+ * - Commands wait for the controller's Num_HCI_Command_Packets credit;
+ *   each completes once (Command Complete or Command Status; an error
+ *   status becomes BLEAK_ERR_HCI(code)); one the controller never answers
+ *   fails after BK_HCI_CMD_TIMEOUT_MS with BLEAK_ERR_TIMEOUT and the
+ *   controller counts as lost (ops->lost).
+ * - ACL data waits for buffer credits (Number Of Completed Packets);
+ *   credits a disconnected link held come back with it.
+ * - L2CAP reassembly per link; whole PDUs of the fixed channels go up
+ *   through ops->l2cap without a copy or an allocation.
+ */
+#ifndef BLEAK_HCI_HOST_H
+#define BLEAK_HCI_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/hci/hci_event.h"
+#include "backend/hci/l2cap.h"
+
+#define BK_HCI_MAX_LINKS 8
+#define BK_HCI_CMD_TIMEOUT_MS 10000
+
+enum bk_hci_opcode {
+  BK_HCI_OP_DISCONNECT = 0x0406,
+  BK_HCI_OP_SET_EVENT_MASK = 0x0c01,
+  BK_HCI_OP_RESET = 0x0c03,
+  BK_HCI_OP_READ_LOCAL_VERSION = 0x1001,
+  BK_HCI_OP_READ_BUFFER_SIZE = 0x1005,
+  BK_HCI_OP_READ_BD_ADDR = 0x1009,
+  BK_HCI_OP_LE_SET_EVENT_MASK = 0x2001,
+  BK_HCI_OP_LE_READ_BUFFER_SIZE = 0x2002,
+  BK_HCI_OP_LE_READ_LOCAL_FEATURES = 0x2003,
+  BK_HCI_OP_LE_SET_SCAN_PARAMS = 0x200b,
+  BK_HCI_OP_LE_SET_SCAN_ENABLE = 0x200c,
+  BK_HCI_OP_LE_CREATE_CONN = 0x200d,
+  BK_HCI_OP_LE_CREATE_CONN_CANCEL = 0x200e,
+  BK_HCI_OP_LE_SET_DATA_LENGTH = 0x2022,
+};
+
+/* A command's outcome: 0 or BLEAK_ERR_HCI(status), BLEAK_ERR_TIMEOUT,
+ * BLEAK_ERR_IO (controller gone); @p ret / @p len: Command Complete's
+ * return parameters after the status byte (NULL/0 otherwise). */
+typedef void (*bk_hci_cmd_fn)(void *user, int status, const uint8_t *ret, size_t len);
+
+typedef struct bk_hci_ops {
+  /* H4 bytes for the controller, in order (a whole packet per call). */
+  void (*write)(void *owner, const uint8_t *h4, size_t len);
+  /* Init finished: 0, or why the controller is unusable. */
+  void (*ready)(void *owner, int status);
+  void (*adv_report)(void *owner, const bk_hci_adv_report *r);
+  /* LE Connection Complete (as central): status 0 or BLEAK_ERR_HCI(code)
+   * (0x02 after a cancel); @p peer little-endian. */
+  void (*connected)(void *owner, int status, uint16_t handle, uint8_t peer_type,
+                    const uint8_t peer[6]);
+  void (*disconnected)(void *owner, uint16_t handle, uint8_t reason);
+  /* A whole L2CAP PDU of a link (valid during the call). */
+  void (*l2cap)(void *owner, uint16_t handle, uint16_t cid, const uint8_t *pdu, size_t len);
+  /* ACL buffers freed: queued writes went out (for pacing by credits). */
+  void (*acl_sent)(void *owner);
+  /* The controller failed (hardware error, a command never answered). */
+  void (*lost)(void *owner, int err);
+} bk_hci_ops;
+
+typedef struct bk_hci_cmd bk_hci_cmd;
+typedef struct bk_hci_acl bk_hci_acl;
+
+typedef struct bk_hci_link {
+  bool used;
+  uint16_t handle;
+  unsigned in_flight; /* ACL packets the controller holds for it */
+  bk_l2cap_rx rx;
+} bk_hci_link;
+
+typedef struct bk_hci {
+  const bk_hci_ops *ops;
+  void *owner;
+  bool ready, lost;
+  int init_step;
+  uint8_t bdaddr[6]; /* little-endian */
+  uint64_t le_features;
+  uint8_t hci_version;
+  /* commands */
+  unsigned ncmd; /* credits */
+  bk_hci_cmd *cmd_head, *cmd_tail, *cmd_sent; /* cmd_sent: awaiting its answer */
+  uint64_t cmd_deadline, now;
+  /* ACL */
+  uint16_t acl_mtu;
+  unsigned acl_max, acl_credits;
+  bk_hci_acl *acl_head, *acl_tail;
+  size_t acl_queued;
+  bk_hci_link links[BK_HCI_MAX_LINKS];
+  unsigned long dropped; /* malformed or unexpected packets */
+} bk_hci;
+
+void bk_hci_init(bk_hci *h, const bk_hci_ops *ops, void *owner);
+/* Begin the init sequence (ops->ready follows). */
+int bk_hci_start(bk_hci *h, uint64_t now);
+/* Free queued commands (their callbacks get BLEAK_ERR_IO) and ACL data. */
+void bk_hci_close(bk_hci *h);
+
+/* One packet from the controller (as the H4 framer delivers it). */
+void bk_hci_feed(bk_hci *h, uint8_t type, const uint8_t *pkt, size_t len, uint64_t now);
+
+uint64_t bk_hci_deadline(const bk_hci *h);
+void bk_hci_tick(bk_hci *h, uint64_t now);
+
+/* Queue a command (@p params copied, at most 255 bytes). @p cb may be NULL.
+ * @return 0, BLEAK_ERR_NO_MEMORY, BLEAK_ERR_INVALID_ARG, BLEAK_ERR_IO (lost). */
+int bk_hci_command(bk_hci *h, uint16_t opcode, const uint8_t *params, size_t len,
+                   bk_hci_cmd_fn cb, void *user);
+/* Forget the callbacks of every queued or sent command of @p user (the
+ * commands still go out: the controller's state must follow). */
+void bk_hci_forget(bk_hci *h, void *user);
+
+/* Scanning on or off; @p active: scan requests for scan responses. */
+int bk_hci_le_scan(bk_hci *h, bool enable, bool active, bk_hci_cmd_fn cb, void *user);
+/* LE Create Connection to @p peer (little-endian) of @p peer_type.
+ * ops->connected reports the outcome. */
+int bk_hci_le_connect(bk_hci *h, uint8_t peer_type, const uint8_t peer[6], bk_hci_cmd_fn cb,
+                      void *user);
+int bk_hci_le_connect_cancel(bk_hci *h);
+int bk_hci_disconnect(bk_hci *h, uint16_t handle, uint8_t reason);
+
+/* Send an L2CAP PDU on a link: fragmented to the controller's ACL size,
+ * queued behind its buffer credits. @return 0, BLEAK_ERR_NOT_CONNECTED,
+ * BLEAK_ERR_NO_MEMORY, BLEAK_ERR_TOO_LONG. */
+int bk_hci_send_l2cap(bk_hci *h, uint16_t handle, uint16_t cid, const uint8_t *pdu, size_t len);
+/* ACL packets waiting for credits. */
+size_t bk_hci_acl_backlog(const bk_hci *h);
+
+#endif

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* The hci backend's scanner: LE scanning on the shared controller, each
+ * advertising report parsed (core/ad.c) and handed to the core scanner,
+ * which merges advertisements and scan responses per device. Passive
+ * scanning is the controller's own: no scan requests go out. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/hci/controller.h"
+#include "backend/hci/hci.h"
+#include "bleak/error.h"
+#include "core/ad.h"
+#include "core/internal.h"
+
+typedef struct hs {
+  bk_ctrl_user u; /* first: the controller calls back with it */
+  bleak_scanner *s;
+  bleak_loop *loop;
+  char *spec;
+  bool acquired, want, active;
+} hs;
+
+static void su_ready(bk_ctrl_user *u, int status) {
+  hs *z = (hs *)u;
+  if (!status && z->want)
+    status = bk_ctrl_scan(u, true, z->active);
+  if (z->want)
+    bk_scanner_started(z->s, status);
+}
+
+static void su_adv(bk_ctrl_user *u, const bk_hci_adv_report *r) {
+  hs *z = (hs *)u;
+  bk_ad ad;
+  int err = bk_ad_parse(r->data, r->data_len, &ad);
+  if (err == BLEAK_ERR_INVALID_ARG)
+    return;
+  /* A malformed entry is skipped by the parser; the rest still counts. */
+  char addr[18];
+  bk_hci_format_address(r->addr, addr);
+  bk_adv_report rep;
+  memset(&rep, 0, sizeof rep);
+  bk_ad_to_report(&ad, &rep);
+  rep.address = addr;
+  if (r->rssi != 127) {
+    rep.has_rssi = true;
+    rep.rssi = r->rssi;
+  }
+  if (!rep.has_tx_power && r->tx_power != 127) {
+    rep.has_tx_power = true;
+    rep.tx_power = r->tx_power;
+  }
+  bk_scanner_report(z->s, &rep);
+}
+
+static void su_lost(bk_ctrl_user *u, int err) {
+  hs *z = (hs *)u;
+  (void)err;
+  bk_ctrl_release(u);
+  z->acquired = false;
+}
+
+static const bk_ctrl_user_ops scan_user_ops = {
+    .ready = su_ready, .adv = su_adv, .lost = su_lost};
+
+static int hs_init(bleak_scanner *s, const bleak_scanner_options *opts, void **state) {
+  const char *spec = bk_hci_transport_spec(opts->hci_transport);
+  if (!spec)
+    return BLEAK_ERR_NO_BACKEND;
+  hs *z = calloc(1, sizeof *z);
+  if (!z || !(z->spec = strdup(spec))) {
+    free(z);
+    return BLEAK_ERR_NO_MEMORY;
+  }
+  z->s = s;
+  z->loop = opts->loop ? opts->loop : bleak_loop_default();
+  z->active = opts->scanning_mode != BLEAK_SCAN_PASSIVE;
+  z->u.ops = &scan_user_ops;
+  *state = z;
+  return 0;
+}
+
+static void hs_destroy(bleak_scanner *s, void *state) {
+  (void)s;
+  hs *z = state;
+  if (z->acquired)
+    bk_ctrl_release(&z->u);
+  free(z->spec);
+  free(z);
+}
+
+static int hs_start(bleak_scanner *s) {
+  hs *z = bk_scanner_backend_state(s);
+  z->want = true;
+  if (!z->acquired) {
+    int err = bk_ctrl_acquire(z->loop, z->spec, &z->u);
+    if (err)
+      return err;
+    z->acquired = true;
+    return 0; /* su_ready starts the scan */
+  }
+  if (z->u.ready_pending)
+    return 0;
+  int err = bk_ctrl_scan(&z->u, true, z->active);
+  bk_scanner_started(s, err);
+  return 0;
+}
+
+static void hs_stop(bleak_scanner *s) {
+  hs *z = bk_scanner_backend_state(s);
+  z->want = false;
+  if (z->acquired && !z->u.ready_pending)
+    (void)bk_ctrl_scan(&z->u, false, false);
+}
+
+const bk_scanner_backend bk_hci_scanner_backend = {
+    .name = "hci",
+    .init = hs_init,
+    .destroy = hs_destroy,
+    .start = hs_start,
+    .stop = hs_stop,
+};

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: MIT */
+/* The HCI host layer, replayed: the init sequence, command flow control by
+ * Num_HCI_Command_Packets, ACL flow control by controller credits (and
+ * credits a dropped link held coming back), L2CAP PDUs routed per link,
+ * a controller that never answers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "backend/hci/hci_host.h"
+#include "bleak/error.h"
+#include "bleak/log.h"
+#include "transport/h4.h"
+
+typedef struct rig {
+  bk_hci h;
+  uint8_t out[64][300];
+  size_t out_len[64], n_out, checked;
+  int ready, ready_status;
+  int connected, conn_status;
+  uint16_t conn_handle;
+  int disconnected;
+  int l2cap;
+  uint16_t l2cap_cid;
+  size_t l2cap_len;
+  int lost, lost_err;
+  int adv;
+} rig;
+
+static rig R;
+
+static void w(void *o, const uint8_t *b, size_t n) {
+  rig *r = o;
+  assert_true(r->n_out < 64 && n <= 300);
+  memcpy(r->out[r->n_out], b, n);
+  r->out_len[r->n_out++] = n;
+}
+static void ready(void *o, int st) {
+  ((rig *)o)->ready++;
+  ((rig *)o)->ready_status = st;
+}
+static void adv(void *o, const bk_hci_adv_report *r) {
+  (void)r;
+  ((rig *)o)->adv++;
+}
+static void conn(void *o, int st, uint16_t h, uint8_t t, const uint8_t p[6]) {
+  (void)t;
+  (void)p;
+  ((rig *)o)->connected++;
+  ((rig *)o)->conn_status = st;
+  ((rig *)o)->conn_handle = h;
+}
+static void disc(void *o, uint16_t h, uint8_t reason) {
+  (void)h;
+  (void)reason;
+  ((rig *)o)->disconnected++;
+}
+static void l2(void *o, uint16_t h, uint16_t cid, const uint8_t *p, size_t n) {
+  (void)h;
+  (void)p;
+  ((rig *)o)->l2cap++;
+  ((rig *)o)->l2cap_cid = cid;
+  ((rig *)o)->l2cap_len = n;
+}
+static void sent(void *o) { (void)o; }
+static void lost(void *o, int err) {
+  ((rig *)o)->lost++;
+  ((rig *)o)->lost_err = err;
+}
+static const bk_hci_ops ops = {w, ready, adv, conn, disc, l2, sent, lost};
+
+static size_t unhex(const char *s, uint8_t *out) {
+  size_t n = 0;
+  unsigned v;
+  while (*s) {
+    if (*s == ' ') {
+      s++;
+      continue;
+    }
+    assert_int_equal(sscanf(s, "%2x", &v), 1);
+    out[n++] = (uint8_t)v;
+    s += 2;
+  }
+  return n;
+}
+
+#define EXPECT(hex) expect_out(hex, __LINE__)
+static void expect_out(const char *hex, int line) {
+  uint8_t want[300];
+  size_t n = unhex(hex, want);
+  if (R.checked >= R.n_out)
+    fail_msg("line %d: nothing sent, expected %s", line, hex);
+  if (R.out_len[R.checked] != n || memcmp(R.out[R.checked], want, n) != 0) {
+    char got[700] = "";
+    for (size_t i = 0; i < R.out_len[R.checked] && i < 300; i++)
+      sprintf(got + 2 * i, "%02x", R.out[R.checked][i]);
+    fail_msg("line %d: sent %s, expected %s", line, got, hex);
+  }
+  R.checked++;
+}
+
+/* An event or ACL packet from the controller (H4 type byte first). */
+static void IN(const char *hex) {
+  uint8_t b[300];
+  size_t n = unhex(hex, b);
+  bk_hci_feed(&R.h, b[0], b + 1, n - 1, 1000);
+}
+
+static int setup(void **state) {
+  (void)state;
+  memset(&R, 0, sizeof R);
+  bk_hci_init(&R.h, &ops, &R);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  assert_int_equal(R.checked, R.n_out);
+  bk_hci_close(&R.h);
+  return 0;
+}
+
+/* Init with LE buffers: 3 buffers of 27 bytes. */
+static void init_controller(void) {
+  bk_hci_start(&R.h, 1000);
+  EXPECT("01 030c 00");
+  IN("04 0e 04 01 030c 00");
+  EXPECT("01 0110 00");
+  IN("04 0e 0c 01 0110 00 09 0000 09 0200 0000");
+  EXPECT("01 0910 00");
+  IN("04 0e 0a 01 0910 00 665544332211");
+  EXPECT("01 010c 08 9080000000800020");
+  IN("04 0e 04 01 010c 00");
+  EXPECT("01 0120 08 5f18000000000000");
+  IN("04 0e 04 01 0120 00");
+  EXPECT("01 0220 00");
+  IN("04 0e 07 01 0220 00 1b00 03");
+  EXPECT("01 0320 00");
+  assert_int_equal(R.ready, 0);
+  IN("04 0e 0c 01 0320 00 2000000000000000");
+  assert_int_equal(R.ready, 1);
+  assert_int_equal(R.ready_status, 0);
+  assert_int_equal(R.h.acl_mtu, 27);
+  assert_int_equal(R.h.acl_max, 3);
+  assert_int_equal(R.h.bdaddr[0], 0x66);
+}
+
+static void test_init(void **state) {
+  (void)state;
+  init_controller();
+}
+
+/* No LE buffers: the shared ACL ones are read instead. */
+static void test_init_shared_buffers(void **state) {
+  (void)state;
+  bk_hci_start(&R.h, 1000);
+  EXPECT("01 030c 00");
+  IN("04 0e 04 01 030c 00");
+  EXPECT("01 0110 00");
+  IN("04 0e 04 01 0110 01"); /* Unknown command: optional */
+  EXPECT("01 0910 00");
+  IN("04 0e 0a 01 0910 00 665544332211");
+  EXPECT("01 010c 08 9080000000800020");
+  IN("04 0e 04 01 010c 00");
+  EXPECT("01 0120 08 5f18000000000000");
+  IN("04 0e 04 01 0120 00");
+  EXPECT("01 0220 00");
+  IN("04 0e 07 01 0220 00 0000 00");
+  EXPECT("01 0510 00");
+  IN("04 0e 0b 01 0510 00 fd03 40 0800 0000");
+  EXPECT("01 0320 00");
+  IN("04 0e 0c 01 0320 00 0000000000000000");
+  assert_int_equal(R.ready_status, 0);
+  assert_int_equal(R.h.acl_mtu, 1021);
+  assert_int_equal(R.h.acl_max, 8);
+}
+
+/* A controller that fails Reset is unusable. */
+static void test_init_reset_fails(void **state) {
+  (void)state;
+  bk_hci_start(&R.h, 1000);
+  EXPECT("01 030c 00");
+  IN("04 0e 04 01 030c 03"); /* Hardware Failure */
+  assert_int_equal(R.ready, 1);
+  assert_int_equal(R.ready_status, BLEAK_ERR_HCI(0x03));
+}
+
+/* Commands wait for the credit the controller gives back. */
+static void test_command_credits(void **state) {
+  (void)state;
+  init_controller();
+  assert_int_equal(bk_hci_le_scan(&R.h, true, true, NULL, NULL), 0);
+  EXPECT("01 0b20 07 01 3000 3000 00 00");
+  assert_int_equal(R.n_out, R.checked); /* enable waits */
+  IN("04 0e 04 00 0b20 00");            /* answered, but no credit */
+  assert_int_equal(R.n_out, R.checked);
+  IN("04 0e 03 01 0000"); /* a NOP gives the credit */
+  EXPECT("01 0c20 02 01 00");
+  IN("04 0e 04 01 0c20 00");
+}
+
+static void connect_link(void) {
+  static const uint8_t peer[6] = {1, 2, 3, 4, 5, 6};
+  assert_int_equal(bk_hci_le_connect(&R.h, 0, peer, NULL, NULL), 0);
+  EXPECT("01 0d20 19 6000 6000 00 00 010203040506 00 0600 1800 0000 f401 0000 0000");
+  IN("04 0f 04 00 01 0d20");
+  IN("04 3e 13 01 00 4000 00 00 010203040506 1800 0000 f401 00");
+  assert_int_equal(R.connected, 1);
+  assert_int_equal(R.conn_status, 0);
+  assert_int_equal(R.conn_handle, 0x40);
+}
+
+/* ACL: 3 credits; the 4th fragment waits for Number Of Completed Packets;
+ * a disconnection gives back the credits its link held. */
+static void test_acl_credits(void **state) {
+  (void)state;
+  init_controller();
+  connect_link();
+  uint8_t pdu[60];
+  memset(pdu, 0xab, sizeof pdu);
+  /* 64 bytes with the header: 3 fragments of 27, 27, 10. */
+  assert_int_equal(bk_hci_send_l2cap(&R.h, 0x40, 4, pdu, sizeof pdu), 0);
+  assert_int_equal(bk_hci_send_l2cap(&R.h, 0x40, 4, pdu, 2), 0);
+  assert_int_equal(R.n_out - R.checked, 3);
+  R.checked = R.n_out; /* contents: test_l2cap checks fragmentation */
+  assert_int_equal(bk_hci_acl_backlog(&R.h), 1);
+  IN("04 13 05 01 4000 0100");
+  assert_int_equal(R.n_out - R.checked, 1);
+  EXPECT("02 4000 0600 0200 0400 abab");
+  assert_int_equal(bk_hci_acl_backlog(&R.h), 0);
+  assert_int_equal(R.h.acl_credits, 0);
+  /* The link goes: its 3 packets in flight come back as credits. */
+  IN("04 05 04 00 4000 13");
+  assert_int_equal(R.disconnected, 1);
+  assert_int_equal(R.h.acl_credits, 3);
+  assert_int_equal(bk_hci_send_l2cap(&R.h, 0x40, 4, pdu, 2), BLEAK_ERR_NOT_CONNECTED);
+}
+
+/* Completed-packet counts that lie (more than in flight, unknown handles)
+ * do not inflate the credits. */
+static void test_completed_lies(void **state) {
+  (void)state;
+  init_controller();
+  connect_link();
+  uint8_t pdu[2] = {1, 2};
+  assert_int_equal(bk_hci_send_l2cap(&R.h, 0x40, 4, pdu, 2), 0);
+  R.checked = R.n_out;
+  IN("04 13 09 02 4000 0900 0100 0500");
+  assert_int_equal(R.h.acl_credits, 3);
+}
+
+/* Incoming ACL: reassembled and routed with its channel. */
+static void test_acl_in(void **state) {
+  (void)state;
+  init_controller();
+  connect_link();
+  IN("02 4020 0700 0300 0400 0b 0102");
+  assert_int_equal(R.l2cap, 1);
+  assert_int_equal(R.l2cap_cid, 4);
+  assert_int_equal(R.l2cap_len, 3);
+  IN("02 4120 0500 0100 0400 0b"); /* unknown handle: dropped */
+  assert_int_equal(R.l2cap, 1);
+}
+
+/* A command never answered: after 10 s the controller counts as lost,
+ * and the command's callback hears the timeout. */
+static int cmd_status = 1;
+static void cmd_cb(void *u, int st, const uint8_t *r, size_t n) {
+  (void)u;
+  (void)r;
+  (void)n;
+  cmd_status = st;
+}
+static void test_command_timeout(void **state) {
+  (void)state;
+  init_controller();
+  assert_int_equal(bk_hci_command(&R.h, 0x0c14, NULL, 0, cmd_cb, NULL), 0);
+  EXPECT("01 140c 00");
+  assert_int_equal(bk_hci_deadline(&R.h), 1000 + BK_HCI_CMD_TIMEOUT_MS);
+  bk_hci_tick(&R.h, 1000 + BK_HCI_CMD_TIMEOUT_MS - 1);
+  assert_int_equal(R.lost, 0);
+  bk_hci_tick(&R.h, 1000 + BK_HCI_CMD_TIMEOUT_MS);
+  assert_int_equal(R.lost, 1);
+  assert_int_equal(cmd_status, BLEAK_ERR_TIMEOUT);
+  assert_int_equal(bk_hci_command(&R.h, 0x0c14, NULL, 0, NULL, NULL), BLEAK_ERR_IO);
+}
+
+/* A link where we are peripheral is not ours: dropped at once. */
+static void test_peripheral_link_dropped(void **state) {
+  (void)state;
+  init_controller();
+  IN("04 3e 13 01 00 4100 01 00 010203040506 1800 0000 f401 00");
+  assert_int_equal(R.connected, 0);
+  EXPECT("01 0604 03 4100 13");
+}
+
+int main(void) {
+  bleak_log_set_level(BLEAK_LOG_NONE);
+  const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+      T(test_init),
+      T(test_init_shared_buffers),
+      T(test_init_reset_fails),
+      T(test_command_credits),
+      T(test_acl_credits),
+      T(test_completed_lies),
+      T(test_acl_in),
+      T(test_command_timeout),
+      T(test_peripheral_link_dropped),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
