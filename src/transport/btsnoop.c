@@ -3,6 +3,7 @@
 #include "transport/btsnoop.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -20,10 +21,18 @@ static void put_be32(uint8_t *p, uint32_t v) {
   p[3] = (uint8_t)v;
 }
 
+/* The first capture of the process truncates the file; controllers opened
+ * later (clients come and go) append to it, so one file holds the run. */
+static _Thread_local char started[256];
+
 int bk_btsnoop_open(bk_btsnoop *s, const char *path) {
-  s->f = fopen(path, "wbe");
+  bool append = started[0] && !strcmp(started, path);
+  s->f = fopen(path, append ? "abe" : "wbe");
   if (!s->f)
     return bk_fail(BLEAK_ERR_IO, "btsnoop %s: %s", path, strerror(errno));
+  if (append)
+    return 0;
+  snprintf(started, sizeof started, "%s", path);
   uint8_t hdr[16] = {'b', 't', 's', 'n', 'o', 'o', 'p', 0};
   put_be32(hdr + 8, 1);     /* version */
   put_be32(hdr + 12, 1002); /* datalink: HCI UART (H4) */

@@ -17,8 +17,9 @@ typedef struct bk_btsnoop {
   FILE *f;
 } bk_btsnoop;
 
-/* Create (truncate) @p path and write the header. @return 0 or
- * BLEAK_ERR_IO (detail has why). */
+/* Create (truncate) @p path and write the header; a path this thread
+ * captured to before is appended to (one file for a program's run).
+ * @return 0 or BLEAK_ERR_IO (detail has why). */
 int bk_btsnoop_open(bk_btsnoop *s, const char *path);
 /* One packet of H4 @p type (header included, type byte not); @p received:
  * from the controller. */

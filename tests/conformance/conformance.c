@@ -239,7 +239,9 @@ int main(int argc, char **argv) {
               adv->manufacturer_data[0].len == 3 && adv->manufacturer_data[0].data[2] == 3 &&
               adv->n_service_data == 1 && adv->service_data[0].len == 1 &&
               adv->service_data[0].data[0] == 87 && adv->n_service_uuids >= 1 &&
-              adv->rssi != BLEAK_RSSI_NONE,
+              /* btvirt's controllers say "RSSI not available" (127): the
+               * hci backend reports that as NONE; BlueZ makes one up. */
+              (adv->rssi != BLEAK_RSSI_NONE || !bluez),
           "name %s, %zu mfr, %zu sd, %zu uuids", adv && adv->local_name ? adv->local_name : "-",
           adv ? adv->n_manufacturer_data : 0, adv ? adv->n_service_data : 0,
           adv ? adv->n_service_uuids : 0);
@@ -505,9 +507,17 @@ int main(int argc, char **argv) {
    * and of pending reads: every read completes exactly once. */
   r = connect_retry(c);
   if (r == 0) {
-    const bleak_gatt_characteristic *lv = NULL, *bc = NULL;
+    const bleak_gatt_characteristic *lv = NULL, *bc = NULL, *rd = NULL;
     bleak_client_char_by_uuid(c, CUSTOM("0005"), &ctl);
     bleak_client_char_by_uuid(c, CUSTOM("0008"), &lv);
+    /* The pending reads: on hci, of GAP's Device Name, which bluetoothd
+     * answers itself. BlueZ 5.66 crashes when the link drops while its
+     * peripheral waits for an application's ReadValue, and our client
+     * has one in flight at that moment; the bluez backend does not show
+     * GAP, and its central's pacing has missed that window so far. */
+    rd = lv;
+    if (!bluez)
+      bleak_client_char_by_uuid(c, "2a00", &rd);
     bleak_client_char_by_uuid(c, CUSTOM("0006"), &bc);
     notes stream = {0};
     bleak_client_start_notify(c, bc, on_notify, &stream);
@@ -521,7 +531,7 @@ int main(int argc, char **argv) {
     bleak_client_write_gatt_char_async(c, ctl, bye, 1, BLEAK_WRITE_WITH_RESPONSE, on_async, &reads[0]);
     int started = 0;
     for (int i = 1; i < N; i++)
-      started += bleak_client_read_gatt_char_async(c, lv, on_counted_read, &read_calls[i]) > 0;
+      started += bleak_client_read_gatt_char_async(c, rd, on_counted_read, &read_calls[i]) > 0;
     /* ... and of writes with response (300 bytes each, into c(8)). */
     enum { W = 10 };
     static counted_done writes[W];
@@ -547,7 +557,11 @@ int main(int argc, char **argv) {
     int wonce = 0, odd = 0;
     for (int i = 0; i < W; i++) {
       wonce += writes[i].calls == 1;
-      if (writes[i].odd_status)
+      /* On hci the write in flight at the drop may get the server's
+       * answer first: BlueZ 5.66 answers it with an error (its errno
+       * cut to an ATT code). That is a completion too. */
+      if (writes[i].odd_status && (bluez || writes[i].odd_status > BLEAK_ERR_ATT(0) ||
+                                   writes[i].odd_status < BLEAK_ERR_ATT(0xff)))
         odd = writes[i].odd_status;
     }
     CHECK("link dropped mid-write: every pending write completed once (success or DISCONNECTED)",

@@ -44,8 +44,11 @@ typedef struct hc {
   bk_op *connect_op;
   uint64_t connect_started;
   bleak_source *find_timer;
+  bool found;         /* PH_FIND: seen, waiting a moment for its name */
+  uint8_t found_type;
   bool disconnecting; /* we asked: the link's end is not an error */
   bk_gattc_proc *disc;
+  bk_gattc_proc *name_read; /* GAP Device Name, after connect */
   bk_att att;
   bool att_up;
   char name[BK_AD_MAX_NAME + 1];
@@ -141,6 +144,8 @@ static void connect_reset(hc *h) {
     bleak_source_stop_timer(h->find_timer);
   bk_gattc_cancel(h->disc);
   h->disc = NULL;
+  bk_gattc_cancel(h->name_read);
+  h->name_read = NULL;
   if (h->acquired) {
     if (h->u.scanning)
       (void)bk_ctrl_scan(&h->u, false, false);
@@ -167,6 +172,31 @@ static void connect_fail(hc *h, int err) {
     bk_op_done(op, err);
 }
 
+static void on_name(void *user, int status, const uint8_t *v, size_t len) {
+  hc *h = user;
+  h->name_read = NULL;
+  if (status || h->name[0])
+    return;
+  if (len > BK_AD_MAX_NAME)
+    len = BK_AD_MAX_NAME;
+  memcpy(h->name, v, len);
+  h->name[len] = '\0'; /* a NUL inside ends it, as for advertised names */
+}
+
+/* No advertised name seen (the connect did not need a scan, or the scan
+ * response did not come): read GAP's Device Name in the background, as
+ * BlueZ does on connect. After the connect completes: not a round trip
+ * the connect pays for. */
+static void read_name(hc *h) {
+  if (h->name[0] || h->name_read)
+    return;
+  const bleak_gatt_characteristic *ch = NULL;
+  if (bleak_client_char_by_uuid(h->c, "2a00", &ch) != 0 || !ch)
+    return;
+  (void)bk_gattc_read(&h->att, bleak_gatt_characteristic_value_handle(ch), on_name, h,
+                      &h->name_read);
+}
+
 static void on_discovered(void *user, int status, bleak_gatt_services *s, unsigned requests) {
   hc *h = user;
   h->disc = NULL;
@@ -183,6 +213,8 @@ static void on_discovered(void *user, int status, bleak_gatt_services *s, unsign
   h->connect_op = NULL;
   if (op)
     bk_op_done(op, 0);
+  if (h->ph == PH_CONNECTED)
+    read_name(h);
 }
 
 static void on_mtu(void *user, int status, const bk_att_pdu *rsp) {
@@ -228,6 +260,19 @@ static void start_link(hc *h, uint8_t type) {
     connect_fail(h, err);
 }
 
+/* Found the device. Its name usually comes in the scan response, just
+ * after the advertisement: without a name yet, wait for it up to
+ * NAME_WAIT_MS (the name is what bleak_client_name() shows, as BlueZ's
+ * cache gives it on the bluez backend). */
+#define NAME_WAIT_MS 300
+
+static void found_it(hc *h, uint8_t type) {
+  (void)bk_ctrl_scan(&h->u, false, false);
+  bleak_source_stop_timer(h->find_timer);
+  h->found = false;
+  start_link(h, type);
+}
+
 static void u_adv(bk_ctrl_user *u, const bk_hci_adv_report *r) {
   hc *h = (hc *)u;
   if (memcmp(r->addr, h->addr, 6) != 0)
@@ -237,17 +282,26 @@ static void u_adv(bk_ctrl_user *u, const bk_hci_adv_report *r) {
     memcpy(h->name, ad.name, sizeof h->name);
   if (h->ph != PH_FIND)
     return;
-  (void)bk_ctrl_scan(u, false, false);
-  bleak_source_stop_timer(h->find_timer);
-  start_link(h, r->addr_type & 1);
+  if (h->name[0]) {
+    found_it(h, r->addr_type & 1);
+  } else if (!h->found) {
+    h->found = true;
+    h->found_type = r->addr_type & 1;
+    bleak_source_set_timer(h->find_timer, NAME_WAIT_MS);
+  }
 }
 
 static void on_find_timeout(bleak_source *src, void *user) {
   (void)src;
   hc *h = user;
-  if (h->ph == PH_FIND)
-    connect_fail(h, bk_fail(BLEAK_ERR_DEVICE_NOT_FOUND, "device with address %s was not found",
-                            bk_client_address(h->c)));
+  if (h->ph != PH_FIND)
+    return;
+  if (h->found) { /* no name came: connect without it */
+    found_it(h, h->found_type);
+    return;
+  }
+  connect_fail(h, bk_fail(BLEAK_ERR_DEVICE_NOT_FOUND, "device with address %s was not found",
+                          bk_client_address(h->c)));
 }
 
 static void begin(hc *h) {
@@ -259,6 +313,7 @@ static void begin(hc *h) {
   /* Not seen yet: find it first, as Bleak does (active scan, for the
    * name in the scan response). The core's connect timeout bounds it. */
   h->ph = PH_FIND;
+  h->found = false;
   /* Give up just before the operation's own timeout, so that the error
    * says what happened: the device was not found. */
   int t = bk_client_options(h->c)->timeout_ms;
@@ -293,6 +348,8 @@ static void release_ctrl(hc *h) {
 
 static void link_down(hc *h, int reason) {
   h->last_ch = NULL;
+  bk_gattc_cancel(h->name_read);
+  h->name_read = NULL;
   if (h->ph == PH_CONNECTED) {
     h->ph = PH_IDLE;
     bk_client_disconnected(h->c, reason);
@@ -551,6 +608,8 @@ static void hc_destroy(bleak_client *c, void *state) {
   bleak_source_free(h->find_timer);
   bk_gattc_cancel(h->disc);
   h->disc = NULL;
+  bk_gattc_cancel(h->name_read);
+  h->name_read = NULL;
   if (h->att_up)
     bk_att_close(&h->att, BLEAK_ERR_DISCONNECTED);
   release_ctrl(h); /* drops the link */
