@@ -12,7 +12,9 @@
  *    id (> 0) and later calls @p cb exactly once, from the client's loop,
  *    never before the async call has returned: with success, an error, a
  *    timeout, BLEAK_ERR_CANCELED (bleak_client_cancel()) or
- *    BLEAK_ERR_DISCONNECTED (the link dropped, or the client was freed).
+ *    BLEAK_ERR_DISCONNECTED (the link dropped, or the client was freed),
+ *    or BLEAK_ERR_IO / BLEAK_ERR_NO_BACKEND when what the backend talks to
+ *    went away (the hci backend's controller transport, bluetoothd).
  *    When the async call itself fails (returns < 0), @p cb is never called.
  *  - blocking, `bleak_client_X(...)`: starts the async twin and runs the
  *    client's loop until it completes (bleak_loop_run_until()); other

@@ -107,8 +107,10 @@ void bk_op_done_read(bk_op *op, int status, const uint8_t *data, size_t len);
 
 /* The link is down (reason: 0 for a local disconnect, else an error code).
  * Every pending operation but a disconnect completes with
- * BLEAK_ERR_DISCONNECTED, subscriptions end, services go, and the user's
- * disconnected callback fires (once per connection). */
+ * BLEAK_ERR_DISCONNECTED (with @p reason itself when it is BLEAK_ERR_IO or
+ * BLEAK_ERR_NO_BACKEND: the controller or bluetoothd went away),
+ * subscriptions end, services go, and the user's disconnected callback
+ * fires (once per connection). */
 void bk_client_disconnected(bleak_client *c, int reason);
 
 /* A notification or indication value for the characteristic whose value

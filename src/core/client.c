@@ -425,7 +425,12 @@ void bk_client_disconnected(bleak_client *c, int reason) {
   BK_INFO(LOG_MOD, "%s: disconnected (%s)", c->address,
           reason ? bleak_strerror(reason) : "local");
   drop_subscriptions(c);
-  fail_pending(c, BLEAK_ERR_DISCONNECTED, BK_OP_DISCONNECT);
+  /* The backend itself gone (bluetoothd, the controller's transport):
+   * pending operations say so; a link that ended says DISCONNECTED. */
+  fail_pending(c,
+               reason == BLEAK_ERR_IO || reason == BLEAK_ERR_NO_BACKEND ? reason
+                                                                        : BLEAK_ERR_DISCONNECTED,
+               BK_OP_DISCONNECT);
   if ((was == ST_CONNECTED || was == ST_DISCONNECTING) && c->disconnected_cb)
     c->disconnected_cb(c, c->disconnected_user_data);
   /* Now the disconnect operations, if any, succeed (deferred when one is
