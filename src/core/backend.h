@@ -124,6 +124,15 @@ void bk_client_notify(bleak_client *c, const bleak_gatt_characteristic *ch,
  * the connect operation. */
 void bk_client_set_services(bleak_client *c, bleak_gatt_services *services);
 
+/* The peer's database changed (Service Changed) while connected: install
+ * the re-discovered @p services (the client takes the reference; the
+ * services filter applies). The old collection stays valid until the link
+ * goes (the user may hold pointers into it); subscriptions move to the
+ * characteristic with the same value handle and UUID, or end.
+ * @return 0, BLEAK_ERR_STATE (not connected: @p services is dropped),
+ * BLEAK_ERR_NO_MEMORY. */
+int bk_client_replace_services(bleak_client *c, bleak_gatt_services *services);
+
 /* The client's options and address, for backends. */
 const bleak_client_options *bk_client_options(const bleak_client *c);
 const char *bk_client_address(const bleak_client *c);

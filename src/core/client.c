@@ -45,6 +45,10 @@ struct bleak_client {
   void *be_state;
   client_state state;
   bleak_gatt_services *services;
+  /* Collections replaced while connected (Service Changed): kept until
+   * the link goes, so that pointers the user holds stay valid. */
+  bleak_gatt_services **retired;
+  size_t n_retired;
   bk_op *ops;
   int last_id;
   subscription *subs;
@@ -53,6 +57,17 @@ struct bleak_client {
 };
 
 /* ---- helpers ---- */
+
+static void drop_services(bleak_client *c) {
+  bleak_gatt_services_unref(c->services);
+  c->services = NULL;
+  for (size_t i = 0; i < c->n_retired; i++)
+    bleak_gatt_services_unref(c->retired[i]);
+  free(c->retired);
+  c->retired = NULL;
+  c->n_retired = 0;
+}
+
 
 int bk_normalize_address(const char *in, char out[18]) {
   if (!in || strlen(in) != 17)
@@ -226,8 +241,7 @@ static void apply_result(bleak_client *c, bk_op *op, int status) {
       c->state = ST_CONNECTED;
     } else if (c->state == ST_CONNECTING) {
       c->state = ST_DISCONNECTED;
-      bleak_gatt_services_unref(c->services);
-      c->services = NULL;
+      drop_services(c);
     }
     break;
   case BK_OP_START_NOTIFY: {
@@ -447,10 +461,8 @@ void bk_client_disconnected(bleak_client *c, int reason) {
       next = c->ops; /* the callback may have changed the list */
     }
   }
-  if (c->state == ST_DISCONNECTED) {
-    bleak_gatt_services_unref(c->services);
-    c->services = NULL;
-  }
+  if (c->state == ST_DISCONNECTED)
+    drop_services(c);
 }
 
 void bk_client_notify(bleak_client *c, const bleak_gatt_characteristic *ch,
@@ -471,13 +483,64 @@ void bk_client_set_services(bleak_client *c, bleak_gatt_services *services) {
   c->services = services;
 }
 
+/* The characteristic of @p s with @p value_handle and @p uuid, or NULL. */
+static const bleak_gatt_characteristic *same_char(const bleak_gatt_services *s,
+                                                  const bleak_gatt_characteristic *old) {
+  uint16_t vh = bleak_gatt_characteristic_value_handle(old);
+  for (size_t i = 0; i < bleak_gatt_services_count(s); i++) {
+    const bleak_gatt_service *svc = bleak_gatt_services_at(s, i);
+    for (size_t j = 0; j < bleak_gatt_service_characteristic_count(svc); j++) {
+      const bleak_gatt_characteristic *ch = bleak_gatt_service_characteristic_at(svc, j);
+      if (bleak_gatt_characteristic_value_handle(ch) == vh &&
+          bleak_uuid_equal(bleak_gatt_characteristic_uuid(ch),
+                           bleak_gatt_characteristic_uuid(old)))
+        return ch;
+    }
+  }
+  return NULL;
+}
+
+int bk_client_replace_services(bleak_client *c, bleak_gatt_services *services) {
+  if (c->state != ST_CONNECTED || !c->services) {
+    bleak_gatt_services_unref(services);
+    return BLEAK_ERR_STATE;
+  }
+  bleak_gatt_services **r = realloc(c->retired, (c->n_retired + 1) * sizeof *r);
+  if (!r) {
+    bleak_gatt_services_unref(services);
+    return BLEAK_ERR_NO_MEMORY;
+  }
+  c->retired = r;
+  if (c->opts.n_services)
+    bk_gatt_services_filter(services, c->services_filter, c->opts.n_services);
+  /* Subscriptions follow their characteristic, or end with it. */
+  for (subscription **p = &c->subs; *p;) {
+    const bleak_gatt_characteristic *now = same_char(services, (*p)->ch);
+    if (now) {
+      (*p)->ch = now;
+      p = &(*p)->next;
+    } else {
+      subscription *gone = *p;
+      *p = gone->next;
+      BK_INFO(LOG_MOD, "%s: a subscribed characteristic is gone from the database",
+              c->address);
+      free(gone);
+    }
+  }
+  c->retired[c->n_retired++] = c->services;
+  c->services = services;
+  BK_INFO(LOG_MOD, "%s: services changed: %zu services now", c->address,
+          bleak_gatt_services_count(services));
+  return 0;
+}
+
 void bleak_client_free(bleak_client *c) {
   if (!c)
     return;
   drop_subscriptions(c);
   fail_pending(c, BLEAK_ERR_DISCONNECTED, -1);
   c->be->destroy(c, c->be_state);
-  bleak_gatt_services_unref(c->services);
+  drop_services(c);
   client_release(c);
 }
 
@@ -702,30 +765,61 @@ int bleak_client_char_by_handle(const bleak_client *c, uint16_t handle,
 
 /* The characteristic must be one of the client's current services: a stale
  * pointer from before a reconnect is refused, not followed. */
-static int check_char(const bleak_client *c, const bleak_gatt_characteristic *ch) {
+/* A characteristic of a collection that Service Changed replaced: the
+ * current one with the same handle and UUID, or NULL. */
+static const bleak_gatt_characteristic *
+from_retired(const bleak_client *c, const bleak_gatt_characteristic *ch) {
+  uint16_t h = bleak_gatt_characteristic_handle(ch);
+  for (size_t i = 0; i < c->n_retired; i++)
+    if (bleak_gatt_services_get_characteristic_by_handle(c->retired[i], h) == ch) {
+      const bleak_gatt_characteristic *now =
+          bleak_gatt_services_get_characteristic_by_handle(c->services, h);
+      if (now && bleak_uuid_equal(bleak_gatt_characteristic_uuid(now),
+                                  bleak_gatt_characteristic_uuid(ch)))
+        return now;
+      return NULL;
+    }
+  return NULL;
+}
+
+/* Check @p *ch is this client's; one from before a Service Changed is
+ * swapped for its current twin (same handle and UUID). */
+static int check_char(const bleak_client *c, const bleak_gatt_characteristic **ch) {
   int r = need_services(c);
   if (r < 0)
     return r;
-  if (!ch)
+  if (!*ch)
     return bk_fail(BLEAK_ERR_INVALID_ARG, "characteristic is NULL");
   if (bleak_gatt_services_get_characteristic_by_handle(
-          c->services, bleak_gatt_characteristic_handle(ch)) != ch)
+          c->services, bleak_gatt_characteristic_handle(*ch)) == *ch)
+    return 0;
+  const bleak_gatt_characteristic *now = from_retired(c, *ch);
+  if (!now)
     return bk_fail(BLEAK_ERR_NOT_FOUND,
                    "characteristic is not among this client's services");
+  *ch = now;
   return 0;
 }
 
-static int check_desc(const bleak_client *c, const bleak_gatt_descriptor *d) {
+static int check_desc(const bleak_client *c, const bleak_gatt_descriptor **d) {
   int r = need_services(c);
   if (r < 0)
     return r;
-  if (!d)
+  if (!*d)
     return bk_fail(BLEAK_ERR_INVALID_ARG, "descriptor is NULL");
-  if (bleak_gatt_services_get_descriptor_by_handle(
-          c->services, bleak_gatt_descriptor_handle(d)) != d)
-    return bk_fail(BLEAK_ERR_NOT_FOUND,
-                   "descriptor is not among this client's services");
-  return 0;
+  uint16_t h = bleak_gatt_descriptor_handle(*d);
+  if (bleak_gatt_services_get_descriptor_by_handle(c->services, h) == *d)
+    return 0;
+  for (size_t i = 0; i < c->n_retired; i++)
+    if (bleak_gatt_services_get_descriptor_by_handle(c->retired[i], h) == *d) {
+      const bleak_gatt_descriptor *now = bleak_gatt_services_get_descriptor_by_handle(c->services, h);
+      if (now && bleak_uuid_equal(bleak_gatt_descriptor_uuid(now), bleak_gatt_descriptor_uuid(*d))) {
+        *d = now;
+        return 0;
+      }
+      break;
+    }
+  return bk_fail(BLEAK_ERR_NOT_FOUND, "descriptor is not among this client's services");
 }
 
 static int start_read(bleak_client *c, bk_op_kind kind,
@@ -747,7 +841,7 @@ static int start_read(bleak_client *c, bk_op_kind kind,
 int bleak_client_read_gatt_char_async(bleak_client *c,
                                       const bleak_gatt_characteristic *ch,
                                       bleak_read_fn cb, void *user) {
-  int r = check_char(c, ch);
+  int r = check_char(c, &ch);
   return r < 0 ? r : start_read(c, BK_OP_READ_CHAR, ch, NULL, cb, user);
 }
 
@@ -809,7 +903,7 @@ int bleak_client_write_gatt_char_async(bleak_client *c,
                                        const uint8_t *data, size_t len,
                                        bleak_write_mode mode, bleak_done_fn cb,
                                        void *user) {
-  int r = check_char(c, ch);
+  int r = check_char(c, &ch);
   if (r < 0)
     return r;
   uint32_t props = bleak_gatt_characteristic_properties(ch);
@@ -866,7 +960,7 @@ int bleak_client_start_notify_async(bleak_client *c,
                                     const bleak_gatt_characteristic *ch,
                                     bleak_notify_fn cb, void *notify_user,
                                     bleak_done_fn done, void *done_user) {
-  int r = check_char(c, ch);
+  int r = check_char(c, &ch);
   if (r < 0)
     return r;
   if (!cb || !done)
@@ -914,7 +1008,7 @@ int bleak_client_start_notify(bleak_client *c,
 int bleak_client_stop_notify_async(bleak_client *c,
                                    const bleak_gatt_characteristic *ch,
                                    bleak_done_fn cb, void *user) {
-  int r = check_char(c, ch);
+  int r = check_char(c, &ch);
   if (r < 0)
     return r;
   if (!cb)
@@ -945,7 +1039,7 @@ int bleak_client_stop_notify(bleak_client *c,
 int bleak_client_read_gatt_descriptor_async(bleak_client *c,
                                             const bleak_gatt_descriptor *d,
                                             bleak_read_fn cb, void *user) {
-  int r = check_desc(c, d);
+  int r = check_desc(c, &d);
   return r < 0 ? r : start_read(c, BK_OP_READ_DESC, NULL, d, cb, user);
 }
 
@@ -959,7 +1053,7 @@ int bleak_client_write_gatt_descriptor_async(bleak_client *c,
                                              const bleak_gatt_descriptor *d,
                                              const uint8_t *data, size_t len,
                                              bleak_done_fn cb, void *user) {
-  int r = check_desc(c, d);
+  int r = check_desc(c, &d);
   return r < 0 ? r
                : start_write(c, BK_OP_WRITE_DESC, NULL, d, data, len, true, cb,
                              user);

@@ -445,6 +445,27 @@ int main(int argc, char **argv) {
    * on the spot: an unpaired read either gets the value that way or fails
    * with a clear ATT/AUTH error; it must not hang. */
   if (!bluez) {
+    /* Service Changed: the fixture adds a service (control 07) and takes
+     * it away (08); the hci backend re-discovers the changed range. (On
+     * bluez the collection stays as it was at connect, as in Bleak.) */
+    static const uint8_t add[] = {0x07}, del[] = {0x08};
+    const bleak_gatt_characteristic *ex = NULL;
+    bleak_client_char_by_uuid(c, CUSTOM("0005"), &ctl);
+    r = bleak_client_write_gatt_char(c, ctl, add, 1, BLEAK_WRITE_WITH_RESPONSE);
+    for (int i = 0; i < 100 && r == 0 && bleak_client_char_by_uuid(c, CUSTOM("00f1"), &ex); i++)
+      bleak_loop_run_until(loop, &(bool){false}, 100);
+    len = 0;
+    if (ex)
+      r = bleak_client_read_gatt_char(c, ex, buf, sizeof buf, &len);
+    CHECK("Service Changed: a service added at run time shows up, and reads",
+          ex && r == 0 && len == 5 && !memcmp(buf, "extra", 5), "%s, found %d", err(r), ex != NULL);
+    r = bleak_client_write_gatt_char(c, ctl, del, 1, BLEAK_WRITE_WITH_RESPONSE);
+    for (int i = 0; i < 100 && r == 0 && !bleak_client_char_by_uuid(c, CUSTOM("00f1"), &ex); i++)
+      bleak_loop_run_until(loop, &(bool){false}, 100);
+    CHECK("Service Changed: a service removed goes, the others stay",
+          r == 0 && bleak_client_char_by_uuid(c, CUSTOM("00f1"), &ex) == BLEAK_ERR_NOT_FOUND &&
+              bleak_client_char_by_uuid(c, "2a19", &ex) == 0,
+          "%s", err(r));
     /* Pairing (SMP) is not on the hci backend yet: a clear error. */
     r = bleak_client_pair(c);
     CHECK("pair on the hci backend: NOT_SUPPORTED (SMP comes later)",

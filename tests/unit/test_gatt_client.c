@@ -262,6 +262,42 @@ static void test_discover_all(void **state) {
   assert_int_equal(bleak_gatt_characteristic_descriptor_count(c), 0);
 }
 
+/* Service Changed for 0x0010-0x0018: only that range is discovered
+ * again; the services outside it are kept from before. */
+static void test_discover_changed_range(void **state) {
+  test_discover_all(state);
+  bleak_gatt_services *before = R.services;
+  R.services = NULL;
+  R.checked = R.n_out;
+  assert_int_equal(bk_gattc_discover_range(&R.att, 0x0010, 0x0018, before, on_discovered, &R,
+                                           NULL),
+                   0);
+  bleak_gatt_services_unref(before); /* the procedure holds its own reference */
+  EXPECT("10 1000 1800 0028");
+  INJECT("11 06 1000 1400 0f18");
+  EXPECT("10 1500 1800 0028");
+  INJECT("01 10 1500 0a");
+  EXPECT("08 1000 1400 0328");
+  INJECT("09 07 1100 12 1200 192a");
+  EXPECT("08 1200 1400 0328");
+  INJECT("01 08 1200 0a");
+  EXPECT("04 1300 1400");
+  INJECT("05 01 1300 0229");
+  EXPECT("04 1400 1400");
+  INJECT("01 04 1400 0a");
+  assert_int_equal(R.done, 2);
+  assert_int_equal(R.status, 0);
+  assert_int_equal(R.requests, 6);
+  bleak_gatt_services *s = R.services;
+  assert_int_equal(bleak_gatt_services_count(s), 3);
+  assert_int_equal(bleak_gatt_services_characteristic_count(s), 4);
+  const bleak_gatt_characteristic *c = bleak_gatt_services_get_characteristic_by_handle(s, 0x0011);
+  assert_non_null(c);
+  assert_int_equal(bleak_gatt_characteristic_descriptor_count(c), 1);
+  assert_non_null(bleak_gatt_services_get_characteristic_by_handle(s, 0x0007));
+  assert_null(bleak_gatt_services_get_characteristic_by_handle(s, 0x0015));
+}
+
 /* A server with no services at all. */
 static void test_discover_empty(void **state) {
   (void)state;
@@ -630,6 +666,7 @@ int main(void) {
       T(test_exchange_mtu),
       T(test_server_requests_answered),
       T(test_discover_all),
+      T(test_discover_changed_range),
       T(test_discover_empty),
       T(test_discover_services_backwards),
       T(test_discover_value_before_declaration),

@@ -125,8 +125,11 @@ static int teardown(void **state) {
   return 0;
 }
 
-/* Init with LE buffers: 3 buffers of 27 bytes. */
-static void init_controller(void) {
+/* Init with LE buffers: 3 buffers of 27 bytes; LE features as given. */
+static void init_controller_with(const char *features);
+static void init_controller(void) { init_controller_with("2000000000000000"); }
+
+static void init_controller_with(const char *features) {
   bk_hci_start(&R.h, 1000);
   EXPECT("01 030c 00");
   IN("04 0e 04 01 030c 00");
@@ -142,7 +145,9 @@ static void init_controller(void) {
   IN("04 0e 07 01 0220 00 1b00 03");
   EXPECT("01 0320 00");
   assert_int_equal(R.ready, 0);
-  IN("04 0e 0c 01 0320 00 2000000000000000");
+  char ev[64];
+  snprintf(ev, sizeof ev, "04 0e 0c 01 0320 00 %s", features);
+  IN(ev);
   assert_int_equal(R.ready, 1);
   assert_int_equal(R.ready_status, 0);
   assert_int_equal(R.h.acl_mtu, 27);
@@ -290,6 +295,28 @@ static void test_command_timeout(void **state) {
   assert_int_equal(bk_hci_command(&R.h, 0x0c14, NULL, 0, NULL, NULL), BLEAK_ERR_IO);
 }
 
+/* A controller with Extended Advertising: extended scan and create
+ * connection commands (legacy ones may be disallowed once extended ones
+ * were used). */
+static void test_extended(void **state) {
+  (void)state;
+  init_controller_with("0010000000000000");
+  assert_true(R.h.extended);
+  assert_int_equal(bk_hci_le_scan(&R.h, true, false, NULL, NULL), 0);
+  EXPECT("01 4120 08 00 00 01 00 3000 3000");
+  IN("04 0e 04 01 4120 00");
+  EXPECT("01 4220 06 01 00 0000 0000");
+  IN("04 0e 04 01 4220 00");
+  static const uint8_t peer[6] = {1, 2, 3, 4, 5, 6};
+  assert_int_equal(bk_hci_le_connect(&R.h, 1, peer, NULL, NULL), 0);
+  EXPECT("01 4320 1a 00 00 01 010203040506 01 6000 6000 0600 1800 0000 f401 0000 0000");
+  IN("04 0f 04 00 01 4320");
+  /* An Enhanced Connection Complete ends it as well as a legacy one. */
+  IN("04 3e 1f 0a 00 4000 00 01 010203040506 000000000000 000000000000 1800 0000 f401 00");
+  assert_int_equal(R.connected, 1);
+  assert_int_equal(R.conn_handle, 0x40);
+}
+
 /* A link where we are peripheral is not ours: dropped at once. */
 static void test_peripheral_link_dropped(void **state) {
   (void)state;
@@ -312,6 +339,7 @@ int main(void) {
       T(test_acl_in),
       T(test_command_timeout),
       T(test_peripheral_link_dropped),
+      T(test_extended),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

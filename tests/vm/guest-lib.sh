@@ -26,14 +26,15 @@ mkdir -p "$VM_STATE"
 vm_log() { echo "# $*"; }
 
 # vm_wait_for DESC SECONDS CMD...: a bounded poll, 0.1 s apart.
+# (Its variables are prefixed: sh has no locals, and callers use _n.)
 vm_wait_for() {
-  _desc=$1 _secs=$2; shift 2
-  _n=$((_secs * 10))
-  while [ "$_n" -gt 0 ]; do
+  _vwf_desc=$1 _vwf_secs=$2; shift 2
+  _vwf_n=$((_vwf_secs * 10))
+  while [ "$_vwf_n" -gt 0 ]; do
     if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.1; _n=$((_n - 1))
+    sleep 0.1; _vwf_n=$((_vwf_n - 1))
   done
-  vm_log "timed out after ${_secs}s waiting for: $_desc"
+  vm_log "timed out after ${_vwf_secs}s waiting for: $_vwf_desc"
   return 1
 }
 

@@ -19,8 +19,12 @@ rm -rf "$work"; mkdir -p "$work"
     echo "echo '=== $name'"
     # Each job in its own shell (its own traps and daemons), then a clean
     # slate for the next: kill what it left behind.
-    echo "sh '$job' 2>&1 | tee /run/job/$name.log; r=\$(cat /run/job/.last-rc 2>/dev/null || echo 0)"
+    # A job passes when it exits 0, prints a summary, and no summary (a
+    # job may run a suite twice) counts a failure.
+    echo "{ sh '$job' 2>&1; echo \$? > /run/job/.rc-$name; } | tee /run/job/$name.log"
+    echo "[ \"\$(cat /run/job/.rc-$name)\" = 0 ] || rc=1"
     echo "grep -q '^[0-9]* passed, 0 failed\$' /run/job/$name.log || rc=1"
+    echo "! grep -q '^[0-9]* passed, [1-9][0-9]* failed\$' /run/job/$name.log || rc=1"
     echo "pkill -x bluetoothd; pkill -x btvirt; pkill -x dbus-daemon; pkill -f peripheral.py; sleep 0.5"
     # Its daemon logs kept apart; no bond it made (or failed to remove)
     # spoils the next job's connections; the kernel's messages kept.

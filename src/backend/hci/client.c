@@ -49,6 +49,11 @@ typedef struct hc {
   bool disconnecting; /* we asked: the link's end is not an error */
   bk_gattc_proc *disc;
   bk_gattc_proc *name_read; /* GAP Device Name, after connect */
+  /* Service Changed: its value handle, the CCCD write after connect, a
+   * re-discovery running, and a range that changed again meanwhile. */
+  uint16_t sc_handle;
+  bk_gattc_proc *sc_subscribe, *rediscover;
+  uint16_t again_start, again_end;
   bk_att att;
   bool att_up;
   char name[BK_AD_MAX_NAME + 1];
@@ -88,6 +93,9 @@ void bk_hci_format_address(const uint8_t a[6], char out[18]) {
   snprintf(out, 18, "%02X:%02X:%02X:%02X:%02X:%02X", a[5], a[4], a[3], a[2], a[1], a[0]);
 }
 
+static void rediscover(hc *h, uint16_t start, uint16_t end);
+static void cancel_background(hc *h);
+
 /* ---- ATT bearer glue ------------------------------------------------------ */
 
 static int att_send(void *owner, const uint8_t *pdu, size_t len) {
@@ -117,9 +125,13 @@ static const bleak_gatt_characteristic *char_by_value_handle(hc *h, uint16_t vh)
 
 static void att_value(void *owner, uint16_t handle, const uint8_t *v, size_t len, bool ind) {
   hc *h = owner;
-  (void)ind;
   if (h->ph != PH_CONNECTED)
     return;
+  if (ind && handle == h->sc_handle && h->sc_handle) {
+    if (len == 4)
+      rediscover(h, bk_get_le16(v), bk_get_le16(v + 2));
+    /* and the user's subscription, if any, hears it too */
+  }
   const bleak_gatt_characteristic *ch = char_by_value_handle(h, handle);
   if (ch)
     bk_client_notify(h->c, ch, v, len);
@@ -144,8 +156,7 @@ static void connect_reset(hc *h) {
     bleak_source_stop_timer(h->find_timer);
   bk_gattc_cancel(h->disc);
   h->disc = NULL;
-  bk_gattc_cancel(h->name_read);
-  h->name_read = NULL;
+  cancel_background(h);
   if (h->acquired) {
     if (h->u.scanning)
       (void)bk_ctrl_scan(&h->u, false, false);
@@ -170,6 +181,76 @@ static void connect_fail(hc *h, int err) {
   h->connect_op = NULL;
   if (op)
     bk_op_done(op, err);
+}
+
+/* Stop the procedures a connection runs by itself. */
+static void cancel_background(hc *h) {
+  bk_gattc_cancel(h->name_read);
+  bk_gattc_cancel(h->sc_subscribe);
+  bk_gattc_cancel(h->rediscover);
+  h->name_read = h->sc_subscribe = h->rediscover = NULL;
+  h->sc_handle = 0;
+  h->again_start = h->again_end = 0;
+}
+
+static void on_sc_subscribed(void *user, int status) {
+  hc *h = user;
+  h->sc_subscribe = NULL;
+  if (status)
+    BK_WARN(MOD, "%s: no Service Changed indications: %s", bk_client_address(h->c),
+            bleak_strerror(status));
+}
+
+/* Indications of Service Changed (0x2A05), as BlueZ subscribes to them:
+ * a peer whose database changes says which range to discover again. */
+static void watch_service_changed(hc *h) {
+  const bleak_gatt_characteristic *ch = NULL;
+  if (bleak_client_char_by_uuid(h->c, "2a05", &ch) != 0 || !ch)
+    return;
+  bleak_uuid cccd = bleak_uuid_from_u16(0x2902);
+  const bleak_gatt_descriptor *d = bleak_gatt_characteristic_get_descriptor(ch, &cccd);
+  if (!d || !(bleak_gatt_characteristic_properties(ch) & BLEAK_GATT_PROP_INDICATE))
+    return;
+  h->sc_handle = bleak_gatt_characteristic_value_handle(ch);
+  static const uint8_t on[2] = {0x02, 0x00};
+  (void)bk_gattc_write(&h->att, bleak_gatt_descriptor_handle(d), on, 2, false, on_sc_subscribed,
+                       h, &h->sc_subscribe);
+}
+
+static void on_changed(void *user, int status, bleak_gatt_services *s, unsigned requests) {
+  hc *h = user;
+  h->rediscover = NULL;
+  if (status) {
+    BK_WARN(MOD, "%s: re-discovery after Service Changed failed: %s", bk_client_address(h->c),
+            bleak_strerror(status));
+  } else {
+    BK_INFO(MOD, "%s: services changed, range re-discovered in %u ATT requests",
+            bk_client_address(h->c), requests);
+    h->last_ch = NULL;
+    (void)bk_client_replace_services(h->c, s);
+  }
+  if (h->again_start) {
+    uint16_t a = h->again_start, b = h->again_end;
+    h->again_start = h->again_end = 0;
+    rediscover(h, a, b);
+  }
+}
+
+static void rediscover(hc *h, uint16_t start, uint16_t end) {
+  if (start == 0 || end < start)
+    return;
+  if (h->rediscover) { /* changed again meanwhile: once more after it */
+    if (!h->again_start || start < h->again_start)
+      h->again_start = start;
+    if (end > h->again_end)
+      h->again_end = end;
+    return;
+  }
+  bk_att_set_now(&h->att, bk_ctrl_now(&h->u));
+  int err = bk_gattc_discover_range(&h->att, start, end, bleak_client_services(h->c), on_changed,
+                                    h, &h->rediscover);
+  if (err)
+    BK_WARN(MOD, "%s: cannot re-discover: %s", bk_client_address(h->c), bleak_strerror(err));
 }
 
 static void on_name(void *user, int status, const uint8_t *v, size_t len) {
@@ -213,8 +294,10 @@ static void on_discovered(void *user, int status, bleak_gatt_services *s, unsign
   h->connect_op = NULL;
   if (op)
     bk_op_done(op, 0);
-  if (h->ph == PH_CONNECTED)
+  if (h->ph == PH_CONNECTED) {
     read_name(h);
+    watch_service_changed(h);
+  }
 }
 
 static void on_mtu(void *user, int status, const bk_att_pdu *rsp) {
@@ -348,8 +431,7 @@ static void release_ctrl(hc *h) {
 
 static void link_down(hc *h, int reason) {
   h->last_ch = NULL;
-  bk_gattc_cancel(h->name_read);
-  h->name_read = NULL;
+  cancel_background(h);
   if (h->ph == PH_CONNECTED) {
     h->ph = PH_IDLE;
     bk_client_disconnected(h->c, reason);
@@ -608,8 +690,7 @@ static void hc_destroy(bleak_client *c, void *state) {
   bleak_source_free(h->find_timer);
   bk_gattc_cancel(h->disc);
   h->disc = NULL;
-  bk_gattc_cancel(h->name_read);
-  h->name_read = NULL;
+  cancel_background(h);
   if (h->att_up)
     bk_att_close(&h->att, BLEAK_ERR_DISCONNECTED);
   release_ctrl(h); /* drops the link */

@@ -83,10 +83,14 @@ struct bk_gattc_proc {
   /* discovery and list results */
   vec svcs, chrs, dscs;
   size_t span_next; /* next characteristic to start a descriptor span at */
+  uint16_t svcs_from;         /* discovery: services from here */
+  uint16_t range_end;         /* discovery: services up to here */
+  bleak_gatt_services *base;  /* range discovery: what stays outside */
   vec handles, ends, uuids;
 };
 
 static void proc_free(bk_gattc_proc *p) {
+  bleak_gatt_services_unref(p->base);
   free(p->data);
   free(p->svcs.items);
   free(p->chrs.items);
@@ -159,7 +163,7 @@ enum { D_SERVICES, D_CHARACTERISTICS, D_DESCRIPTORS };
 static int req_group(bk_gattc_proc *p) {
   uint8_t pdu[7] = {BK_ATT_READ_BY_GROUP_REQ};
   bk_put_le16(pdu + 1, p->cursor);
-  bk_put_le16(pdu + 3, 0xffff);
+  bk_put_le16(pdu + 3, p->range_end);
   bk_put_le16(pdu + 5, UUID_PRIMARY);
   return send_req(p, pdu, sizeof pdu);
 }
@@ -271,6 +275,7 @@ static int discover_step(bk_gattc_proc *p, int status, const bk_att_pdu *rsp) {
         return BLEAK_ERR_PROTOCOL;
       uint16_t floor = p->svcs.n ? (uint16_t)(svc_at(p, p->svcs.n - 1)->end + 1) : p->cursor;
       if (s.start < p->cursor || s.start < floor || s.end < s.start || s.start == 0 ||
+          s.start > p->range_end ||
           (p->svcs.n && svc_at(p, p->svcs.n - 1)->end == 0xffff))
         return bk_fail(BLEAK_ERR_PROTOCOL, "service 0x%04x-0x%04x out of order or range",
                        s.start, s.end);
@@ -280,7 +285,7 @@ static int discover_step(bk_gattc_proc *p, int status, const bk_att_pdu *rsp) {
       *slot = s;
       last = s.end;
     }
-    if (last == 0xffff)
+    if (last >= p->range_end)
       return start_characteristics(p);
     p->cursor = (uint16_t)(last + 1);
     return req_group(p);
@@ -346,11 +351,41 @@ static int discover_step(bk_gattc_proc *p, int status, const bk_att_pdu *rsp) {
   }
 }
 
+/* Range discovery: the services of @p base wholly outside the range that
+ * was discovered again, copied into @p s. Services the range cuts are
+ * dropped: the range is what the server says changed. */
+static int copy_outside(bk_gattc_proc *p, bleak_gatt_services *s) {
+  const bleak_gatt_services *b = p->base;
+  uint16_t lo = p->svcs_from, hi = p->range_end;
+  int err = 0;
+  for (size_t i = 0; !err && i < bleak_gatt_services_count(b); i++) {
+    const bleak_gatt_service *sv = bleak_gatt_services_at(b, i);
+    uint16_t start = bleak_gatt_service_handle(sv), end = bleak_gatt_service_end_handle(sv);
+    if (!(end < lo || start > hi))
+      continue;
+    err = bk_gatt_services_add_service(s, bleak_gatt_service_uuid(sv), start, end,
+                                       bleak_gatt_service_is_primary(sv));
+    for (size_t j = 0; !err && j < bleak_gatt_service_characteristic_count(sv); j++) {
+      const bleak_gatt_characteristic *ch = bleak_gatt_service_characteristic_at(sv, j);
+      uint16_t h = bleak_gatt_characteristic_handle(ch);
+      err = bk_gatt_services_add_characteristic(s, start, bleak_gatt_characteristic_uuid(ch), h,
+                                                bleak_gatt_characteristic_value_handle(ch),
+                                                bleak_gatt_characteristic_properties(ch));
+      for (size_t k = 0; !err && k < bleak_gatt_characteristic_descriptor_count(ch); k++) {
+        const bleak_gatt_descriptor *d = bleak_gatt_characteristic_descriptor_at(ch, k);
+        err = bk_gatt_services_add_descriptor(s, h, bleak_gatt_descriptor_uuid(d),
+                                              bleak_gatt_descriptor_handle(d));
+      }
+    }
+  }
+  return err;
+}
+
 static int build(bk_gattc_proc *p, bleak_gatt_services **out) {
   bleak_gatt_services *s = bk_gatt_services_new();
   if (!s)
     return BLEAK_ERR_NO_MEMORY;
-  int err = 0;
+  int err = p->base ? copy_outside(p, s) : 0;
   size_t si = 0;
   for (size_t i = 0; !err && i < p->svcs.n; i++)
     err = bk_gatt_services_add_service(s, &svc_at(p, i)->uuid, svc_at(p, i)->start,
@@ -379,14 +414,22 @@ static int build(bk_gattc_proc *p, bleak_gatt_services **out) {
 }
 
 int bk_gattc_discover(bk_att *a, bk_gattc_discover_fn cb, void *user, bk_gattc_proc **out) {
-  if (!cb)
+  return bk_gattc_discover_range(a, 0x0001, 0xffff, NULL, cb, user, out);
+}
+
+int bk_gattc_discover_range(bk_att *a, uint16_t start, uint16_t end, bleak_gatt_services *base,
+                            bk_gattc_discover_fn cb, void *user, bk_gattc_proc **out) {
+  if (!cb || start == 0 || end < start)
     return BLEAK_ERR_INVALID_ARG;
   bk_gattc_proc *p = proc_new(a, P_DISCOVER, user);
   if (!p)
     return BLEAK_ERR_NO_MEMORY;
   p->discover_cb = cb;
   p->phase = D_SERVICES;
-  p->cursor = 1;
+  p->cursor = start;
+  p->svcs_from = start;
+  p->range_end = end;
+  p->base = base ? bleak_gatt_services_ref(base) : NULL;
   int err = req_group(p);
   if (err) {
     proc_free(p);

@@ -55,6 +55,13 @@ typedef void (*bk_gattc_list_fn)(void *user, int status, size_t n, const uint16_
 /* Discover all primary services, characteristics and descriptors. */
 int bk_gattc_discover(bk_att *a, bk_gattc_discover_fn cb, void *user, bk_gattc_proc **out);
 
+/* Service Changed: discover the services that start in [start, end]
+ * again, and keep those of @p base (the collection before the change; a
+ * reference is taken while the procedure runs) that lie wholly outside
+ * it. The result is a new collection: base is not modified. */
+int bk_gattc_discover_range(bk_att *a, uint16_t start, uint16_t end, bleak_gatt_services *base,
+                            bk_gattc_discover_fn cb, void *user, bk_gattc_proc **out);
+
 /* Primary services of one UUID (Find By Type Value): handles and ends. */
 int bk_gattc_discover_primary_by_uuid(bk_att *a, const bleak_uuid *uuid, bk_gattc_list_fn cb,
                                       void *user, bk_gattc_proc **out);

@@ -303,6 +303,10 @@ static void init_cb(void *user, int status, const uint8_t *ret, size_t len) {
     case 7: /* LE Read Local Supported Features */
       if (len >= 8)
         h->le_features = (uint64_t)bk_get_le32(ret) | (uint64_t)bk_get_le32(ret + 4) << 32;
+      {
+        const char *legacy = getenv("BLEAK_HCI_LEGACY");
+        h->extended = (h->le_features & BK_HCI_LE_FEAT_EXT_ADV) && !(legacy && *legacy == '1');
+      }
       break;
     default:
       break;
@@ -529,8 +533,26 @@ void bk_hci_close(bk_hci *h) {
 /* ---- LE helpers ---------------------------------------------------------- */
 
 int bk_hci_le_scan(bk_hci *h, bool enable, bool active, bk_hci_cmd_fn cb, void *user) {
-  uint8_t p[7];
+  uint8_t p[8];
   int err;
+  if (h->extended) {
+    if (enable) {
+      p[0] = 0;                   /* own address: public */
+      p[1] = 0;                   /* accept all advertisements */
+      p[2] = 0x01;                /* on the 1M PHY */
+      p[3] = active ? 1 : 0;
+      bk_put_le16(p + 4, 0x0030); /* 30 ms interval and window */
+      bk_put_le16(p + 6, 0x0030);
+      err = bk_hci_command(h, BK_HCI_OP_LE_SET_EXT_SCAN_PARAMS, p, 8, NULL, NULL);
+      if (err)
+        return err;
+    }
+    p[0] = enable ? 1 : 0;
+    p[1] = 0;                     /* report duplicates */
+    bk_put_le16(p + 2, 0);        /* until disabled */
+    bk_put_le16(p + 4, 0);
+    return bk_hci_command(h, BK_HCI_OP_LE_SET_EXT_SCAN_ENABLE, p, 6, cb, user);
+  }
   if (enable) {
     p[0] = active ? 1 : 0;
     bk_put_le16(p + 1, 0x0030); /* 30 ms interval */
@@ -546,8 +568,31 @@ int bk_hci_le_scan(bk_hci *h, bool enable, bool active, bk_hci_cmd_fn cb, void *
   return bk_hci_command(h, BK_HCI_OP_LE_SET_SCAN_ENABLE, p, 2, cb, user);
 }
 
+/* Connection parameters of our connects: interval 7.5..30 ms (round trips
+ * are ours to win), no latency, supervision 5 s, written at @p p. */
+static void conn_params(uint8_t *p) {
+  bk_put_le16(p, 0x0006);
+  bk_put_le16(p + 2, 0x0018);
+  bk_put_le16(p + 4, 0);
+  bk_put_le16(p + 6, 0x01f4);
+  bk_put_le16(p + 8, 0);
+  bk_put_le16(p + 10, 0);
+}
+
 int bk_hci_le_connect(bk_hci *h, uint8_t peer_type, const uint8_t peer[6], bk_hci_cmd_fn cb,
                       void *user) {
+  if (h->extended) {
+    uint8_t p[10 + 16];
+    p[0] = 0;                   /* the peer given, not the accept list */
+    p[1] = 0;                   /* own address: public */
+    p[2] = peer_type;
+    memcpy(p + 3, peer, 6);
+    p[9] = 0x01;                /* initiate on the 1M PHY */
+    bk_put_le16(p + 10, 0x0060); /* scan interval and window 60 ms */
+    bk_put_le16(p + 12, 0x0060);
+    conn_params(p + 14);
+    return bk_hci_command(h, BK_HCI_OP_LE_EXT_CREATE_CONN, p, sizeof p, cb, user);
+  }
   uint8_t p[25];
   bk_put_le16(p, 0x0060);  /* scan interval 60 ms */
   bk_put_le16(p + 2, 0x0060);
@@ -555,12 +600,7 @@ int bk_hci_le_connect(bk_hci *h, uint8_t peer_type, const uint8_t peer[6], bk_hc
   p[5] = peer_type;
   memcpy(p + 6, peer, 6);
   p[12] = 0;               /* own address: public */
-  bk_put_le16(p + 13, 0x0006); /* interval 7.5..30 ms: round trips are ours */
-  bk_put_le16(p + 15, 0x0018);
-  bk_put_le16(p + 17, 0);      /* latency */
-  bk_put_le16(p + 19, 0x01f4); /* supervision timeout 5 s */
-  bk_put_le16(p + 21, 0);
-  bk_put_le16(p + 23, 0);
+  conn_params(p + 13);
   return bk_hci_command(h, BK_HCI_OP_LE_CREATE_CONN, p, sizeof p, cb, user);
 }
 

@@ -44,7 +44,16 @@ enum bk_hci_opcode {
   BK_HCI_OP_LE_CREATE_CONN = 0x200d,
   BK_HCI_OP_LE_CREATE_CONN_CANCEL = 0x200e,
   BK_HCI_OP_LE_SET_DATA_LENGTH = 0x2022,
+  BK_HCI_OP_LE_SET_PHY = 0x2032,
+  BK_HCI_OP_LE_SET_EXT_SCAN_PARAMS = 0x2041,
+  BK_HCI_OP_LE_SET_EXT_SCAN_ENABLE = 0x2042,
+  BK_HCI_OP_LE_EXT_CREATE_CONN = 0x2043,
 };
+
+/* LE features (Vol 6 Part B 4.6) we look at. */
+#define BK_HCI_LE_FEAT_DATA_LENGTH (1u << 5)
+#define BK_HCI_LE_FEAT_2M_PHY (1u << 8)
+#define BK_HCI_LE_FEAT_EXT_ADV (1u << 12)
 
 /* A command's outcome: 0 or BLEAK_ERR_HCI(status), BLEAK_ERR_TIMEOUT,
  * BLEAK_ERR_IO (controller gone); @p ret / @p len: Command Complete's
@@ -88,6 +97,11 @@ typedef struct bk_hci {
   uint8_t bdaddr[6]; /* little-endian */
   uint64_t le_features;
   uint8_t hci_version;
+  /* Extended scanning and connecting (the controller has Extended
+   * Advertising; once used, legacy commands may be disallowed, so it is
+   * one or the other for the controller's life). BLEAK_HCI_LEGACY=1
+   * forces legacy. */
+  bool extended;
   /* commands */
   unsigned ncmd; /* credits */
   bk_hci_cmd *cmd_head, *cmd_tail, *cmd_sent; /* cmd_sent: awaiting its answer */
@@ -121,7 +135,8 @@ int bk_hci_command(bk_hci *h, uint16_t opcode, const uint8_t *params, size_t len
  * commands still go out: the controller's state must follow). */
 void bk_hci_forget(bk_hci *h, void *user);
 
-/* Scanning on or off; @p active: scan requests for scan responses. */
+/* Scanning on or off; @p active: scan requests for scan responses.
+ * Legacy or extended commands, as the controller allows. */
 int bk_hci_le_scan(bk_hci *h, bool enable, bool active, bk_hci_cmd_fn cb, void *user);
 /* LE Create Connection to @p peer (little-endian) of @p peer_type.
  * ops->connected reports the outcome. */

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/* A fake LE controller on a unix socket: see fake_controller.h. */
+#include "fake_controller.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "core/internal.h"
+
+static void flush(fake_controller *f) {
+  while (f->fd >= 0 && f->out_off < f->out_len) {
+    ssize_t n = write(f->fd, f->out + f->out_off, f->out_len - f->out_off);
+    if (n > 0) {
+      f->out_off += (size_t)n;
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    break; /* EAGAIN: the writable watch goes on */
+  }
+  if (f->out_off == f->out_len)
+    f->out_off = f->out_len = 0;
+  if (f->src)
+    bleak_source_set_io_events(f->src, BLEAK_IO_READ | (f->out_len ? BLEAK_IO_WRITE : 0));
+}
+
+static void out(fake_controller *f, const uint8_t *b, size_t n) {
+  if (f->fd < 0)
+    return;
+  if (f->out_len + n > f->out_cap) {
+    size_t cap = f->out_cap ? f->out_cap : 4096;
+    while (cap < f->out_len + n)
+      cap *= 2;
+    uint8_t *m = realloc(f->out, cap);
+    if (!m)
+      abort();
+    f->out = m;
+    f->out_cap = cap;
+  }
+  memcpy(f->out + f->out_len, b, n);
+  f->out_len += n;
+  flush(f);
+}
+
+size_t fake_controller_pending(const fake_controller *f) { return f->out_len - f->out_off; }
+
+static void cmd_complete(fake_controller *f, uint16_t op, const uint8_t *ret, size_t n) {
+  uint8_t b[64] = {4, 0x0e, (uint8_t)(3 + n), 1, (uint8_t)op, (uint8_t)(op >> 8)};
+  memcpy(b + 6, ret, n);
+  out(f, b, 6 + n);
+}
+
+static void cmd_status(fake_controller *f, uint16_t op) {
+  uint8_t b[7] = {4, 0x0f, 4, 0, 1, (uint8_t)op, (uint8_t)(op >> 8)};
+  out(f, b, sizeof b);
+}
+
+static void att_out(fake_controller *f, const uint8_t *pdu, size_t n) {
+  uint8_t b[9 + 600] = {2, 0x40, 0x20, (uint8_t)(n + 4), (uint8_t)((n + 4) >> 8),
+                        (uint8_t)n, (uint8_t)(n >> 8), 4, 0};
+  memcpy(b + 9, pdu, n);
+  out(f, b, 9 + n);
+}
+
+void fake_controller_notify(fake_controller *f, uint16_t handle, const uint8_t *v, size_t len) {
+  uint8_t pdu[3 + 600] = {0x1b, (uint8_t)handle, (uint8_t)(handle >> 8)};
+  memcpy(pdu + 3, v, len);
+  att_out(f, pdu, 3 + len);
+}
+
+static void att_error(fake_controller *f, uint8_t op, const uint8_t *h, uint8_t code) {
+  uint8_t e[5] = {1, op, h[0], h[1], code};
+  att_out(f, e, 5);
+}
+
+static void on_att(fake_controller *f, const uint8_t *p, size_t n) {
+  uint16_t start = n >= 3 ? bk_get_le16(p + 1) : 0;
+  switch (p[0]) {
+  case 0x02: {
+    uint8_t r[] = {0x03, (uint8_t)f->mtu, (uint8_t)(f->mtu >> 8)};
+    att_out(f, r, sizeof r);
+    break;
+  }
+  case 0x10:
+    if (start <= 1) {
+      static const uint8_t r[] = {0x11, 6, 1, 0, 4, 0, 0x0f, 0x18};
+      att_out(f, r, sizeof r);
+    } else {
+      att_error(f, 0x10, p + 1, 0x0a);
+    }
+    break;
+  case 0x08:
+    if (start <= 2 && n == 7 && bk_get_le16(p + 5) == 0x2803) {
+      static const uint8_t r[] = {0x09, 7, 2, 0, 0x12, 3, 0, 0x19, 0x2a};
+      att_out(f, r, sizeof r);
+    } else {
+      att_error(f, 0x08, p + 1, 0x0a);
+    }
+    break;
+  case 0x04:
+    if (start <= 4 && bk_get_le16(p + 3) >= 4) {
+      static const uint8_t r[] = {0x05, 1, 4, 0, 0x02, 0x29};
+      att_out(f, r, sizeof r);
+    } else {
+      att_error(f, 0x04, p + 1, 0x0a);
+    }
+    break;
+  case 0x0a:
+    f->reads_seen++;
+    if (start == 3 && f->silent_reads)
+      break;
+    if (start == 3) {
+      static const uint8_t r[] = {0x0b, 0x57};
+      att_out(f, r, sizeof r);
+    } else {
+      att_error(f, 0x0a, p + 1, 0x01);
+    }
+    break;
+  case 0x12:
+    if (start == 4) {
+      static const uint8_t r[] = {0x13};
+      att_out(f, r, 1);
+      if (n == 5 && p[3] == 1) { /* subscribed: one notification */
+        static const uint8_t v[] = {0x58};
+        fake_controller_notify(f, 3, v, 1);
+      }
+    } else {
+      att_error(f, 0x12, p + 1, 0x03);
+    }
+    break;
+  default:
+    if (!(p[0] & 0x40) && p[0] != 0x1e && !(p[0] & 1)) {
+      static const uint8_t z[2] = {0, 0};
+      att_error(f, p[0], z, 0x06);
+    }
+    break;
+  }
+}
+
+static void on_command(fake_controller *f, uint16_t op, const uint8_t *par, size_t n) {
+  static const uint8_t ok[1] = {0};
+  switch (op) {
+  case 0x1001: {
+    static const uint8_t r[9] = {0, 9};
+    cmd_complete(f, op, r, sizeof r);
+    break;
+  }
+  case 0x1009: {
+    static const uint8_t r[7] = {0, 1, 2, 3, 4, 5, 6};
+    cmd_complete(f, op, r, sizeof r);
+    break;
+  }
+  case 0x2002: { /* 8 buffers of 251 bytes */
+    static const uint8_t r[4] = {0, 251, 0, 8};
+    cmd_complete(f, op, r, sizeof r);
+    break;
+  }
+  case 0x2003: {
+    static const uint8_t r[9] = {0};
+    cmd_complete(f, op, r, sizeof r);
+    break;
+  }
+  case 0x200c:
+    cmd_complete(f, op, ok, 1);
+    if (n >= 1 && par[0] == 1) { /* scanning: the peer advertises, named */
+      static const uint8_t adv[] = {4, 0x3e, 22, 0x02, 1, 0x00, 0x00, 0x66, 0x55, 0x44, 0x33,
+                                    0x22, 0x11, 10, 2, 1, 6, 5, 9, 'f', 'a', 'k', 'e', 0, 0xc4};
+      out(f, adv, sizeof adv);
+    }
+    break;
+  case 0x200d: {
+    cmd_status(f, op);
+    uint8_t ev[22] = {4, 0x3e, 19, 0x01, 0, 0x40, 0, 0, par[5]};
+    memcpy(ev + 9, par + 6, 6);
+    ev[15] = 0x18;
+    ev[19] = 0xf4;
+    ev[20] = 0x01;
+    out(f, ev, sizeof ev);
+    f->linked = true;
+    bk_l2cap_rx_init(&f->rx, BK_L2CAP_MAX_PDU);
+    break;
+  }
+  case 0x0406: {
+    cmd_status(f, op);
+    static const uint8_t ev[] = {4, 0x05, 4, 0, 0x40, 0, 0x16};
+    out(f, ev, sizeof ev);
+    f->linked = false;
+    break;
+  }
+  default:
+    cmd_complete(f, op, ok, 1); /* every other command just works */
+    break;
+  }
+}
+
+static void on_packet(void *user, uint8_t type, const uint8_t *pkt, size_t len) {
+  fake_controller *f = user;
+  if (type == BK_H4_COMMAND && len >= 3) {
+    on_command(f, bk_get_le16(pkt), pkt + 3, pkt[2]);
+  } else if (type == BK_H4_ACL && f->linked) {
+    uint16_t h, cid;
+    uint8_t pb;
+    const uint8_t *d, *pdu;
+    size_t dl, pl;
+    if (bk_acl_parse(pkt, len, &h, &pb, &d, &dl) != 0)
+      abort();
+    static const uint8_t nocp[] = {4, 0x13, 5, 1, 0x40, 0, 1, 0}; /* the buffer is free */
+    out(f, nocp, sizeof nocp);
+    if (bk_l2cap_rx_feed(&f->rx, pb == 0 ? BK_ACL_PB_START : pb, d, dl, &cid, &pdu, &pl) == 1 &&
+        cid == 4)
+      on_att(f, pdu, pl);
+  }
+}
+
+static void on_io(bleak_source *s, int fd, uint32_t ev, void *u) {
+  (void)s;
+  fake_controller *f = u;
+  if (ev & BLEAK_IO_WRITE)
+    flush(f);
+  if (ev & BLEAK_IO_READ) {
+    uint8_t buf[512];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0)
+      bk_h4_feed(&f->h4, buf, (size_t)n);
+  }
+}
+
+static void on_accept(bleak_source *s, int fd, uint32_t ev, void *u) {
+  (void)s;
+  (void)ev;
+  fake_controller *f = u;
+  if (f->fd >= 0)
+    abort(); /* one controller per connection */
+  f->fd = accept(fd, NULL, NULL);
+  if (f->fd < 0)
+    abort();
+  fcntl(f->fd, F_SETFL, fcntl(f->fd, F_GETFL) | O_NONBLOCK);
+  bk_h4_init(&f->h4, on_packet, f);
+  if (bleak_loop_add_io(f->loop, f->fd, BLEAK_IO_READ, on_io, f, &f->src) != 0)
+    abort();
+}
+
+int fake_controller_start(fake_controller *f, bleak_loop *loop) {
+  memset(f, 0, sizeof *f);
+  f->loop = loop;
+  f->fd = -1;
+  f->mtu = 64;
+  static int serial;
+  snprintf(f->path, sizeof f->path, "/tmp/bleak-fake-hci-%d-%d.sock", (int)getpid(), serial++);
+  snprintf(f->transport, sizeof f->transport, "unix:%s", f->path);
+  unlink(f->path);
+  f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (f->lfd < 0)
+    return -1;
+  struct sockaddr_un sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  strcpy(sa.sun_path, f->path);
+  if (bind(f->lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(f->lfd, 4) < 0 ||
+      bleak_loop_add_io(loop, f->lfd, BLEAK_IO_READ, on_accept, f, &f->lsrc) != 0) {
+    close(f->lfd);
+    return -1;
+  }
+  return 0;
+}
+
+void fake_controller_unplug(fake_controller *f) {
+  bleak_source_free(f->src);
+  f->src = NULL;
+  if (f->fd >= 0)
+    close(f->fd);
+  f->fd = -1;
+  f->linked = false;
+  f->out_len = f->out_off = 0;
+}
+
+void fake_controller_stop(fake_controller *f) {
+  fake_controller_unplug(f);
+  bleak_source_free(f->lsrc);
+  f->lsrc = NULL;
+  close(f->lfd);
+  unlink(f->path);
+  free(f->out);
+  f->out = NULL;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A fake LE controller with a tiny GATT server behind it, served on a unix
+ * socket in the caller's bleak_loop: the hci backend connects to it as to
+ * any H4 transport. It speaks just enough HCI (init, scan with one named
+ * advertiser, connect, disconnect, buffer credits) and ATT (a Battery
+ * Service: 0x0001-0x0004, Battery Level at 0x0003 (read, notify), its CCCD
+ * at 0x0004) to drive the backend end to end without a radio. For the
+ * unit tests (tests/unit/test_hci_backend.c) and the notification
+ * microbenchmark (bench/micro_notify.c).
+ */
+#ifndef BLEAK_TEST_FAKE_CONTROLLER_H
+#define BLEAK_TEST_FAKE_CONTROLLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/hci/l2cap.h"
+#include "bleak/loop.h"
+#include "transport/h4.h"
+
+/* The peer it advertises and connects as. */
+#define FAKE_PEER "11:22:33:44:55:66"
+
+typedef struct fake_controller {
+  bleak_loop *loop;
+  int lfd, fd;
+  bleak_source *lsrc, *src;
+  bk_h4 h4;
+  bk_l2cap_rx rx;
+  bool linked, silent_reads;
+  int reads_seen;
+  uint16_t mtu; /* its ATT MTU answer (default 64) */
+  char path[108];
+  char transport[128]; /* "unix:PATH", for the options */
+  /* bytes queued for the host, written as the socket takes them */
+  uint8_t *out;
+  size_t out_len, out_cap, out_off;
+} fake_controller;
+
+/* Listen on a fresh unix socket in /tmp. Returns 0 or -1 (errno). */
+int fake_controller_start(fake_controller *f, bleak_loop *loop);
+/* The controller goes away: the host's socket sees end of file. */
+void fake_controller_unplug(fake_controller *f);
+void fake_controller_stop(fake_controller *f);
+
+/* Queue a Handle Value Notification of @p len bytes on the link (for
+ * streams: queued, written as the socket drains). */
+void fake_controller_notify(fake_controller *f, uint16_t handle, const uint8_t *v, size_t len);
+/* Bytes still queued for the host. */
+size_t fake_controller_pending(const fake_controller *f);
+
+#endif
