@@ -88,22 +88,38 @@ static void on_att(fake_controller *f, const uint8_t *p, size_t n) {
     break;
   }
   case 0x10:
-    if (start <= 1) {
-      static const uint8_t r[] = {0x11, 6, 1, 0, 4, 0, 0x0f, 0x18};
+    f->discovery_requests++;
+    if (start <= 1) { /* Battery 0x0001-0x0004, GATT 0x0005-0x0007 */
+      static const uint8_t r[] = {0x11, 6, 1, 0, 4, 0, 0x0f, 0x18, 5, 0, 7, 0, 0x01, 0x18};
       att_out(f, r, sizeof r);
     } else {
       att_error(f, 0x10, p + 1, 0x0a);
     }
     break;
-  case 0x08:
-    if (start <= 2 && n == 7 && bk_get_le16(p + 5) == 0x2803) {
-      static const uint8_t r[] = {0x09, 7, 2, 0, 0x12, 3, 0, 0x19, 0x2a};
+  case 0x08: {
+    uint16_t type = n == 7 ? bk_get_le16(p + 5) : 0;
+    if (type == 0x2803 && start <= 2) {
+      f->discovery_requests++;
+      static const uint8_t r[] = {0x09, 7, 2, 0, 0x12, 3, 0, 0x19, 0x2a,
+                                  6, 0, 0x02, 7, 0, 0x2a, 0x2b};
+      att_out(f, r, sizeof r);
+    } else if (type == 0x2803 && start <= 6) {
+      f->discovery_requests++;
+      static const uint8_t r[] = {0x09, 7, 6, 0, 0x02, 7, 0, 0x2a, 0x2b};
+      att_out(f, r, sizeof r);
+    } else if (type == 0x2b2a && start <= 7) { /* Database Hash, by UUID */
+      uint8_t r[2 + 2 + 16] = {0x09, 18, 7, 0};
+      memset(r + 4, f->hash_version, 16);
       att_out(f, r, sizeof r);
     } else {
+      if (type == 0x2803)
+        f->discovery_requests++;
       att_error(f, 0x08, p + 1, 0x0a);
     }
     break;
+  }
   case 0x04:
+    f->discovery_requests++;
     if (start <= 4 && bk_get_le16(p + 3) >= 4) {
       static const uint8_t r[] = {0x05, 1, 4, 0, 0x02, 0x29};
       att_out(f, r, sizeof r);
@@ -112,11 +128,16 @@ static void on_att(fake_controller *f, const uint8_t *p, size_t n) {
     }
     break;
   case 0x0a:
-    f->reads_seen++;
+    if (start == 3)
+      f->reads_seen++;
     if (start == 3 && f->silent_reads)
       break;
     if (start == 3) {
       static const uint8_t r[] = {0x0b, 0x57};
+      att_out(f, r, sizeof r);
+    } else if (start == 7) {
+      uint8_t r[17] = {0x0b};
+      memset(r + 1, f->hash_version, 16);
       att_out(f, r, sizeof r);
     } else {
       att_error(f, 0x0a, p + 1, 0x01);

@@ -5,7 +5,8 @@
  * any H4 transport. It speaks just enough HCI (init, scan with one named
  * advertiser, connect, disconnect, buffer credits) and ATT (a Battery
  * Service: 0x0001-0x0004, Battery Level at 0x0003 (read, notify), its CCCD
- * at 0x0004) to drive the backend end to end without a radio. For the
+ * at 0x0004; a GATT Service 0x0005-0x0007 with the Database Hash at
+ * 0x0007) to drive the backend end to end without a radio. For the
  * unit tests (tests/unit/test_hci_backend.c) and the notification
  * microbenchmark (bench/micro_notify.c).
  */
@@ -30,8 +31,10 @@ typedef struct fake_controller {
   bk_h4 h4;
   bk_l2cap_rx rx;
   bool linked, silent_reads;
-  int reads_seen;
+  int reads_seen; /* reads of the Battery Level */
   uint16_t mtu; /* its ATT MTU answer (default 64) */
+  uint8_t hash_version; /* the Database Hash: 16 bytes of this */
+  int discovery_requests; /* Read By Group Type, Read By Type 0x2803, Find Information */
   char path[108];
   char transport[128]; /* "unix:PATH", for the options */
   /* bytes queued for the host, written as the socket takes them */

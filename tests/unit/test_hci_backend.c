@@ -97,8 +97,8 @@ static void test_connect_read_notify(void **state) {
   assert_int_equal(bleak_client_mtu_size(c), 64);
   assert_string_equal(bleak_client_name(c), "fake");
   const bleak_gatt_services *s = bleak_client_services(c);
-  assert_int_equal(bleak_gatt_services_count(s), 1);
-  assert_int_equal(bleak_gatt_services_characteristic_count(s), 1);
+  assert_int_equal(bleak_gatt_services_count(s), 2);
+  assert_int_equal(bleak_gatt_services_characteristic_count(s), 2);
   assert_int_equal(bleak_gatt_services_descriptor_count(s), 1);
   const bleak_gatt_characteristic *ch = NULL;
   assert_int_equal(bleak_client_char_by_uuid(c, "2a19", &ch), 0);
@@ -165,6 +165,39 @@ static void test_controller_gone(void **state) {
   assert_int_equal(disconnects, 1); /* free does not call it */
 }
 
+/* The second connection of a client uses its cache: one Read By Type of
+ * the Database Hash instead of discovery; a changed hash means discovery
+ * again. */
+static void test_cache(void **state) {
+  (void)state;
+  bleak_client_options o;
+  client_opts(&o);
+  bleak_client *c = NULL;
+  assert_int_equal(bleak_client_new(PEER, &o, &c), 0);
+  assert_int_equal(bleak_client_connect(c), 0);
+  int cold = F.discovery_requests;
+  assert_true(cold >= 4);
+  /* The hash is read after connect, in the background. */
+  bool never = false;
+  for (int i = 0; i < 20; i++)
+    bleak_loop_run_until(L, &never, 10);
+  assert_int_equal(bleak_client_disconnect(c), 0);
+  assert_int_equal(bleak_client_connect(c), 0);
+  assert_int_equal(F.discovery_requests, cold); /* none: the cache */
+  assert_int_equal(bleak_gatt_services_characteristic_count(bleak_client_services(c)), 2);
+  const bleak_gatt_characteristic *ch = NULL;
+  assert_int_equal(bleak_client_char_by_uuid(c, "2a19", &ch), 0);
+  uint8_t v[4];
+  size_t n;
+  assert_int_equal(bleak_client_read_gatt_char(c, ch, v, sizeof v, &n), 0);
+  assert_int_equal(v[0], 0x57);
+  assert_int_equal(bleak_client_disconnect(c), 0);
+  F.hash_version = 1; /* the peer's database changed */
+  assert_int_equal(bleak_client_connect(c), 0);
+  assert_true(F.discovery_requests >= 2 * cold);
+  bleak_client_free(c);
+}
+
 /* Nobody advertises that address: DEVICE_NOT_FOUND before the timeout. */
 static void test_not_found(void **state) {
   (void)state;
@@ -203,6 +236,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_read_notify, setup, teardown),
       cmocka_unit_test_setup_teardown(test_controller_gone, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
       cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_transport, setup, teardown),
   };

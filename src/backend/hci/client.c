@@ -16,6 +16,7 @@
 #include "backend/hci/hci.h"
 #include "bleak/error.h"
 #include "core/ad.h"
+#include "core/gatt_build.h"
 #include "core/internal.h"
 
 #define MOD "hci"
@@ -54,6 +55,14 @@ typedef struct hc {
   uint16_t sc_handle;
   bk_gattc_proc *sc_subscribe, *rediscover;
   uint16_t again_start, again_end;
+  /* GATT cache for the next connection: the database and its Database
+   * Hash (0x2B2A); one Read By Type of the hash then replaces discovery
+   * when it has not changed. */
+  bleak_gatt_services *cache;
+  uint8_t cache_hash[16];
+  bool cache_ok;
+  bk_gattc_proc *hash_read;
+  uint16_t hash_handle;
   bk_att att;
   bool att_up;
   char name[BK_AD_MAX_NAME + 1];
@@ -95,6 +104,7 @@ void bk_hci_format_address(const uint8_t a[6], char out[18]) {
 
 static void rediscover(hc *h, uint16_t start, uint16_t end);
 static void cancel_background(hc *h);
+static void cache_store(hc *h);
 
 /* ---- ATT bearer glue ------------------------------------------------------ */
 
@@ -185,6 +195,8 @@ static void connect_fail(hc *h, int err) {
 
 /* Stop the procedures a connection runs by itself. */
 static void cancel_background(hc *h) {
+  bk_gattc_cancel(h->hash_read);
+  h->hash_read = NULL;
   bk_gattc_cancel(h->name_read);
   bk_gattc_cancel(h->sc_subscribe);
   bk_gattc_cancel(h->rediscover);
@@ -227,7 +239,8 @@ static void on_changed(void *user, int status, bleak_gatt_services *s, unsigned 
     BK_INFO(MOD, "%s: services changed, range re-discovered in %u ATT requests",
             bk_client_address(h->c), requests);
     h->last_ch = NULL;
-    (void)bk_client_replace_services(h->c, s);
+    if (bk_client_replace_services(h->c, s) == 0)
+      cache_store(h);
   }
   if (h->again_start) {
     uint16_t a = h->again_start, b = h->again_end;
@@ -251,6 +264,31 @@ static void rediscover(hc *h, uint16_t start, uint16_t end) {
                                     h, &h->rediscover);
   if (err)
     BK_WARN(MOD, "%s: cannot re-discover: %s", bk_client_address(h->c), bleak_strerror(err));
+}
+
+static void on_hash(void *user, int status, const uint8_t *v, size_t len) {
+  hc *h = user;
+  h->hash_read = NULL;
+  if (status == 0 && len == sizeof h->cache_hash && h->cache) {
+    memcpy(h->cache_hash, v, len);
+    h->cache_ok = true;
+  }
+}
+
+/* Keep a copy of the database for the next connection, valid once its
+ * Database Hash is read (in the background: not a round trip the connect
+ * pays for). Peers without the hash are discovered every time. */
+static void cache_store(hc *h) {
+  h->cache_ok = false;
+  bleak_gatt_services_unref(h->cache);
+  h->cache = NULL;
+  const bleak_gatt_characteristic *ch = NULL;
+  if (bleak_client_char_by_uuid(h->c, "2b2a", &ch) != 0 || !ch)
+    return;
+  h->cache = bk_gattc_copy_services(bleak_client_services(h->c));
+  if (h->cache)
+    (void)bk_gattc_read(&h->att, bleak_gatt_characteristic_value_handle(ch), on_hash, h,
+                        &h->hash_read);
 }
 
 static void on_name(void *user, int status, const uint8_t *v, size_t len) {
@@ -295,9 +333,33 @@ static void on_discovered(void *user, int status, bleak_gatt_services *s, unsign
   if (op)
     bk_op_done(op, 0);
   if (h->ph == PH_CONNECTED) {
+    if (requests > 1 || !h->cache_ok)
+      cache_store(h);
     read_name(h);
     watch_service_changed(h);
   }
+}
+
+/* The cached database is still the peer's: install a copy of it. */
+static void on_hash_check(void *user, int status, const uint8_t *v, size_t len) {
+  hc *h = user;
+  h->disc = NULL;
+  if (status == 0 && len == sizeof h->cache_hash && !memcmp(v, h->cache_hash, len)) {
+    bleak_gatt_services *s = bk_gattc_copy_services(h->cache);
+    if (s) {
+      bk_gatt_services_set_mtu(s, h->att.mtu);
+      on_discovered(h, 0, s, 1);
+      return;
+    }
+  }
+  if (status == BLEAK_ERR_TIMEOUT || status == BLEAK_ERR_DISCONNECTED) {
+    connect_fail(h, status);
+    return;
+  }
+  h->cache_ok = false; /* changed (or unreadable): discover it all */
+  int err = bk_gattc_discover(&h->att, on_discovered, h, &h->disc);
+  if (err)
+    connect_fail(h, err);
 }
 
 static void on_mtu(void *user, int status, const bk_att_pdu *rsp) {
@@ -312,7 +374,14 @@ static void on_mtu(void *user, int status, const bk_att_pdu *rsp) {
   }
   h->ph = PH_DISCOVER;
   bk_att_set_now(&h->att, bk_ctrl_now(&h->u));
-  int err = bk_gattc_discover(&h->att, on_discovered, h, &h->disc);
+  int err;
+  if (h->cache_ok) {
+    bleak_uuid hash = bleak_uuid_from_u16(0x2b2a);
+    err = bk_gattc_read_by_uuid(&h->att, 0x0001, 0xffff, &hash, &h->hash_handle, on_hash_check,
+                                h, &h->disc);
+  } else {
+    err = bk_gattc_discover(&h->att, on_discovered, h, &h->disc);
+  }
   if (err)
     connect_fail(h, err);
   bk_ctrl_reschedule(&h->u);
@@ -688,6 +757,7 @@ static void hc_destroy(bleak_client *c, void *state) {
   (void)c;
   hc *h = state;
   bleak_source_free(h->find_timer);
+  bleak_gatt_services_unref(h->cache);
   bk_gattc_cancel(h->disc);
   h->disc = NULL;
   cancel_background(h);

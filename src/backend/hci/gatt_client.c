@@ -351,12 +351,11 @@ static int discover_step(bk_gattc_proc *p, int status, const bk_att_pdu *rsp) {
   }
 }
 
-/* Range discovery: the services of @p base wholly outside the range that
- * was discovered again, copied into @p s. Services the range cuts are
+/* The services of @p b wholly outside [lo, hi], copied into @p s (range
+ * discovery keeps what lies outside the range that was discovered again). Services the range cuts are
  * dropped: the range is what the server says changed. */
-static int copy_outside(bk_gattc_proc *p, bleak_gatt_services *s) {
-  const bleak_gatt_services *b = p->base;
-  uint16_t lo = p->svcs_from, hi = p->range_end;
+static int copy_outside(const bleak_gatt_services *b, uint16_t lo, uint16_t hi,
+                        bleak_gatt_services *s) {
   int err = 0;
   for (size_t i = 0; !err && i < bleak_gatt_services_count(b); i++) {
     const bleak_gatt_service *sv = bleak_gatt_services_at(b, i);
@@ -381,11 +380,24 @@ static int copy_outside(bk_gattc_proc *p, bleak_gatt_services *s) {
   return err;
 }
 
+bleak_gatt_services *bk_gattc_copy_services(const bleak_gatt_services *src) {
+  bleak_gatt_services *s = bk_gatt_services_new();
+  if (!s)
+    return NULL;
+  /* An empty range [1, 0]: every service is outside it. */
+  if (copy_outside(src, 1, 0, s) != 0 || bk_gatt_services_finish(s) != 0) {
+    bleak_gatt_services_unref(s);
+    return NULL;
+  }
+  bk_gatt_services_set_mtu(s, bleak_gatt_services_mtu(src));
+  return s;
+}
+
 static int build(bk_gattc_proc *p, bleak_gatt_services **out) {
   bleak_gatt_services *s = bk_gatt_services_new();
   if (!s)
     return BLEAK_ERR_NO_MEMORY;
-  int err = p->base ? copy_outside(p, s) : 0;
+  int err = p->base ? copy_outside(p->base, p->svcs_from, p->range_end, s) : 0;
   size_t si = 0;
   for (size_t i = 0; !err && i < p->svcs.n; i++)
     err = bk_gatt_services_add_service(s, &svc_at(p, i)->uuid, svc_at(p, i)->start,

@@ -62,6 +62,10 @@ int bk_gattc_discover(bk_att *a, bk_gattc_discover_fn cb, void *user, bk_gattc_p
 int bk_gattc_discover_range(bk_att *a, uint16_t start, uint16_t end, bleak_gatt_services *base,
                             bk_gattc_discover_fn cb, void *user, bk_gattc_proc **out);
 
+/* A copy of a finished collection (for a cache: the client's own copy
+ * gets filtered and must not be shared). NULL when out of memory. */
+bleak_gatt_services *bk_gattc_copy_services(const bleak_gatt_services *src);
+
 /* Primary services of one UUID (Find By Type Value): handles and ends. */
 int bk_gattc_discover_primary_by_uuid(bk_att *a, const bleak_uuid *uuid, bk_gattc_list_fn cb,
                                       void *user, bk_gattc_proc **out);

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The bleak-c side of the guest benchmarks (make bench): the same
+ * workloads as bench/bleak_bench.py runs with Python's Bleak, against the
+ * benchmark peripheral (bench/bench_peripheral.py), timed inside the
+ * process. The backend comes from BLEAK_BACKEND / BLEAK_HCI, as for any
+ * bleak-c program. Prints one JSON object.
+ *
+ *   bench_client ADDRESS [--cycles K] [--reads N] [--writes N] [--long N]
+ *                [--wwr N] [--notify N]
+ *
+ * cycles: K connect (with discovery) + disconnect cycles; the first is
+ * cold when the caller made the central forget the peer, the rest may use
+ * a cache (BlueZ's; the hci backend's own, checked by Database Hash).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bleak/bleak.h"
+
+#define BENCH(n) "b1e600" n "-7e57-4c0d-9e00-000000000002"
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void print_list(const char *name, const double *v, size_t n) {
+  printf("\"%s\": [", name);
+  for (size_t i = 0; i < n; i++)
+    printf("%s%.3f", i ? ", " : "", v[i]);
+  printf("], ");
+}
+
+static const bleak_gatt_characteristic *chr(bleak_client *c, const char *uuid) {
+  const bleak_gatt_characteristic *ch = NULL;
+  if (bleak_client_char_by_uuid(c, uuid, &ch) != 0) {
+    fprintf(stderr, "bench_client: no characteristic %s\n", uuid);
+    exit(1);
+  }
+  return ch;
+}
+
+static void must(int r, const char *what) {
+  if (r < 0) {
+    fprintf(stderr, "bench_client: %s: %s (%s)\n", what, bleak_strerror(r), bleak_error_detail());
+    exit(1);
+  }
+}
+
+/* Notifications: sequence numbers seen, first and last arrival. */
+static struct {
+  unsigned long count, dups, out_of_order;
+  long next;
+  double first, last;
+  unsigned char *seen;
+  unsigned long want;
+} nt;
+
+static void on_note(bleak_client *c, const bleak_gatt_characteristic *ch, const uint8_t *d,
+                    size_t n, void *u) {
+  (void)c;
+  (void)ch;
+  (void)u;
+  if (n < 4)
+    return;
+  unsigned long seq = (unsigned long)d[0] | (unsigned long)d[1] << 8 |
+                      (unsigned long)d[2] << 16 | (unsigned long)d[3] << 24;
+  double t = now_ms();
+  if (nt.count == 0)
+    nt.first = t;
+  nt.last = t;
+  if (seq < nt.want && nt.seen[seq])
+    nt.dups++;
+  else if (seq < nt.want)
+    nt.seen[seq] = 1;
+  if ((long)seq != nt.next)
+    nt.out_of_order++;
+  nt.next = (long)seq + 1;
+  nt.count++;
+}
+
+/* The peripheral's counters (its control characteristic reads as JSON). */
+static double stat_of(const char *json, const char *key) {
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"%s\": ", key);
+  const char *p = strstr(json, pat);
+  return p ? atof(p + strlen(pat)) : -1;
+}
+
+static void read_stats(bleak_client *c, const bleak_gatt_characteristic *ctl, char *buf,
+                       size_t cap) {
+  size_t len = 0;
+  must(bleak_client_read_gatt_char(c, ctl, (uint8_t *)buf, cap - 1, &len), "read stats");
+  buf[len] = '\0';
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: bench_client ADDRESS [--cycles K] [--reads N] [--writes N] "
+                    "[--long N] [--wwr N] [--notify N]\n");
+    return 2;
+  }
+  const char *addr = argv[1];
+  int cycles = 3, reads = 200, writes = 200, longs = 20, wwr = 1000, notes = 1000;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    int v = atoi(argv[i + 1]);
+    if (!strcmp(argv[i], "--cycles"))
+      cycles = v;
+    else if (!strcmp(argv[i], "--reads"))
+      reads = v;
+    else if (!strcmp(argv[i], "--writes"))
+      writes = v;
+    else if (!strcmp(argv[i], "--long"))
+      longs = v;
+    else if (!strcmp(argv[i], "--wwr"))
+      wwr = v;
+    else if (!strcmp(argv[i], "--notify"))
+      notes = v;
+  }
+  bleak_client_options o;
+  bleak_client_options_init(&o);
+  o.timeout_ms = 30000;
+  bleak_client *c = NULL;
+  must(bleak_client_new(addr, &o, &c), "client");
+  printf("{\"client\": \"bleak-c %s\", ", bleak_client_backend_id(c));
+
+  double *conn = calloc((size_t)cycles + 1, sizeof *conn);
+  double *disc = calloc((size_t)cycles + 1, sizeof *disc);
+  for (int i = 0; i < cycles; i++) {
+    double t0 = now_ms();
+    must(bleak_client_connect(c), "connect");
+    double t1 = now_ms();
+    must(bleak_client_disconnect(c), "disconnect");
+    conn[i] = t1 - t0;
+    disc[i] = now_ms() - t1;
+  }
+  print_list("connect_ms", conn, (size_t)cycles);
+  print_list("disconnect_ms", disc, (size_t)cycles);
+  must(bleak_client_connect(c), "connect");
+  const bleak_gatt_services *s = bleak_client_services(c);
+  printf("\"services\": %zu, \"characteristics\": %zu, \"descriptors\": %zu, \"mtu\": %d, ",
+         bleak_gatt_services_count(s), bleak_gatt_services_characteristic_count(s),
+         bleak_gatt_services_descriptor_count(s), bleak_client_mtu_size(c));
+
+  uint8_t buf[600];
+  size_t len;
+  const bleak_gatt_characteristic *rd = chr(c, BENCH("01")), *wr = chr(c, BENCH("02")),
+                                  *ww = chr(c, BENCH("03")), *nf = chr(c, BENCH("04")),
+                                  *lg = chr(c, BENCH("05")), *ctl = chr(c, BENCH("06"));
+  double *lat = calloc((size_t)(reads > writes ? reads : writes) + longs + 1, sizeof *lat);
+  for (int i = 0; i < reads; i++) {
+    double t0 = now_ms();
+    must(bleak_client_read_gatt_char(c, rd, buf, sizeof buf, &len), "read");
+    lat[i] = now_ms() - t0;
+  }
+  print_list("read_ms", lat, (size_t)reads);
+  memset(buf, 0x5a, 20);
+  for (int i = 0; i < writes; i++) {
+    double t0 = now_ms();
+    must(bleak_client_write_gatt_char(c, wr, buf, 20, BLEAK_WRITE_WITH_RESPONSE), "write");
+    lat[i] = now_ms() - t0;
+  }
+  print_list("write_ms", lat, (size_t)writes);
+  for (int i = 0; i < longs; i++) {
+    double t0 = now_ms();
+    must(bleak_client_read_gatt_char(c, lg, buf, sizeof buf, &len), "long read");
+    lat[i] = now_ms() - t0;
+    if (len != 512) {
+      fprintf(stderr, "bench_client: long read gave %zu bytes\n", len);
+      return 1;
+    }
+  }
+  print_list("long_read_ms", lat, (size_t)longs);
+
+  /* Writes without response of the largest size, sequence-numbered. */
+  static const uint8_t reset[] = {0x01};
+  must(bleak_client_write_gatt_char(c, ctl, reset, 1, BLEAK_WRITE_WITH_RESPONSE), "reset");
+  size_t size = bleak_gatt_characteristic_max_write_without_response_size(ww);
+  double t0 = now_ms();
+  for (int i = 0; i < wwr; i++) {
+    memset(buf, (uint8_t)i, size);
+    memcpy(buf, &i, 4);
+    must(bleak_client_write_gatt_char(c, ww, buf, size, BLEAK_WRITE_WITHOUT_RESPONSE), "wwr");
+  }
+  double sent_ms = now_ms() - t0;
+  char st[600];
+  double got = 0, last_got = -1;
+  for (int idle = 0; idle < 30;) {
+    read_stats(c, ctl, st, sizeof st);
+    got = stat_of(st, "wwr_packets");
+    if (got >= wwr)
+      break;
+    idle = got == last_got ? idle + 1 : 0;
+    last_got = got;
+    bool never = false;
+    bleak_loop_run_until(bleak_loop_default(), &never, 100);
+  }
+  double span = stat_of(st, "wwr_last") - stat_of(st, "wwr_first");
+  printf("\"wwr_size\": %zu, \"wwr_sent\": %d, \"wwr_send_ms\": %.3f, \"wwr_received\": %.0f, "
+         "\"wwr_bytes\": %.0f, \"wwr_gaps\": %.0f, \"wwr_peripheral_s\": %.6f, ",
+         size, wwr, sent_ms, got, stat_of(st, "wwr_bytes"), stat_of(st, "wwr_gaps"), span);
+
+  /* Notifications: a burst of the largest size the link carries. */
+  nt.want = (unsigned long)notes;
+  nt.seen = calloc((size_t)notes + 1, 1);
+  must(bleak_client_start_notify(c, nf, on_note, NULL), "start_notify");
+  int nsize = bleak_client_mtu_size(c) - 3;
+  if (nsize > 512)
+    nsize = 512;
+  uint8_t cmd[7] = {0x02};
+  memcpy(cmd + 1, &notes, 4);
+  cmd[5] = (uint8_t)nsize;
+  cmd[6] = (uint8_t)(nsize >> 8);
+  must(bleak_client_write_gatt_char(c, ctl, cmd, 7, BLEAK_WRITE_WITH_RESPONSE), "burst");
+  unsigned long seen_before = 0;
+  for (int idle = 0; nt.count < (unsigned long)notes && idle < 50;) {
+    bool never = false;
+    bleak_loop_run_until(bleak_loop_default(), &never, 100);
+    idle = nt.count == seen_before ? idle + 1 : 0;
+    seen_before = nt.count;
+  }
+  unsigned long unique = 0;
+  for (int i = 0; i < notes; i++)
+    unique += nt.seen[i];
+  printf("\"notify_size\": %d, \"notify_requested\": %d, \"notify_received\": %lu, "
+         "\"notify_unique\": %lu, \"notify_dups\": %lu, \"notify_out_of_order\": %lu, "
+         "\"notify_ms\": %.3f",
+         nsize, notes, nt.count, unique, nt.dups, nt.out_of_order, nt.last - nt.first);
+  bleak_client_stop_notify(c, nf);
+  bleak_client_disconnect(c);
+  bleak_client_free(c);
+  printf("}\n");
+  free(conn);
+  free(disc);
+  free(lat);
+  free(nt.seen);
+  return 0;
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""The Bleak side of the guest benchmarks: the workloads of
+bench/bench_client.c, with Debian's python3-bleak (the baseline), timed
+inside the process. Prints one JSON object with the same keys.
+
+    /usr/bin/python3 bench/bleak_bench.py ADDRESS [--cycles K] [--reads N]
+        [--writes N] [--long N] [--wwr N] [--notify N]
+"""
+import argparse
+import asyncio
+import json
+import struct
+import time
+
+from bleak import BleakClient
+
+
+def bench(n):
+    return "b1e600%s-7e57-4c0d-9e00-000000000002" % n
+
+
+def ms():
+    return time.monotonic() * 1000.0
+
+
+async def run(a):
+    out = {"client": "bleak (python3-bleak)"}
+    client = BleakClient(a.address, timeout=30.0)
+    conn, disc = [], []
+    for _ in range(a.cycles):
+        t0 = ms()
+        await client.connect()
+        t1 = ms()
+        await client.disconnect()
+        conn.append(t1 - t0)
+        disc.append(ms() - t1)
+    out["connect_ms"] = conn
+    out["disconnect_ms"] = disc
+    await client.connect()
+    svcs = client.services
+    out["services"] = len(list(svcs))
+    out["characteristics"] = len(svcs.characteristics)
+    out["descriptors"] = len(svcs.descriptors)
+    out["mtu"] = client.mtu_size
+    rd, wr, ww, nf, lg, ctl = (svcs.get_characteristic(bench(x)) for x in
+                               ("01", "02", "03", "04", "05", "06"))
+    lat = []
+    for _ in range(a.reads):
+        t0 = ms()
+        await client.read_gatt_char(rd)
+        lat.append(ms() - t0)
+    out["read_ms"] = lat
+    lat = []
+    for _ in range(a.writes):
+        t0 = ms()
+        await client.write_gatt_char(wr, bytes([0x5A] * 20), response=True)
+        lat.append(ms() - t0)
+    out["write_ms"] = lat
+    lat = []
+    for _ in range(a.long):
+        t0 = ms()
+        v = await client.read_gatt_char(lg)
+        lat.append(ms() - t0)
+        assert len(v) == 512, len(v)
+    out["long_read_ms"] = lat
+
+    await client.write_gatt_char(ctl, b"\x01", response=True)
+    size = min(ww.max_write_without_response_size, 512)
+    t0 = ms()
+    for i in range(a.wwr):
+        data = struct.pack("<I", i) + bytes([i & 0xFF]) * (size - 4)
+        await client.write_gatt_char(ww, data, response=False)
+    sent_ms = ms() - t0
+    got, last, idle, st = 0, -1, 0, {}
+    while idle < 30:
+        st = json.loads(bytes(await client.read_gatt_char(ctl)))
+        got = st["wwr_packets"]
+        if got >= a.wwr:
+            break
+        idle = idle + 1 if got == last else 0
+        last = got
+        await asyncio.sleep(0.1)
+    out.update({"wwr_size": size, "wwr_sent": a.wwr, "wwr_send_ms": sent_ms,
+                "wwr_received": got, "wwr_bytes": st.get("wwr_bytes", 0),
+                "wwr_gaps": st.get("wwr_gaps", 0),
+                "wwr_peripheral_s": st.get("wwr_last", 0) - st.get("wwr_first", 0)})
+
+    seen = bytearray(a.notify)
+    nt = {"count": 0, "dups": 0, "ooo": 0, "next": 0, "first": 0.0, "last": 0.0}
+
+    def on_note(_, data):
+        if len(data) < 4:
+            return
+        seq = struct.unpack_from("<I", data)[0]
+        t = ms()
+        if nt["count"] == 0:
+            nt["first"] = t
+        nt["last"] = t
+        if seq < a.notify:
+            if seen[seq]:
+                nt["dups"] += 1
+            seen[seq] = 1
+        if seq != nt["next"]:
+            nt["ooo"] += 1
+        nt["next"] = seq + 1
+        nt["count"] += 1
+
+    await client.start_notify(nf, on_note)
+    nsize = min(client.mtu_size - 3, 512)
+    await client.write_gatt_char(ctl, b"\x02" + struct.pack("<IH", a.notify, nsize), response=True)
+    before, idle = 0, 0
+    while nt["count"] < a.notify and idle < 50:
+        await asyncio.sleep(0.1)
+        idle = idle + 1 if nt["count"] == before else 0
+        before = nt["count"]
+    out.update({"notify_size": nsize, "notify_requested": a.notify,
+                "notify_received": nt["count"], "notify_unique": sum(seen),
+                "notify_dups": nt["dups"], "notify_out_of_order": nt["ooo"],
+                "notify_ms": nt["last"] - nt["first"]})
+    await client.stop_notify(nf)
+    await client.disconnect()
+    print(json.dumps(out))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("address")
+    for k, v in (("cycles", 3), ("reads", 200), ("writes", 200), ("long", 20), ("wwr", 1000),
+                 ("notify", 1000)):
+        ap.add_argument("--" + k, type=int, default=v)
+    asyncio.run(run(ap.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
