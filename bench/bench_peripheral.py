@@ -51,7 +51,9 @@ class AcquiredCharacteristic(fx.Characteristic):
     (AcquireNotify) go through a socket with bluetoothd: the fast path."""
 
     def __init__(self, service, uuid_, flags, bench):
-        super().__init__(service, uuid_, flags)
+        # Writes that come as WriteValue (when bluetoothd does not acquire)
+        # are counted as well.
+        super().__init__(service, uuid_, flags, on_write=bench.count_write)
         self.bench = bench
 
     def props(self):
@@ -93,6 +95,20 @@ class Bench:
                       "wwr_last": 0.0, "notify_sent": 0, "mtu": 0}
         self.next_seq = None
 
+    def count_write(self, data):
+        s = self.stats
+        now = time.monotonic()
+        if s["wwr_packets"] == 0:
+            s["wwr_first"] = now
+        s["wwr_last"] = now
+        s["wwr_packets"] += 1
+        s["wwr_bytes"] += len(data)
+        if len(data) >= 4:
+            seq = struct.unpack_from("<I", data)[0]
+            if self.next_seq is not None and seq != self.next_seq:
+                s["wwr_gaps"] += 1
+            self.next_seq = seq + 1
+
     def reader(self, sock, mtu):
         # Writes without response arrive one per packet: counted here, off
         # the D-Bus main loop, so counting never slows the link.
@@ -106,18 +122,7 @@ class Bench:
                     return
                 if not data:
                     return
-                now = time.monotonic()
-                s = self.stats
-                if s["wwr_packets"] == 0:
-                    s["wwr_first"] = now
-                s["wwr_last"] = now
-                s["wwr_packets"] += 1
-                s["wwr_bytes"] += len(data)
-                if len(data) >= 4:
-                    seq = struct.unpack_from("<I", data)[0]
-                    if self.next_seq is not None and seq != self.next_seq:
-                        s["wwr_gaps"] += 1
-                    self.next_seq = seq + 1
+                self.count_write(data)
         threading.Thread(target=run, daemon=True).start()
 
     def burst(self, count, size):

@@ -88,8 +88,8 @@ def discovery_requests(conn):
 
 def database(conn):
     """The attributes the discovery responses of @p conn describe:
-    {'services': [(start, end, uuid_len)], 'chars': [(decl, value, uuid_len)],
-    'descs': [(handle, uuid_len)]}."""
+    {'services': [(start, end, uuid_len)], 'chars': [(decl, value, uuid_len,
+    properties)], 'descs': [(handle, uuid_len)]}."""
     svcs, chars, infos = {}, {}, {}
     last_req = None
     for received, pdu in conn:
@@ -108,8 +108,8 @@ def database(conn):
                 and len(last_req) == 7 and struct.unpack_from("<H", last_req, 5)[0] == 0x2803:
             e = pdu[1]
             for i in range(2, len(pdu) - e + 1, e):
-                h, _props, v = struct.unpack_from("<HBH", pdu, i)
-                chars[h] = (h, v, e - 5)
+                h, props, v = struct.unpack_from("<HBH", pdu, i)
+                chars[h] = (h, v, e - 5, props)
         elif op == 0x05 and len(pdu) >= 2 and pdu[1] in (1, 2):
             e = 4 if pdu[1] == 1 else 18
             for i in range(2, len(pdu) - e + 1, e):
@@ -133,21 +133,43 @@ def runs(sizes):
 
 
 def lower_bound(db, mtu):
-    """A lower bound on the ATT requests any client needs to discover @p db
-    at @p mtu: each response carries one entry format and at most what the
-    MTU holds; services and characteristics need one more request to learn
-    that none follow (unless the last one ends the handle space)."""
+    """The fewest ATT requests a client can discover @p db with at @p mtu,
+    knowing only what earlier responses told it: each response carries one
+    entry format and what the MTU holds; services and characteristics take
+    one more request to learn that none follow (unless the last one ends
+    the handle space); a characteristic that notifies or indicates with
+    room for one descriptor has its CCCD without asking (the spec says it
+    has one); Find Information over neighbouring descriptor ranges can be
+    merged only where every attribute between them has a 16-bit type."""
     def need(sizes, entry):
         return sum(-(-k // ((mtu - 2) // entry(s))) for k, s in
                    zip(runs(sizes), [sizes[i] for i in _starts(sizes)]))
-    s_sizes = [s[2] for s in db["services"]]
-    c_sizes = [c[2] for c in db["chars"]]
-    d_sizes = [d[1] for d in db["descs"]]
-    total = need(s_sizes, lambda u: 4 + u)
-    if not db["services"] or db["services"][-1][1] != 0xFFFF:
+    svcs, chars = db["services"], db["chars"]
+    total = need([s[2] for s in svcs], lambda u: 4 + u)
+    if not svcs or svcs[-1][1] != 0xFFFF:
         total += 1
-    total += need(c_sizes, lambda u: 5 + u) + 1
-    total += need(d_sizes, lambda u: 2 + u)
+    total += need([c[2] for c in chars], lambda u: 5 + u) + 1
+    # Descriptor ranges, and which must be asked for.
+    ranges = []
+    for i, (decl, value, ulen, props) in enumerate(chars):
+        end = next((s[1] for s in svcs if s[0] <= decl <= s[1]), value)
+        if i + 1 < len(chars) and chars[i + 1][0] <= end:
+            end = chars[i + 1][0] - 1
+        if value < end and not ((props & 0x30) and value + 1 == end):
+            ranges.append((value + 1, end, i))
+    spans, cur = [], None
+    for start, end, i in ranges:
+        between_16 = cur is not None and all(chars[j][2] == 2 for j in range(cur[2] + 1, i + 1))
+        if between_16:
+            cur = (cur[0], end, i)
+        else:
+            if cur:
+                spans.append(cur)
+            cur = (start, end, i)
+    if cur:
+        spans.append(cur)
+    per = (mtu - 2) // 4
+    total += sum(-(-(end - start + 1) // per) for start, end, _ in spans)
     return total
 
 

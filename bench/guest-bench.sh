@@ -34,11 +34,16 @@ addr=$(sed -n 's/.*"address": "\([^"]*\)".*/\1/p' "$ready")
 vm_log "bench peripheral at $addr, EATT $eatt"
 dev=/org/bluez/hci0/dev_$(echo "$addr" | tr : _)
 
-# run NAME CMD...: cold (the central forgets the peer first), captured.
+# run NAME CMD...: cold (the central forgets the peer and its database,
+# then finds it again by a scan: known, not cached), captured.
 run() {
   _name=$1; shift
   vm_wait_no_links 0
   busctl call org.bluez /org/bluez/hci0 org.bluez.Adapter1 RemoveDevice o "$dev" >/dev/null 2>&1
+  for _try in 1 2 3; do
+    timeout 15 bluetoothctl --timeout 6 scan on >/dev/null 2>&1
+    busctl introspect org.bluez "$dev" >/dev/null 2>&1 && break
+  done
   btmon -i hci1 -w "$res/$_name.btsnoop" >/dev/null 2>&1 &
   _mon=$!
   sleep 1
@@ -59,6 +64,7 @@ run "eatt-$eatt-bleak" /usr/bin/python3 "$py" "$addr" $args
 run "eatt-$eatt-bluez" env BLEAK_BACKEND=bluez "$bin" "$addr" $args
 if [ "${BENCH_HCI:-0}" = 1 ]; then
   # shellcheck disable=SC2086
-  run "eatt-$eatt-hci" env BLEAK_BACKEND=hci BLEAK_HCI=unix:/tmp/bt-server-le "$bin" "$addr" $args
+  run "eatt-$eatt-hci" env BLEAK_BACKEND=hci BLEAK_HCI=unix:/tmp/bt-server-le \
+    BLEAK_BTSNOOP="$res/eatt-$eatt-hci-host.btsnoop" "$bin" "$addr" $args
 fi
 vm_summary

@@ -36,6 +36,7 @@ typedef struct svc {
 typedef struct chr {
   uint16_t decl, value, end; /* end: last handle of its descriptors */
   uint8_t props;
+  bool cccd_inferred; /* its one descriptor must be the CCCD: not asked */
   bleak_uuid uuid;
 } chr;
 
@@ -193,9 +194,11 @@ static bool uuid16(const bleak_uuid *u) { return bleak_uuid_is_16bit(u, NULL); }
  * declaration and value Find Information would return too) have 16-bit
  * UUIDs, so the response format does not change inside the span. Sets
  * cursor and end; false when no range is left. */
+static bool asked(const chr *c) { return c->value < c->end && !c->cccd_inferred; }
+
 static bool next_span(bk_gattc_proc *p) {
   size_t i = p->span_next;
-  while (i < p->chrs.n && chr_at(p, i)->value >= chr_at(p, i)->end)
+  while (i < p->chrs.n && !asked(chr_at(p, i)))
     i++;
   if (i >= p->chrs.n)
     return false;
@@ -203,7 +206,7 @@ static bool next_span(bk_gattc_proc *p) {
   p->end = chr_at(p, i)->end;
   size_t j = i + 1;
   for (; j < p->chrs.n && uuid16(&chr_at(p, j)->uuid); j++)
-    if (chr_at(p, j)->value < chr_at(p, j)->end)
+    if (asked(chr_at(p, j)))
       p->end = chr_at(p, j)->end;
   p->span_next = j;
   return true;
@@ -241,6 +244,17 @@ static int characteristics_done(bk_gattc_proc *p) {
       return bk_fail(BLEAK_ERR_PROTOCOL, "characteristic 0x%04x: value handle 0x%04x past 0x%04x",
                      c->decl, c->value, end);
     c->end = end;
+    /* A characteristic that notifies or indicates has a CCCD (Vol 3 Part
+     * G 3.3.1.1): when its range holds one handle, that is it. BlueZ
+     * reasons the same way; it saves a Find Information per such
+     * characteristic. */
+    if ((c->props & 0x30) && c->value + 1 == c->end) {
+      c->cccd_inferred = true;
+      dsc *slot = vec_push(&p->dscs, sizeof *slot);
+      if (!slot)
+        return BLEAK_ERR_NO_MEMORY;
+      *slot = (dsc){(uint16_t)(c->value + 1), c->decl, bleak_uuid_from_u16(0x2902)};
+    }
   }
   p->phase = D_DESCRIPTORS;
   p->span_next = 0;
@@ -306,6 +320,7 @@ static int discover_step(bk_gattc_proc *p, int status, const bk_att_pdu *rsp) {
       c.props = v[0];
       c.value = bk_get_le16(v + 1);
       c.end = 0;
+      c.cccd_inferred = false;
       bleak_uuid_from_le_bytes(v + 3, l - 3, &c.uuid);
       uint16_t floor = p->chrs.n ? (uint16_t)(chr_at(p, p->chrs.n - 1)->decl + 1) : p->cursor;
       if (h < p->cursor || h < floor || h > p->end || c.value <= h ||
@@ -332,8 +347,9 @@ static int discover_step(bk_gattc_proc *p, int status, const bk_att_pdu *rsp) {
         if (h < p->cursor || h > p->end || (i && h <= prev))
           return bk_fail(BLEAK_ERR_PROTOCOL, "descriptor handle 0x%04x out of order or range", h);
         chr *c = chr_for_descriptor(p, h);
-        if (!c)
-          continue; /* a declaration or value we know, or an include */
+        if (!c || c->cccd_inferred)
+          continue; /* a declaration or value we know, an include, or a
+                     * CCCD already inferred (a span may run across it) */
         dsc *slot = vec_push(&p->dscs, sizeof *slot);
         if (!slot)
           return BLEAK_ERR_NO_MEMORY;
