@@ -8,6 +8,7 @@
  *
  *   bench_client ADDRESS [--cycles K] [--reads N] [--writes N] [--long N]
  *                [--wwr N] [--notify N] [--pause-ms MS] [--wwr-burst N]
+ *                [--connect-only 1]
  *
  * cycles: K connect (with discovery) + disconnect cycles; the first is
  * cold when the caller made the central forget the peer, the rest may use
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "bleak/bleak.h"
@@ -26,6 +28,15 @@ static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* CPU time (user + system) this process has used, in ms: what a client
+ * costs, whatever the link's pace. */
+static double cpu_ms(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
 static void print_list(const char *name, const double *v, size_t n) {
@@ -101,7 +112,7 @@ static void read_stats(bleak_client *c, const bleak_gatt_characteristic *ctl, ch
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: bench_client ADDRESS [--cycles K] [--reads N] [--writes N] "
-                    "[--long N] [--wwr N] [--notify N] [--pause-ms MS] [--wwr-burst N]\n");
+                    "[--long N] [--wwr N] [--notify N] [--pause-ms MS] [--wwr-burst N] [--connect-only 1]\n");
     return 2;
   }
   const char *addr = argv[1];
@@ -113,6 +124,7 @@ int main(int argc, char **argv) {
    * air time, credits back at once) overruns the peripheral's socket
    * buffer and packets are lost, for every client. */
   int burst = 50;
+  bool connect_only = false; /* --connect-only 1: one cold connect, timed */
   for (int i = 2; i + 1 < argc; i += 2) {
     int v = atoi(argv[i + 1]);
     if (!strcmp(argv[i], "--cycles"))
@@ -131,6 +143,8 @@ int main(int argc, char **argv) {
       pause_ms = v;
     else if (!strcmp(argv[i], "--wwr-burst"))
       burst = v > 0 ? v : 1;
+    else if (!strcmp(argv[i], "--connect-only"))
+      connect_only = v != 0;
   }
   bleak_client_options o;
   bleak_client_options_init(&o);
@@ -167,6 +181,14 @@ int main(int argc, char **argv) {
   }
   print_list("connect_ms", conn, (size_t)cycles);
   print_list("disconnect_ms", disc, (size_t)cycles);
+  if (connect_only) {
+    printf("\"connect_failures\": 0}\n");
+    bleak_client_free(c);
+    bleak_scanner_free(sc);
+    free(conn);
+    free(disc);
+    return 0;
+  }
   must(bleak_client_connect(c), "connect");
   printf("\"connect_failures\": 0, ");
   const bleak_gatt_services *s = bleak_client_services(c);
@@ -212,7 +234,7 @@ int main(int argc, char **argv) {
   size_t size = bleak_gatt_characteristic_max_write_without_response_size(ww);
   if (size > 510)
     size = 510;
-  double t0 = now_ms();
+  double t0 = now_ms(), c0 = cpu_ms();
   for (int i = 0; i < wwr; i++) {
     memset(buf, (uint8_t)i, size);
     memcpy(buf, &i, 4);
@@ -222,7 +244,7 @@ int main(int argc, char **argv) {
       read_stats(c, ctl, sync, sizeof sync);
     }
   }
-  double sent_ms = now_ms() - t0;
+  double sent_ms = now_ms() - t0, wwr_cpu = cpu_ms() - c0;
   char st[600];
   double got = 0, last_got = -1;
   for (int idle = 0; idle < 30;) {
@@ -237,8 +259,9 @@ int main(int argc, char **argv) {
   }
   double span = stat_of(st, "wwr_last") - stat_of(st, "wwr_first");
   printf("\"wwr_size\": %zu, \"wwr_sent\": %d, \"wwr_send_ms\": %.3f, \"wwr_received\": %.0f, "
-         "\"wwr_bytes\": %.0f, \"wwr_gaps\": %.0f, \"wwr_peripheral_s\": %.6f, ",
-         size, wwr, sent_ms, got, stat_of(st, "wwr_bytes"), stat_of(st, "wwr_gaps"), span);
+         "\"wwr_bytes\": %.0f, \"wwr_gaps\": %.0f, \"wwr_peripheral_s\": %.6f, "
+         "\"wwr_cpu_ms\": %.3f, ",
+         size, wwr, sent_ms, got, stat_of(st, "wwr_bytes"), stat_of(st, "wwr_gaps"), span, wwr_cpu);
 
   /* Notifications: a burst of the largest size the link carries. */
   nt.want = (unsigned long)notes;
@@ -251,6 +274,7 @@ int main(int argc, char **argv) {
   memcpy(cmd + 1, &notes, 4);
   cmd[5] = (uint8_t)nsize;
   cmd[6] = (uint8_t)(nsize >> 8);
+  double nc0 = cpu_ms();
   must(bleak_client_write_gatt_char(c, ctl, cmd, 7, BLEAK_WRITE_WITH_RESPONSE), "burst");
   unsigned long seen_before = 0;
   for (int idle = 0; nt.count < (unsigned long)notes && idle < 50;) {
@@ -259,13 +283,14 @@ int main(int argc, char **argv) {
     idle = nt.count == seen_before ? idle + 1 : 0;
     seen_before = nt.count;
   }
+  double notify_cpu = cpu_ms() - nc0;
   unsigned long unique = 0;
   for (int i = 0; i < notes; i++)
     unique += nt.seen[i];
   printf("\"notify_size\": %d, \"notify_requested\": %d, \"notify_received\": %lu, "
          "\"notify_unique\": %lu, \"notify_dups\": %lu, \"notify_out_of_order\": %lu, "
-         "\"notify_ms\": %.3f",
-         nsize, notes, nt.count, unique, nt.dups, nt.out_of_order, nt.last - nt.first);
+         "\"notify_ms\": %.3f, \"notify_cpu_ms\": %.3f",
+         nsize, notes, nt.count, unique, nt.dups, nt.out_of_order, nt.last - nt.first, notify_cpu);
   bleak_client_stop_notify(c, nf);
   bleak_client_disconnect(c);
   bleak_client_free(c);

@@ -228,7 +228,9 @@ def main():
                     adv.path, {}, reply_handler=lambda: None, error_handler=lambda e: None))
         return True
 
-    GLib.timeout_add(2000, readvertise)
+    # Every 0.5 s: a central's connect (BlueZ's kernel waits for an
+    # advertising report first) should not wait on the emulator.
+    GLib.timeout_add(500, readvertise)
     dbus.Interface(adapter, fx.GATT_MANAGER_IFACE).RegisterApplication(
         bench.app.path, {}, reply_handler=done("app"), error_handler=failed("RegisterApplication"))
     advm.RegisterAdvertisement(adv.path, {}, reply_handler=done("adv"),

@@ -55,6 +55,10 @@ async def run(a):
         await asyncio.sleep(a.pause_ms / 2000.0)  # the kernel tears the link down
     out["connect_ms"] = conn
     out["disconnect_ms"] = disc
+    if a.connect_only:
+        out["connect_failures"] = failures
+        print(json.dumps(out))
+        return
     await connect()
     out["connect_failures"] = failures
     svcs = client.services
@@ -88,13 +92,13 @@ async def run(a):
     # The largest size but 511 and 512, which BlueZ 5.66's server drops.
     size = min(ww.max_write_without_response_size, 510)
     out["mtu"] = ww.max_write_without_response_size + 3
-    t0 = ms()
+    t0, c0 = ms(), time.process_time()
     for i in range(a.wwr):
         data = struct.pack("<I", i) + bytes([i & 0xFF]) * (size - 4)
         await client.write_gatt_char(ww, data, response=False)
         if (i + 1) % a.wwr_burst == 0:  # a burst taken (see bench_client.c)
             await client.read_gatt_char(ctl)
-    sent_ms = ms() - t0
+    sent_ms, wwr_cpu = ms() - t0, (time.process_time() - c0) * 1000.0
     got, last, idle, st = 0, -1, 0, {}
     while idle < 30:
         st = json.loads(bytes(await client.read_gatt_char(ctl)))
@@ -107,7 +111,8 @@ async def run(a):
     out.update({"wwr_size": size, "wwr_sent": a.wwr, "wwr_send_ms": sent_ms,
                 "wwr_received": got, "wwr_bytes": st.get("wwr_bytes", 0),
                 "wwr_gaps": st.get("wwr_gaps", 0),
-                "wwr_peripheral_s": st.get("wwr_last", 0) - st.get("wwr_first", 0)})
+                "wwr_peripheral_s": st.get("wwr_last", 0) - st.get("wwr_first", 0),
+                "wwr_cpu_ms": wwr_cpu})
 
     seen = bytearray(a.notify)
     nt = {"count": 0, "dups": 0, "ooo": 0, "next": 0, "first": 0.0, "last": 0.0}
@@ -133,13 +138,15 @@ async def run(a):
     # Bleak 0.20's mtu_size on BlueZ is 23 until its private _acquire_mtu();
     # the characteristic's max_write_without_response_size is BlueZ's MTU - 3.
     nsize = min(max(client.mtu_size, ww.max_write_without_response_size + 3) - 3, 512)
+    nc0 = time.process_time()
     await client.write_gatt_char(ctl, b"\x02" + struct.pack("<IH", a.notify, nsize), response=True)
     before, idle = 0, 0
     while nt["count"] < a.notify and idle < 50:
         await asyncio.sleep(0.1)
         idle = idle + 1 if nt["count"] == before else 0
         before = nt["count"]
-    out.update({"notify_size": nsize, "notify_requested": a.notify,
+    notify_cpu = (time.process_time() - nc0) * 1000.0
+    out.update({"notify_cpu_ms": notify_cpu, "notify_size": nsize, "notify_requested": a.notify,
                 "notify_received": nt["count"], "notify_unique": sum(seen),
                 "notify_dups": nt["dups"], "notify_out_of_order": nt["ooo"],
                 "notify_ms": nt["last"] - nt["first"]})
@@ -152,7 +159,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("address")
     for k, v in (("cycles", 3), ("reads", 200), ("writes", 200), ("long", 20), ("wwr", 1000),
-                 ("notify", 1000), ("pause_ms", 1000), ("wwr_burst", 50)):
+                 ("notify", 1000), ("pause_ms", 1000), ("wwr_burst", 50), ("connect_only", 0)):
         ap.add_argument("--" + k.replace("_", "-"), dest=k, type=int, default=v)
     asyncio.run(run(ap.parse_args()))
 

@@ -74,14 +74,17 @@ def connections(path):
 
 
 def discovery_requests(conn):
-    """ATT discovery requests the central sent on one connection (the
+    """ATT requests the central sent on one connection to learn the
+    database: discovery, and the Database Hash a cache is checked with (the
     capture is the peripheral's: received = from the central)."""
     n = 0
     for received, pdu in conn:
         if received and pdu and pdu[0] in DISCOVERY:
             if pdu[0] == 0x08 and len(pdu) == 7:
-                if struct.unpack_from("<H", pdu, 5)[0] not in (0x2802, 0x2803):
-                    continue  # a read by UUID, not discovery
+                # Includes, characteristics, and the Database Hash (what a
+                # cached connect asks instead of discovering).
+                if struct.unpack_from("<H", pdu, 5)[0] not in (0x2802, 0x2803, 0x2B2A):
+                    continue  # another read by UUID, not discovery
             n += 1
     return n
 

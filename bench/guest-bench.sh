@@ -58,13 +58,23 @@ run() {
   fi
 }
 
+hci="env BLEAK_BACKEND=hci BLEAK_HCI=unix:/tmp/bt-server-le"
+# Cold connects, each in a fresh process after the central forgot the
+# peer (the main runs' first connect is one too): a few samples each.
+for n in 1 2 3; do
+  run "eatt-$eatt-bleak-cold$n" /usr/bin/python3 "$py" "$addr" --cycles 1 --connect-only 1
+  run "eatt-$eatt-bluez-cold$n" env BLEAK_BACKEND=bluez "$bin" "$addr" --cycles 1 --connect-only 1
+  if [ "${BENCH_HCI:-0}" = 1 ]; then
+    # shellcheck disable=SC2086
+    run "eatt-$eatt-hci-cold$n" $hci "$bin" "$addr" --cycles 1 --connect-only 1
+  fi
+done
 # shellcheck disable=SC2086
 run "eatt-$eatt-bleak" /usr/bin/python3 "$py" "$addr" $args
 # shellcheck disable=SC2086
 run "eatt-$eatt-bluez" env BLEAK_BACKEND=bluez "$bin" "$addr" $args
 if [ "${BENCH_HCI:-0}" = 1 ]; then
   # shellcheck disable=SC2086
-  run "eatt-$eatt-hci" env BLEAK_BACKEND=hci BLEAK_HCI=unix:/tmp/bt-server-le \
-    BLEAK_BTSNOOP="$res/eatt-$eatt-hci-host.btsnoop" "$bin" "$addr" $args
+  run "eatt-$eatt-hci" $hci BLEAK_BTSNOOP="$res/eatt-$eatt-hci-host.btsnoop" "$bin" "$addr" $args
 fi
 vm_summary
