@@ -201,6 +201,10 @@ def main():
                                "name": fx.LOCAL_NAME, "pid": os.getpid()}, f)
                 os.rename(args.ready + ".tmp", args.ready)
                 print("bench peripheral: serving on %s (%s)" % (args.adapter, address), flush=True)
+                # Then every 0.5 s (not before: it would race the first
+                # registration): a central's connect, which waits for an
+                # advertising report, should not wait on the emulator.
+                GLib.timeout_add(500, readvertise)
         return cb
 
     def failed(what):
@@ -228,9 +232,7 @@ def main():
                     adv.path, {}, reply_handler=lambda: None, error_handler=lambda e: None))
         return True
 
-    # Every 0.5 s: a central's connect (BlueZ's kernel waits for an
-    # advertising report first) should not wait on the emulator.
-    GLib.timeout_add(500, readvertise)
+
     dbus.Interface(adapter, fx.GATT_MANAGER_IFACE).RegisterApplication(
         bench.app.path, {}, reply_handler=done("app"), error_handler=failed("RegisterApplication"))
     advm.RegisterAdvertisement(adv.path, {}, reply_handler=done("adv"),
