@@ -201,10 +201,9 @@ def main():
                                "name": fx.LOCAL_NAME, "pid": os.getpid()}, f)
                 os.rename(args.ready + ".tmp", args.ready)
                 print("bench peripheral: serving on %s (%s)" % (args.adapter, address), flush=True)
-                # Then every 0.5 s (not before: it would race the first
-                # registration): a central's connect, which waits for an
-                # advertising report, should not wait on the emulator.
-                GLib.timeout_add(500, readvertise)
+                # Then every 2 s (not before: it would race the first
+                # registration; more often, scans see fewer reports).
+                GLib.timeout_add(2000, readvertise)
         return cb
 
     def failed(what):

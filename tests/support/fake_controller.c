@@ -15,13 +15,17 @@
 
 static void flush(fake_controller *f) {
   while (f->fd >= 0 && f->out_off < f->out_len) {
-    ssize_t n = write(f->fd, f->out + f->out_off, f->out_len - f->out_off);
+    ssize_t n = send(f->fd, f->out + f->out_off, f->out_len - f->out_off, MSG_NOSIGNAL);
     if (n > 0) {
       f->out_off += (size_t)n;
       continue;
     }
     if (n < 0 && errno == EINTR)
       continue;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      f->out_off = f->out_len; /* the host is gone: drop it */
+      break;
+    }
     break; /* EAGAIN: the writable watch goes on */
   }
   if (f->out_off == f->out_len)
@@ -197,6 +201,13 @@ static void on_command(fake_controller *f, uint16_t op, const uint8_t *par, size
     break;
   case 0x200d: {
     cmd_status(f, op);
+    f->connects++;
+    if (f->fail_connects > 0) { /* Connection Failed to be Established */
+      f->fail_connects--;
+      uint8_t ev[22] = {4, 0x3e, 19, 0x01, 0x3e};
+      out(f, ev, sizeof ev);
+      break;
+    }
     uint8_t ev[22] = {4, 0x3e, 19, 0x01, 0, 0x40, 0, 0, par[5]};
     memcpy(ev + 9, par + 6, 6);
     ev[15] = 0x18;
@@ -249,6 +260,8 @@ static void on_io(bleak_source *s, int fd, uint32_t ev, void *u) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n > 0)
       bk_h4_feed(&f->h4, buf, (size_t)n);
+    else if (n == 0) /* the host closed its controller: ready for the next */
+      fake_controller_unplug(f);
   }
 }
 
@@ -256,8 +269,10 @@ static void on_accept(bleak_source *s, int fd, uint32_t ev, void *u) {
   (void)s;
   (void)ev;
   fake_controller *f = u;
+  /* One controller per connection: a new one replaces the old (whose end
+   * of file may not have been read yet). */
   if (f->fd >= 0)
-    abort(); /* one controller per connection */
+    fake_controller_unplug(f);
   f->fd = accept(fd, NULL, NULL);
   if (f->fd < 0)
     abort();

@@ -35,6 +35,8 @@ typedef struct fake_controller {
   uint16_t mtu; /* its ATT MTU answer (default 64) */
   uint8_t hash_version; /* the Database Hash: 16 bytes of this */
   int discovery_requests; /* Read By Group Type, Read By Type 0x2803, Find Information */
+  int fail_connects;      /* so many LE Create Connection end with 0x3E first */
+  int connects;           /* LE Create Connection commands seen */
   char path[108];
   char transport[128]; /* "unix:PATH", for the options */
   /* bytes queued for the host, written as the socket takes them */

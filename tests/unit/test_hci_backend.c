@@ -198,6 +198,26 @@ static void test_cache(void **state) {
   bleak_client_free(c);
 }
 
+/* A connection that fails to be established (0x3E) is tried again. */
+static void test_connect_retried(void **state) {
+  (void)state;
+  bleak_client_options o;
+  client_opts(&o);
+  F.fail_connects = 2;
+  bleak_client *c = NULL;
+  assert_int_equal(bleak_client_new(PEER, &o, &c), 0);
+  assert_int_equal(bleak_client_connect(c), 0);
+  assert_int_equal(F.connects, 3);
+  bleak_client_free(c);
+  /* Three failures in a row: the connect fails with that status. */
+  F.fail_connects = 3;
+  F.connects = 0;
+  assert_int_equal(bleak_client_new(PEER, &o, &c), 0);
+  assert_int_equal(bleak_client_connect(c), BLEAK_ERR_HCI(0x3e));
+  assert_int_equal(F.connects, 3);
+  bleak_client_free(c);
+}
+
 /* Nobody advertises that address: DEVICE_NOT_FOUND before the timeout. */
 static void test_not_found(void **state) {
   (void)state;
@@ -237,6 +257,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_connect_read_notify, setup, teardown),
       cmocka_unit_test_setup_teardown(test_controller_gone, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_connect_retried, setup, teardown),
       cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_transport, setup, teardown),
   };

@@ -46,6 +46,8 @@ typedef struct hc {
   uint64_t connect_started;
   bleak_source *find_timer;
   bool found;         /* PH_FIND: seen, waiting a moment for its name */
+  int link_attempts;  /* LE Create Connection tries of this connect */
+  uint8_t link_type;
   uint8_t found_type;
   bool disconnecting; /* we asked: the link's end is not an error */
   bk_gattc_proc *disc;
@@ -387,10 +389,20 @@ static void on_mtu(void *user, int status, const bk_att_pdu *rsp) {
   bk_ctrl_reschedule(&h->u);
 }
 
+static void start_link(hc *h, uint8_t type);
+
 static void u_connected(bk_ctrl_user *u, int status) {
   hc *h = (hc *)u;
   if (h->ph != PH_CONNECTING)
     return;
+  /* 0x3E, Connection Failed to be Established: the peer missed the
+   * connection's first packets (a busy or re-advertising peripheral).
+   * Try again, a bounded number of times, as the timeout allows. */
+  if (status == BLEAK_ERR_HCI(0x3e) && h->link_attempts < 3) {
+    BK_INFO(MOD, "%s: connection failed to be established, again", bk_client_address(h->c));
+    start_link(h, h->link_type);
+    return;
+  }
   if (status) {
     connect_fail(h, status == BLEAK_ERR_HCI(0x02) ? BLEAK_ERR_CANCELED : status);
     return;
@@ -407,6 +419,8 @@ static void u_connected(bk_ctrl_user *u, int status) {
 
 static void start_link(hc *h, uint8_t type) {
   h->ph = PH_CONNECTING;
+  h->link_attempts++;
+  h->link_type = type;
   int err = bk_ctrl_connect(&h->u, type, h->addr);
   if (err)
     connect_fail(h, err);
@@ -566,6 +580,7 @@ static int start_connect(hc *h, bk_op *op) {
   h->connect_op = op;
   h->connect_started = bleak_loop_now_ms(h->loop);
   h->disconnecting = false;
+  h->link_attempts = 0;
   if (!h->acquired) {
     h->u.ops = &user_ops;
     int err = bk_ctrl_acquire(h->loop, h->spec, &h->u);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "bleak/error.h"
@@ -25,6 +26,8 @@ struct bk_ctrl {
   bleak_loop *loop;
   char *spec;
   int fd;
+  bool is_socket; /* sockets are written with MSG_NOSIGNAL: a controller
+                   * gone must not SIGPIPE the user's program */
   bleak_source *io, *timer, *notify;
   bk_h4 h4;
   bk_hci hci;
@@ -72,7 +75,8 @@ static void set_lost(bk_ctrl *c, int err);
 static void flush_out(bk_ctrl *c) {
   size_t done = 0;
   while (done < c->out_len) {
-    ssize_t n = write(c->fd, c->out + done, c->out_len - done);
+    ssize_t n = c->is_socket ? send(c->fd, c->out + done, c->out_len - done, MSG_NOSIGNAL)
+                             : write(c->fd, c->out + done, c->out_len - done);
     if (n > 0) {
       done += (size_t)n;
       continue;
@@ -521,7 +525,9 @@ static int ctrl_open(bleak_loop *loop, const char *spec, bk_ctrl **out) {
     return BLEAK_ERR_NO_MEMORY;
   }
   c->loop = loop;
-  c->fd = bk_hci_transport_open(spec, NULL);
+  bk_hci_transport_kind kind = BK_HCI_TRANSPORT_TTY;
+  c->fd = bk_hci_transport_open(spec, &kind);
+  c->is_socket = kind != BK_HCI_TRANSPORT_TTY;
   if (c->fd < 0) {
     int err = c->fd;
     free(c->spec);
