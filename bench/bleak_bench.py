@@ -37,7 +37,7 @@ async def run(a):
     if not device:
         raise RuntimeError("bleak_bench: %s not found by scanning" % a.address)
     client = BleakClient(device, timeout=30.0)
-    conn, disc, failures = [], [], 0
+    conn, disc, failures, attempts = [], [], 0, []
 
     async def connect():
         # python3-bleak's connect fails now and then in this guest (see
@@ -48,6 +48,7 @@ async def run(a):
             t0 = ms()
             try:
                 await client.connect()
+                attempts.append(attempt + 1)
                 return ms() - t0
             except Exception as e:  # noqa: BLE001 - any failure is retried
                 failures += 1
@@ -64,6 +65,7 @@ async def run(a):
         await asyncio.sleep(a.pause_ms / 2000.0)  # the kernel tears the link down
     out["connect_ms"] = conn
     out["disconnect_ms"] = disc
+    out["connect_attempts"] = list(attempts)
     if a.connect_only:
         out["connect_failures"] = failures
         print(json.dumps(out))

@@ -48,6 +48,7 @@ typedef struct hc {
   bool found;         /* PH_FIND: seen, waiting a moment for its name */
   int link_attempts;  /* LE Create Connection tries of this connect */
   uint8_t link_type;
+  bleak_source *retry_timer;
   uint8_t found_type;
   bool disconnecting; /* we asked: the link's end is not an error */
   bk_gattc_proc *disc;
@@ -166,6 +167,8 @@ static void connect_reset(hc *h) {
   h->ph = PH_IDLE; /* first: callbacks of what is closed below see it */
   if (h->find_timer)
     bleak_source_stop_timer(h->find_timer);
+  if (h->retry_timer)
+    bleak_source_stop_timer(h->retry_timer);
   bk_gattc_cancel(h->disc);
   h->disc = NULL;
   cancel_background(h);
@@ -391,17 +394,31 @@ static void on_mtu(void *user, int status, const bk_att_pdu *rsp) {
 
 static void start_link(hc *h, uint8_t type);
 
+#define RETRY_MS 100
+
+static void on_retry(bleak_source *src, void *user) {
+  (void)src;
+  hc *h = user;
+  if (h->ph == PH_CONNECTING && !h->u.connecting && !h->u.linked)
+    start_link(h, h->link_type);
+}
+
 static void u_connected(bk_ctrl_user *u, int status) {
   hc *h = (hc *)u;
   if (h->ph != PH_CONNECTING)
     return;
   /* 0x3E, Connection Failed to be Established: the peer missed the
-   * connection's first packets (a busy or re-advertising peripheral).
-   * Try again, a bounded number of times, as the timeout allows. */
-  if (status == BLEAK_ERR_HCI(0x3e) && h->link_attempts < 3) {
-    BK_INFO(MOD, "%s: connection failed to be established, again", bk_client_address(h->c));
-    start_link(h, h->link_type);
-    return;
+   * connection's first packets (a busy peripheral, one that was between
+   * two advertising sets). Try again shortly while the connect's timeout
+   * allows (the core's timer ends it); a real controller would have kept
+   * initiating meanwhile. */
+  if (status == BLEAK_ERR_HCI(0x3e) && h->connect_op) {
+    BK_INFO(MOD, "%s: connection failed to be established (try %d), again",
+            bk_client_address(h->c), h->link_attempts);
+    int err = h->retry_timer ? bleak_source_set_timer(h->retry_timer, RETRY_MS)
+                             : bleak_loop_add_timer(h->loop, RETRY_MS, on_retry, h, &h->retry_timer);
+    if (err == 0)
+      return;
   }
   if (status) {
     connect_fail(h, status == BLEAK_ERR_HCI(0x02) ? BLEAK_ERR_CANCELED : status);
@@ -772,6 +789,7 @@ static void hc_destroy(bleak_client *c, void *state) {
   (void)c;
   hc *h = state;
   bleak_source_free(h->find_timer);
+  bleak_source_free(h->retry_timer);
   bleak_gatt_services_unref(h->cache);
   bk_gattc_cancel(h->disc);
   h->disc = NULL;

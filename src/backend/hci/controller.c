@@ -28,6 +28,8 @@ struct bk_ctrl {
   int fd;
   bool is_socket; /* sockets are written with MSG_NOSIGNAL: a controller
                    * gone must not SIGPIPE the user's program */
+  uint32_t io_events; /* what the fd watch waits for now */
+  uint64_t armed;     /* when the timer fires (loop ms), 0: not armed */
   bleak_source *io, *timer, *notify;
   bk_h4 h4;
   bk_hci hci;
@@ -60,12 +62,28 @@ static void conn_sync(bk_ctrl *c);
 
 /* Entry points hold the controller; the last one out frees it if the last
  * user left meanwhile. */
+static void flush_out(bk_ctrl *c);
+
+/* Output written inside an entry point goes out in one write when it
+ * ends: the fragments of a PDU, a confirmation and the credits' next
+ * packets, in one system call rather than one each. */
 static void enter(bk_ctrl *c) { c->busy++; }
 static void leave(bk_ctrl *c) {
-  if (--c->busy == 0 && c->doomed)
+  if (--c->busy > 0)
+    return;
+  if (c->doomed) {
     ctrl_destroy(c);
-  else if (c->busy == 0)
-    resched(c);
+    return;
+  }
+  if (c->out_len && !c->lost && !(c->io_events & BLEAK_IO_WRITE))
+    flush_out(c);
+  resched(c);
+}
+
+/* Change what the fd watch waits for, when it changes (a system call). */
+static void set_io(bk_ctrl *c, uint32_t events) {
+  if (c->io && events != c->io_events && bleak_source_set_io_events(c->io, events) == 0)
+    c->io_events = events;
 }
 
 /* ---- output -------------------------------------------------------------- */
@@ -91,8 +109,7 @@ static void flush_out(bk_ctrl *c) {
   }
   memmove(c->out, c->out + done, c->out_len - done);
   c->out_len -= done;
-  if (c->io)
-    bleak_source_set_io_events(c->io, BLEAK_IO_READ | (c->out_len ? BLEAK_IO_WRITE : 0));
+  set_io(c, BLEAK_IO_READ | (c->out_len ? BLEAK_IO_WRITE : 0));
 }
 
 static void hci_write(void *owner, const uint8_t *h4, size_t len) {
@@ -114,7 +131,8 @@ static void hci_write(void *owner, const uint8_t *h4, size_t len) {
   }
   memcpy(c->out + c->out_len, h4, len);
   c->out_len += len;
-  if (c->out_len == len) /* nothing was waiting: try now */
+  /* Outside an entry point, and nothing waiting for the fd: now. */
+  if (!c->busy && c->out_len == len)
     flush_out(c);
 }
 
@@ -152,8 +170,7 @@ static void set_lost(bk_ctrl *c, int err) {
     c->ready_status = err;
     bleak_source_set_timer(c->notify, 0);
   }
-  if (c->io)
-    bleak_source_set_io_events(c->io, 0);
+  set_io(c, 0);
   BK_ERROR(MOD, "controller %s lost: %s", c->spec, bleak_strerror(err));
   bk_hci_close(&c->hci);
   enter(c);
@@ -448,6 +465,8 @@ static void on_io(bleak_source *src, int fd, uint32_t revents, void *user) {
       ssize_t n = read(fd, buf, sizeof buf);
       if (n > 0) {
         bk_h4_feed(&c->h4, buf, (size_t)n);
+        if ((size_t)n < sizeof buf)
+          break; /* drained for now: the watch fires again when not */
         continue;
       }
       if (n < 0 && errno == EINTR)
@@ -474,17 +493,19 @@ static void resched(bk_ctrl *c) {
         d = ud;
     }
   }
-  if (!d) {
-    bleak_source_stop_timer(c->timer);
+  /* Lazily: a timer that fires earlier than needed is re-armed then, so
+   * the ATT deadline moving on with every request costs no system call. */
+  if (!d || (c->armed && c->armed <= d))
     return;
-  }
   uint64_t now = bleak_loop_now_ms(c->loop);
-  bleak_source_set_timer(c->timer, d > now ? d - now : 0);
+  if (bleak_source_set_timer(c->timer, d > now ? d - now : 0) == 0)
+    c->armed = d > now ? d : now;
 }
 
 static void on_timer(bleak_source *src, void *user) {
   (void)src;
   bk_ctrl *c = user;
+  c->armed = 0; /* fired: resched arms it again if anything is due */
   enter(c);
   uint64_t now = bleak_loop_now_ms(c->loop);
   bk_hci_tick(&c->hci, now);
@@ -540,6 +561,7 @@ static int ctrl_open(bleak_loop *loop, const char *spec, bk_ctrl **out) {
   if (snoop && *snoop && bk_btsnoop_open(&c->snoop, snoop) != 0)
     BK_WARN(MOD, "no capture: %s", bleak_error_detail());
   int err = bleak_loop_add_io(loop, c->fd, BLEAK_IO_READ, on_io, c, &c->io);
+  c->io_events = BLEAK_IO_READ;
   if (!err)
     err = bleak_loop_add_timer(loop, 0, on_timer, c, &c->timer);
   if (!err)
@@ -670,7 +692,10 @@ int bk_ctrl_send_att(bk_ctrl_user *u, const uint8_t *pdu, size_t len) {
   bk_ctrl *c = u->ctrl;
   if (!c || !u->linked)
     return bk_fail(BLEAK_ERR_NOT_CONNECTED, "no link");
-  return bk_hci_send_l2cap(&c->hci, u->handle, BK_L2CAP_CID_ATT, pdu, len);
+  enter(c); /* its fragments leave in one write */
+  int err = bk_hci_send_l2cap(&c->hci, u->handle, BK_L2CAP_CID_ATT, pdu, len);
+  leave(c);
+  return err;
 }
 
 size_t bk_ctrl_backlog(const bk_ctrl_user *u) {
