@@ -168,6 +168,12 @@ static void on_att(fake_controller *f, const uint8_t *p, size_t n) {
   }
 }
 
+static void on_later(bleak_source *src, void *u) {
+  (void)src;
+  fake_controller *f = u;
+  out(f, f->later, f->later_len);
+}
+
 static void on_command(fake_controller *f, uint16_t op, const uint8_t *par, size_t n) {
   static const uint8_t ok[1] = {0};
   switch (op) {
@@ -193,10 +199,23 @@ static void on_command(fake_controller *f, uint16_t op, const uint8_t *par, size
   }
   case 0x200c:
     cmd_complete(f, op, ok, 1);
-    if (n >= 1 && par[0] == 1) { /* scanning: the peer advertises, named */
+    if (n >= 1 && par[0] == 1 && !f->split_name) { /* scanning: the peer advertises, named */
       static const uint8_t adv[] = {4, 0x3e, 22, 0x02, 1, 0x00, 0x00, 0x66, 0x55, 0x44, 0x33,
                                     0x22, 0x11, 10, 2, 1, 6, 5, 9, 'f', 'a', 'k', 'e', 0, 0xc4};
       out(f, adv, sizeof adv);
+    } else if (n >= 1 && par[0] == 1) { /* ADV_IND with flags, then SCAN_RSP with the name */
+      static const uint8_t adv[] = {4, 0x3e, 15, 0x02, 1, 0x00, 0x00, 0x66, 0x55, 0x44, 0x33,
+                                    0x22, 0x11, 3, 2, 1, 6, 0xc4};
+      static const uint8_t rsp[] = {4, 0x3e, 18, 0x02, 1, 0x04, 0x00, 0x66, 0x55, 0x44, 0x33,
+                                    0x22, 0x11, 6, 5, 9, 'f', 'a', 'k', 'e', 0xc4};
+      out(f, adv, sizeof adv);
+      /* The response a moment later, in a read of its own. */
+      memcpy(f->later, rsp, sizeof rsp);
+      f->later_len = sizeof rsp;
+      if (!f->later_timer)
+        bleak_loop_add_timer(f->loop, 30, on_later, f, &f->later_timer);
+      else
+        bleak_source_set_timer(f->later_timer, 30);
     }
     break;
   case 0x200d: {
@@ -320,6 +339,8 @@ void fake_controller_stop(fake_controller *f) {
   fake_controller_unplug(f);
   bleak_source_free(f->lsrc);
   f->lsrc = NULL;
+  bleak_source_free(f->later_timer);
+  f->later_timer = NULL;
   close(f->lfd);
   unlink(f->path);
   free(f->out);

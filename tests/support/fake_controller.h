@@ -37,6 +37,10 @@ typedef struct fake_controller {
   int discovery_requests; /* Read By Group Type, Read By Type 0x2803, Find Information */
   int fail_connects;      /* so many LE Create Connection end with 0x3E first */
   int connects;           /* LE Create Connection commands seen */
+  bool split_name;        /* advertise without the name; it comes in a scan response */
+  bleak_source *later_timer;
+  uint8_t later[64];
+  size_t later_len;
   char path[108];
   char transport[128]; /* "unix:PATH", for the options */
   /* bytes queued for the host, written as the socket takes them */

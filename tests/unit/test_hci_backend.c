@@ -68,6 +68,26 @@ static void test_scan(void **state) {
   bleak_scanner_free(s);
 }
 
+/* The name in a scan response: a find that matches the advertisement
+ * still sees it (the advertisement waits a moment for its response). */
+static void test_scan_response(void **state) {
+  (void)state;
+  F.split_name = true;
+  bleak_scanner_options so;
+  bleak_scanner_options_init(&so);
+  so.loop = L;
+  so.backend = BLEAK_BACKEND_HCI;
+  so.hci_transport = F.transport;
+  bleak_scanner *s = NULL;
+  const bleak_device *d = NULL;
+  assert_int_equal(bleak_scanner_new(&so, &s), 0);
+  assert_int_equal(bleak_scanner_find_device_by_address(s, PEER, 2000, &d), 0);
+  assert_non_null(d);
+  assert_non_null(bleak_device_name(d));
+  assert_string_equal(bleak_device_name(d), "fake");
+  bleak_scanner_free(s);
+}
+
 static int notes, disconnects;
 static uint8_t note_value;
 static void on_note(bleak_client *c, const bleak_gatt_characteristic *ch, const uint8_t *d,
@@ -256,6 +276,7 @@ int main(void) {
   bleak_log_set_level(getenv("TEST_LOG") ? BLEAK_LOG_DEBUG : BLEAK_LOG_NONE);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_scan_response, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_read_notify, setup, teardown),
       cmocka_unit_test_setup_teardown(test_controller_gone, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cache, setup, teardown),

@@ -39,6 +39,7 @@ int bk_hci_adv_next(const bk_hci_event *ev, size_t *pos, bk_hci_adv_report *out)
   if (!n)
     return bk_fail(BLEAK_ERR_PROTOCOL, "advertising report runs past the event");
   memset(out, 0, sizeof *out);
+  out->extended = ev->u.adv.extended;
   if (ev->u.adv.extended) {
     out->event_type = le16(p);
     out->addr_type = p[2];
@@ -58,6 +59,16 @@ int bk_hci_adv_next(const bk_hci_event *ev, size_t *pos, bk_hci_adv_report *out)
   }
   *pos += n;
   return 1;
+}
+
+bool bk_hci_adv_is_scan_rsp(const bk_hci_adv_report *r) {
+  return r->extended ? (r->event_type & 0x08) != 0 : r->event_type == 0x04;
+}
+
+bool bk_hci_adv_is_scannable(const bk_hci_adv_report *r) {
+  if (r->extended) /* scannable, and not itself the response */
+    return (r->event_type & 0x02) && !(r->event_type & 0x08);
+  return r->event_type == 0x00 || r->event_type == 0x02; /* ADV_IND, ADV_SCAN_IND */
 }
 
 static int parse_adv(const uint8_t *prm, size_t plen, bool extended, bk_hci_event *out) {

@@ -107,9 +107,15 @@ typedef struct bk_hci_adv_report {
   uint8_t addr[6]; /* little-endian */
   int8_t rssi;     /* 127: not available */
   int8_t tx_power; /* extended only; 127: not available */
+  bool extended;   /* from an LE Extended Advertising Report */
   const uint8_t *data;
   size_t data_len;
 } bk_hci_adv_report;
+
+/* Whether a report is a scan response, and whether it advertises
+ * something a scan request gets a scan response to. */
+bool bk_hci_adv_is_scan_rsp(const bk_hci_adv_report *r);
+bool bk_hci_adv_is_scannable(const bk_hci_adv_report *r);
 
 /* Walk the reports of an advertising report event: *pos starts at 0.
  * @return 1 with a report, 0 at the end, BLEAK_ERR_PROTOCOL (never after

@@ -12,12 +12,29 @@
 #include "core/ad.h"
 #include "core/internal.h"
 
+/* While scanning actively, a scannable advertisement waits (at most
+ * HOLD_MS) for its scan response, and both are reported together: the
+ * name usually comes in the response, and a find_device_by_*() that
+ * matches the advertisement should see it (the kernel merges them for
+ * BlueZ the same way). */
+#define HOLD_MS 150
+#define HELD_MAX 8
+
+typedef struct held {
+  bool used;
+  uint64_t until;
+  bk_hci_adv_report r;
+  uint8_t data[255];
+} held;
+
 typedef struct hs {
   bk_ctrl_user u; /* first: the controller calls back with it */
   bleak_scanner *s;
   bleak_loop *loop;
   char *spec;
   bool acquired, want, active;
+  held held[HELD_MAX];
+  bleak_source *hold_timer;
 } hs;
 
 static void su_ready(bk_ctrl_user *u, int status) {
@@ -28,8 +45,7 @@ static void su_ready(bk_ctrl_user *u, int status) {
     bk_scanner_started(z->s, status);
 }
 
-static void su_adv(bk_ctrl_user *u, const bk_hci_adv_report *r) {
-  hs *z = (hs *)u;
+static void deliver(hs *z, const bk_hci_adv_report *r) {
   bk_ad ad;
   int err = bk_ad_parse(r->data, r->data_len, &ad);
   if (err == BLEAK_ERR_INVALID_ARG)
@@ -50,6 +66,75 @@ static void su_adv(bk_ctrl_user *u, const bk_hci_adv_report *r) {
     rep.tx_power = r->tx_power;
   }
   bk_scanner_report(z->s, &rep);
+}
+
+static held *held_for(hs *z, const uint8_t addr[6]) {
+  for (size_t i = 0; i < HELD_MAX; i++)
+    if (z->held[i].used && !memcmp(z->held[i].r.addr, addr, 6))
+      return &z->held[i];
+  return NULL;
+}
+
+static void release_held(hs *z, held *h) {
+  h->used = false;
+  deliver(z, &h->r);
+}
+
+static void arm_hold(hs *z) {
+  uint64_t first = 0;
+  for (size_t i = 0; i < HELD_MAX; i++)
+    if (z->held[i].used && (!first || z->held[i].until < first))
+      first = z->held[i].until;
+  if (!first) {
+    if (z->hold_timer)
+      bleak_source_stop_timer(z->hold_timer);
+    return;
+  }
+  uint64_t now = bleak_loop_now_ms(z->loop);
+  uint64_t in = first > now ? first - now : 0;
+  if (z->hold_timer)
+    bleak_source_set_timer(z->hold_timer, in);
+}
+
+static void on_hold(bleak_source *src, void *user) {
+  (void)src;
+  hs *z = user;
+  uint64_t now = bleak_loop_now_ms(z->loop);
+  for (size_t i = 0; i < HELD_MAX; i++)
+    if (z->held[i].used && z->held[i].until <= now)
+      release_held(z, &z->held[i]); /* no response came: alone */
+  arm_hold(z);
+}
+
+static void su_adv(bk_ctrl_user *u, const bk_hci_adv_report *r) {
+  hs *z = (hs *)u;
+  held *h = held_for(z, r->addr);
+  if (bk_hci_adv_is_scan_rsp(r)) {
+    if (h)
+      release_held(z, h); /* the advertisement, then its response */
+    deliver(z, r);
+    arm_hold(z);
+    return;
+  }
+  if (!z->active || !z->hold_timer || !bk_hci_adv_is_scannable(r)) {
+    deliver(z, r);
+    return;
+  }
+  if (h) /* another advertisement before the response: the older one goes */
+    release_held(z, h);
+  for (size_t i = 0; i < HELD_MAX && !h; i++)
+    if (!z->held[i].used)
+      h = &z->held[i];
+  if (!h || r->data_len > sizeof h->data) { /* no room: not held */
+    deliver(z, r);
+    return;
+  }
+  h->used = true;
+  h->until = bleak_loop_now_ms(z->loop) + HOLD_MS;
+  h->r = *r;
+  memcpy(h->data, r->data, r->data_len);
+  h->r.data = h->data;
+  arm_hold(z);
 }
 
 static void su_lost(bk_ctrl_user *u, int err) {
@@ -75,6 +160,8 @@ static int hs_init(bleak_scanner *s, const bleak_scanner_options *opts, void **s
   z->loop = opts->loop ? opts->loop : bleak_loop_default();
   z->active = opts->scanning_mode != BLEAK_SCAN_PASSIVE;
   z->u.ops = &scan_user_ops;
+  if (bleak_loop_add_timer(z->loop, 0, on_hold, z, &z->hold_timer) == 0)
+    bleak_source_stop_timer(z->hold_timer);
   *state = z;
   return 0;
 }
@@ -84,6 +171,7 @@ static void hs_destroy(bleak_scanner *s, void *state) {
   hs *z = state;
   if (z->acquired)
     bk_ctrl_release(&z->u);
+  bleak_source_free(z->hold_timer);
   free(z->spec);
   free(z);
 }
@@ -108,6 +196,11 @@ static int hs_start(bleak_scanner *s) {
 static void hs_stop(bleak_scanner *s) {
   hs *z = bk_scanner_backend_state(s);
   z->want = false;
+  for (size_t i = 0; i < HELD_MAX; i++) /* what is held was seen: report it */
+    if (z->held[i].used)
+      release_held(z, &z->held[i]);
+  if (z->hold_timer)
+    bleak_source_stop_timer(z->hold_timer);
   if (z->acquired && !z->u.ready_pending)
     (void)bk_ctrl_scan(&z->u, false, false);
 }
