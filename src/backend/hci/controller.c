@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -517,6 +518,34 @@ static void on_timer(bleak_source *src, void *user) {
   leave(c);
 }
 
+/* Close a socket transport gracefully: say we are done (shutdown), then
+ * read what the controller still sends until it closes too, for at most
+ * LINGER_MS. A controller on the other end that writes to a socket we
+ * already closed may die of SIGPIPE (BlueZ's btvirt does, taking every
+ * emulated controller with it). */
+#define LINGER_MS 300
+
+static void linger_close(bk_ctrl *c) {
+  if (shutdown(c->fd, SHUT_WR) != 0)
+    return;
+  uint64_t until = bleak_loop_now_ms(c->loop) + LINGER_MS;
+  for (;;) {
+    uint64_t now = bleak_loop_now_ms(c->loop);
+    if (now >= until)
+      return;
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    int r = poll(&p, 1, (int)(until - now));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      return;
+    uint8_t buf[1024];
+    ssize_t n = read(c->fd, buf, sizeof buf);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+      return; /* closed on its side too */
+  }
+}
+
 static void ctrl_destroy(bk_ctrl *c) {
   for (bk_ctrl **p = &controllers; *p; p = &(*p)->next)
     if (*p == c) {
@@ -526,6 +555,8 @@ static void ctrl_destroy(bk_ctrl *c) {
   /* Flush what is queued (a last Disconnect, say) while we still can. */
   if (!c->lost && c->out_len)
     flush_out(c);
+  if (!c->lost && c->is_socket && c->fd >= 0)
+    linger_close(c);
   c->lost = true; /* what bk_hci_close fails is not worth a warning */
   bk_hci_close(&c->hci);
   bleak_source_free(c->io);

@@ -69,7 +69,9 @@ struct bk_ctrl_user {
  */
 int bk_ctrl_acquire(bleak_loop *loop, const char *spec, bk_ctrl_user *u);
 /* Leave: this user's scan ends, its link is disconnected, its pending
- * connect canceled; the controller closes when nobody is left. Safe from
+ * connect canceled; the controller closes when nobody is left (a socket
+ * transport gracefully: it may block up to 300 ms while the controller
+ * closes its end, so that it never writes to a closed socket). Safe from
  * the user's own callbacks. */
 void bk_ctrl_release(bk_ctrl_user *u);
 
