@@ -164,7 +164,9 @@ int bleak_client_new_from_device(const bleak_device *device,
 
 /**
  * Free the client (NULL-safe). If connected, it disconnects (without
- * waiting). Pending operations complete with BLEAK_ERR_DISCONNECTED before
+ * waiting for the link to go; on the hci backend, the last client or
+ * scanner of a socket transport closes it gracefully, which can take up to
+ * 300 ms). Pending operations complete with BLEAK_ERR_DISCONNECTED before
  * this returns; the disconnected callback does not fire. Must not be called
  * from one of this client's own callbacks; defer it with
  * bleak_loop_call_soon() there.
