@@ -34,6 +34,7 @@ typedef struct rig {
   size_t out_len[64];
   size_t n_out, checked;
   int send_err;
+  uint64_t deadline_seen; /* bk_att_deadline() from inside send */
   int timeouts;
   uint64_t now;
   /* values received */
@@ -56,6 +57,7 @@ static rig R;
 
 static int fake_send(void *owner, const uint8_t *pdu, size_t len) {
   rig *r = owner;
+  r->deadline_seen = bk_att_deadline(&r->att);
   if (r->send_err)
     return r->send_err;
   assert_true(r->n_out < 64);
@@ -605,6 +607,8 @@ static void test_timeout(void **state) {
   assert_int_equal(bk_gattc_read(&R.att, 2, on_value, &R, NULL), 0);
   EXPECT("0a 0100");
   assert_int_equal(bk_att_deadline(&R.att), R.now + 30000);
+  /* The owner arms its timer from inside send: the deadline is there. */
+  assert_int_equal(R.deadline_seen, R.now + 30000);
   bk_att_tick(&R.att, R.now + 29999);
   assert_int_equal(R.done, 0);
   bk_att_tick(&R.att, R.now + 30000);

@@ -49,21 +49,32 @@ static void finish(bk_att_req *r, int status, const bk_att_pdu *rsp) {
   free(r);
 }
 
+/* Send the head. It counts as sent (and its deadline runs) before the
+ * owner's send is called, so that the owner, which looks at
+ * bk_att_deadline() when it arms its timer, sees this request's. */
+static int send_head(bk_att *a) {
+  bk_att_req *r = a->head;
+  a->sent = true;
+  a->deadline = a->now + BK_ATT_TIMEOUT_MS;
+  int err = a->ops->send(a->owner, r->pdu, r->len);
+  if (err) {
+    a->sent = false;
+    a->deadline = 0;
+  }
+  return err;
+}
+
 /* Send the head when the bearer is free. A send failure fails that request
  * and goes on with the next. */
-static void kick(bk_att *a, uint64_t now) {
+static void kick(bk_att *a) {
   while (!a->dead && a->head && !a->sent) {
-    bk_att_req *r = a->head;
-    if (!r->cb) { /* canceled before it went out */
+    if (!a->head->cb) { /* canceled before it went out */
       free(pop_head(a));
       continue;
     }
-    int err = a->ops->send(a->owner, r->pdu, r->len);
-    if (err == 0) {
-      a->sent = true;
-      a->deadline = now + BK_ATT_TIMEOUT_MS;
+    int err = send_head(a);
+    if (err == 0)
       return;
-    }
     finish(pop_head(a), err, NULL);
   }
 }
@@ -100,13 +111,11 @@ static int queue(bk_att *a, const uint8_t *pdu, size_t len, bk_att_rsp_fn cb, vo
   if (r == a->head) {
     /* The bearer is free: send now, and fail here rather than through
      * the callback, which must not run inside this call. */
-    int err = a->ops->send(a->owner, r->pdu, r->len);
+    int err = send_head(a);
     if (err) {
       free(pop_head(a));
       return err;
     }
-    a->sent = true;
-    a->deadline = a->now + BK_ATT_TIMEOUT_MS;
   }
   return 0;
 }
@@ -298,7 +307,7 @@ void bk_att_recv(bk_att *a, const uint8_t *pdu, size_t len, uint64_t now) {
     dropped(a, pdu, len, "does not answer the outstanding request");
     finish(pop_head(a), bk_fail(BLEAK_ERR_PROTOCOL, "ATT 0x%02x answers no request 0x%02x",
                                 op, req_op), NULL);
-    kick(a, now);
+    kick(a);
     return;
   }
   pop_head(a);
@@ -315,7 +324,7 @@ void bk_att_recv(bk_att *a, const uint8_t *pdu, size_t len, uint64_t now) {
     }
     finish(r, 0, &p);
   }
-  kick(a, now);
+  kick(a);
 }
 
 uint64_t bk_att_deadline(const bk_att *a) { return a->dead || !a->sent ? 0 : a->deadline; }

@@ -389,7 +389,6 @@ static void on_mtu(void *user, int status, const bk_att_pdu *rsp) {
   }
   if (err)
     connect_fail(h, err);
-  bk_ctrl_reschedule(&h->u);
 }
 
 static void start_link(hc *h, uint8_t type);
@@ -431,7 +430,6 @@ static void u_connected(bk_ctrl_user *u, int status) {
   int err = bk_att_exchange_mtu(&h->att, on_mtu, h, bk_ctrl_now(u));
   if (err)
     connect_fail(h, err);
-  bk_ctrl_reschedule(u);
 }
 
 static void start_link(hc *h, uint8_t type) {
@@ -721,7 +719,6 @@ static int hc_start(bleak_client *c, bk_op *op) {
   default:
     return bk_fail(BLEAK_ERR_NOT_SUPPORTED, "operation %d", (int)op->kind);
   }
-  bk_ctrl_reschedule(&h->u);
   return err;
 }
 

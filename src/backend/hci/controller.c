@@ -32,6 +32,7 @@ struct bk_ctrl {
   uint32_t io_events; /* what the fd watch waits for now */
   uint64_t armed;     /* when the timer fires (loop ms), 0: not armed */
   bleak_source *io, *timer, *notify;
+  uint64_t rx_now; /* the loop's time for the packets of one read pass */
   bk_h4 h4;
   bk_hci hci;
   bk_btsnoop snoop;
@@ -451,7 +452,7 @@ static void conn_sync(bk_ctrl *c) {
 static void h4_packet(void *user, uint8_t type, const uint8_t *pkt, size_t len) {
   bk_ctrl *c = user;
   bk_btsnoop_write(&c->snoop, type, pkt, len, true);
-  bk_hci_feed(&c->hci, type, pkt, len, bleak_loop_now_ms(c->loop));
+  bk_hci_feed(&c->hci, type, pkt, len, c->rx_now);
 }
 
 static void on_io(bleak_source *src, int fd, uint32_t revents, void *user) {
@@ -462,6 +463,7 @@ static void on_io(bleak_source *src, int fd, uint32_t revents, void *user) {
     flush_out(c);
   if (revents & (BLEAK_IO_READ | BLEAK_IO_ERROR)) {
     uint8_t buf[4096];
+    c->rx_now = bleak_loop_now_ms(c->loop); /* once, not per packet */
     for (int i = 0; i < 16 && !c->lost; i++) {
       ssize_t n = read(fd, buf, sizeof buf);
       if (n > 0) {
@@ -735,9 +737,4 @@ size_t bk_ctrl_backlog(const bk_ctrl_user *u) {
 
 uint64_t bk_ctrl_now(const bk_ctrl_user *u) {
   return u->ctrl ? bleak_loop_now_ms(u->ctrl->loop) : 0;
-}
-
-void bk_ctrl_reschedule(bk_ctrl_user *u) {
-  if (u->ctrl && !u->ctrl->busy)
-    resched(u->ctrl);
 }

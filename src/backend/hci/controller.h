@@ -99,8 +99,8 @@ int bk_ctrl_disconnect(bk_ctrl_user *u);
 int bk_ctrl_send_att(bk_ctrl_user *u, const uint8_t *pdu, size_t len);
 /* ACL packets waiting for buffer credits on this controller. */
 size_t bk_ctrl_backlog(const bk_ctrl_user *u);
-/* The loop's clock, and "my deadline changed". */
+/* The loop's clock. (Deadlines are looked at again whenever the
+ * controller was entered: sending a PDU is such an entry.) */
 uint64_t bk_ctrl_now(const bk_ctrl_user *u);
-void bk_ctrl_reschedule(bk_ctrl_user *u);
 
 #endif

@@ -140,9 +140,9 @@ static bk_gattc_proc *proc_new(bk_att *a, kind k, void *user) {
   return p;
 }
 
-/* Start: send the first request, or free and fail. */
-static int start(bk_gattc_proc *p, const uint8_t *pdu, size_t len, bk_gattc_proc **out) {
-  int err = send_req(p, pdu, len);
+/* A procedure whose first request was queued with result @p err: handed
+ * to the caller, or freed and failed. */
+static int begun(bk_gattc_proc *p, int err, bk_gattc_proc **out) {
   if (err) {
     proc_free(p);
     return err;
@@ -150,6 +150,11 @@ static int start(bk_gattc_proc *p, const uint8_t *pdu, size_t len, bk_gattc_proc
   if (out)
     *out = p;
   return 0;
+}
+
+/* Start: send the first request, or free and fail. */
+static int start(bk_gattc_proc *p, const uint8_t *pdu, size_t len, bk_gattc_proc **out) {
+  return begun(p, send_req(p, pdu, len), out);
 }
 
 static size_t put_uuid(uint8_t *buf, const bleak_uuid *u) {
@@ -458,14 +463,7 @@ int bk_gattc_discover_range(bk_att *a, uint16_t start, uint16_t end, bleak_gatt_
   p->svcs_from = start;
   p->range_end = end;
   p->base = base ? bleak_gatt_services_ref(base) : NULL;
-  int err = req_group(p);
-  if (err) {
-    proc_free(p);
-    return err;
-  }
-  if (out)
-    *out = p;
-  return 0;
+  return begun(p, req_group(p), out);
 }
 
 /* ---- primary services by UUID, included services ------------------------ */
@@ -546,14 +544,7 @@ int bk_gattc_discover_primary_by_uuid(bk_att *a, const bleak_uuid *uuid, bk_gatt
   p->list_cb = cb;
   p->uuid = *uuid;
   p->cursor = 1;
-  int err = req_find_by_type(p);
-  if (err) {
-    proc_free(p);
-    return err;
-  }
-  if (out)
-    *out = p;
-  return 0;
+  return begun(p, req_find_by_type(p), out);
 }
 
 int bk_gattc_find_included(bk_att *a, uint16_t start, uint16_t end, bk_gattc_list_fn cb,
@@ -566,14 +557,7 @@ int bk_gattc_find_included(bk_att *a, uint16_t start, uint16_t end, bk_gattc_lis
   p->list_cb = cb;
   p->cursor = start;
   p->end = end;
-  int err = req_by_type16(p, end, UUID_INCLUDE);
-  if (err) {
-    proc_free(p);
-    return err;
-  }
-  if (out)
-    *out = p;
-  return 0;
+  return begun(p, req_by_type16(p, end, UUID_INCLUDE), out);
 }
 
 /* ---- reads ---------------------------------------------------------------- */
@@ -759,14 +743,7 @@ int bk_gattc_write(bk_att *a, uint16_t handle, const uint8_t *value, size_t len,
     return start(p, pdu, 3 + len, out);
   }
   p->phase = W_PREPARE;
-  int err = req_prepare(p);
-  if (err) {
-    proc_free(p);
-    return err;
-  }
-  if (out)
-    *out = p;
-  return 0;
+  return begun(p, req_prepare(p), out);
 }
 
 int bk_gattc_write_command(bk_att *a, uint16_t handle, const uint8_t *value, size_t len) {

@@ -164,6 +164,14 @@ static void acl_kick(bk_hci *h) {
   }
 }
 
+static void free_chain(bk_hci_acl *a) {
+  while (a) {
+    bk_hci_acl *next = a->next;
+    free(a);
+    a = next;
+  }
+}
+
 int bk_hci_send_l2cap(bk_hci *h, uint16_t handle, uint16_t cid, const uint8_t *pdu, size_t len) {
   if (h->lost)
     return bk_fail(BLEAK_ERR_IO, "the controller is gone");
@@ -178,25 +186,12 @@ int bk_hci_send_l2cap(bk_hci *h, uint16_t handle, uint16_t cid, const uint8_t *p
     uint8_t pkt[4 + BK_H4_MAX_ACL];
     int r = bk_l2cap_fragment(handle, cid, pdu, len, h->acl_mtu ? h->acl_mtu : 27, &off, pkt,
                               sizeof pkt);
-    if (r <= 0) {
-      if (r < 0) {
-        while (first) {
-          bk_hci_acl *nx = first->next;
-          free(first);
-          first = nx;
-        }
-        return r;
-      }
+    if (r == 0)
       break;
-    }
-    bk_hci_acl *a = malloc(sizeof *a + (size_t)r);
+    bk_hci_acl *a = r > 0 ? malloc(sizeof *a + (size_t)r) : NULL;
     if (!a) {
-      while (first) {
-        bk_hci_acl *nx = first->next;
-        free(first);
-        first = nx;
-      }
-      return BLEAK_ERR_NO_MEMORY;
+      free_chain(first);
+      return r < 0 ? r : BLEAK_ERR_NO_MEMORY;
     }
     a->next = NULL;
     a->handle = handle;
@@ -521,12 +516,8 @@ void bk_hci_tick(bk_hci *h, uint64_t now) {
 void bk_hci_close(bk_hci *h) {
   h->lost = true;
   fail_commands(h, BLEAK_ERR_IO);
-  while (h->acl_head) {
-    bk_hci_acl *a = h->acl_head;
-    h->acl_head = a->next;
-    free(a);
-  }
-  h->acl_tail = NULL;
+  free_chain(h->acl_head);
+  h->acl_head = h->acl_tail = NULL;
   h->acl_queued = 0;
 }
 
