@@ -25,6 +25,11 @@ echo "# backend hci over unix:/tmp/bt-server-le"
   --second-hci unix:/tmp/bt-server-le2
 rc1=$?
 echo "# backend hci over the user channel of hci0"
+# A fresh fixture: the first run changed its values (writes in flight when
+# the link dropped may or may not have landed) and its armed faults.
+kill "$(sed -n 's/.*"pid": \([0-9]*\).*/\1/p' "$VM_STATE/fixture-hci1.json")" 2>/dev/null
+vm_wait_no_links 1
+vm_start_fixture hci1 || { vm_not_ok "fixture up again"; vm_summary; exit 1; }
 btmgmt --index 0 power off >/dev/null 2>&1
 export BLEAK_BTSNOOP=/run/job/state/hci-user.snoop
 "$bin" "$FIXTURE_ADDR" --hci hci0
