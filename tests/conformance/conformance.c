@@ -539,6 +539,12 @@ int main(int argc, char **argv) {
     rd = lv;
     if (!bluez)
       bleak_client_char_by_uuid(c, "2a00", &rd);
+    /* Likewise the pending writes: on hci, to GATT's Client Supported
+     * Features, which bluetoothd answers itself (a WriteValue pending at
+     * the drop crashes it in write_complete_cb, seen in the guest). */
+    const bleak_gatt_characteristic *wt = lv;
+    if (!bluez)
+      bleak_client_char_by_uuid(c, "2b29", &wt);
     bleak_client_char_by_uuid(c, CUSTOM("0006"), &bc);
     notes stream = {0};
     bleak_client_start_notify(c, bc, on_notify, &stream);
@@ -553,13 +559,14 @@ int main(int argc, char **argv) {
     int started = 0;
     for (int i = 1; i < N; i++)
       started += bleak_client_read_gatt_char_async(c, rd, on_counted_read, &read_calls[i]) > 0;
-    /* ... and of writes with response (300 bytes each, into c(8)). */
+    /* ... and of writes with response (300 bytes each, into c(8); on hci
+     * into 0x2B29, see above). */
     enum { W = 10 };
     static counted_done writes[W];
     static uint8_t wv[300];
     int wstarted = 0;
     for (int i = 0; i < W; i++)
-      wstarted += bleak_client_write_gatt_char_async(c, lv, wv, sizeof wv, BLEAK_WRITE_WITH_RESPONSE,
+      wstarted += bleak_client_write_gatt_char_async(c, wt, wv, sizeof wv, BLEAK_WRITE_WITH_RESPONSE,
                                                      on_counted_done, &writes[i]) > 0;
     bool timeout = false;
     bleak_source *t;
