@@ -58,7 +58,8 @@ struct bk_op {
   size_t len;
   bool with_response;                   /* WRITE_CHAR: resolved mode */
   bool indicate;                        /* START_NOTIFY: indications */
-  /* for the backend: its in-flight handle (an sd_bus_slot, an ATT id) */
+  /* for the backend: its in-flight handle (an sd_bus_slot, an ATT id).
+   * Deprecated: use bk_op_state() (typed, sized by the backend). */
   void *backend_data;
   /* core bookkeeping */
   bleak_done_fn done_cb;
@@ -75,6 +76,10 @@ struct bk_op {
 
 typedef struct bk_client_backend {
   const char *name; /* "bluez", "hci" */
+  /* Bytes of per-operation state the backend keeps (its own struct, cast
+   * from bk_op_state()): allocated and zeroed with every op, freed with it,
+   * so starting work never allocates a second record. */
+  size_t op_state_size;
   /* Set up per-client state in *state. Errors: any bleak error; detail
    * message set. */
   int (*init)(bleak_client *c, const bleak_client_options *opts,
@@ -94,6 +99,10 @@ typedef struct bk_client_backend {
   /* Answer a pending pairing question (bleak_client_pairing_reply()). */
   int (*pairing_reply)(bleak_client *c, bool accept, uint32_t passkey);
 } bk_client_backend;
+
+/* The backend's per-operation state: op_state_size bytes, zeroed when the
+ * op is created, aligned for any type; NULL when op_state_size is 0. */
+void *bk_op_state(bk_op *op);
 
 /* Backend state set up by init(). */
 void *bk_client_backend_state(const bleak_client *c);

@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -343,8 +344,17 @@ static void op_timeout(bleak_source *src, void *user) {
   op_complete_now(op, BLEAK_ERR_TIMEOUT, NULL, 0);
 }
 
+/* The backend's per-op state follows the op in the same allocation. */
+#define OP_STATE_OFFSET                                                            \
+  ((sizeof(bk_op) + _Alignof(max_align_t) - 1) / _Alignof(max_align_t) *          \
+   _Alignof(max_align_t))
+
+void *bk_op_state(bk_op *op) {
+  return op && op->client->be->op_state_size ? (char *)op + OP_STATE_OFFSET : NULL;
+}
+
 static bk_op *op_new(bleak_client *c, bk_op_kind kind) {
-  bk_op *op = calloc(1, sizeof *op);
+  bk_op *op = calloc(1, OP_STATE_OFFSET + c->be->op_state_size);
   if (!op)
     return NULL;
   op->client = c;
