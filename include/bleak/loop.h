@@ -121,7 +121,9 @@ int bleak_loop_add_timer(bleak_loop *loop, uint64_t delay_ms,
                          bleak_source **out);
 
 /**
- * (Re-)arm a timer to fire once, @p delay_ms from now.
+ * (Re-)arm a timer to fire once, @p delay_ms from now. Never allocates:
+ * the timer's room was reserved when it was created, so re-arming a valid
+ * timer cannot fail (code that must not fail can rely on it).
  * @return 0, or BLEAK_ERR_INVALID_ARG (NULL or not a timer).
  */
 int bleak_source_set_timer(bleak_source *src, uint64_t delay_ms);

@@ -58,6 +58,7 @@ struct bleak_loop {
   size_t heap_len, heap_cap;
   uint64_t next_seq;
   size_t n_io;
+  size_t n_timers; /* live timer sources: the heap has room for them all */
   int depth; /* > 0 while dispatching callbacks */
   atomic_bool stop;
   bleak_source *sources;
@@ -116,18 +117,26 @@ static void heap_down(bleak_loop *loop, size_t i) {
   heap_set(loop, i, s);
 }
 
-static int heap_push(bleak_loop *loop, bleak_source *s) {
-  if (loop->heap_len == loop->heap_cap) {
+/* Room in the heap for every timer source: reserved when a timer is
+ * created, so that arming an existing timer (bleak_source_set_timer) can
+ * never fail. The client's completion path depends on that. */
+static int heap_reserve(bleak_loop *loop, size_t need) {
+  if (need > loop->heap_cap) {
     size_t cap = loop->heap_cap ? loop->heap_cap * 2 : 16;
+    while (cap < need)
+      cap *= 2;
     bleak_source **h = realloc(loop->heap, cap * sizeof *h);
     if (!h)
       return BLEAK_ERR_NO_MEMORY;
     loop->heap = h;
     loop->heap_cap = cap;
   }
+  return 0;
+}
+
+static void heap_push(bleak_loop *loop, bleak_source *s) {
   heap_set(loop, loop->heap_len++, s);
   heap_up(loop, s->heap_idx);
-  return 0;
 }
 
 static void heap_remove(bleak_loop *loop, bleak_source *s) {
@@ -324,23 +333,20 @@ static int timer_arm(bleak_source *s, uint64_t delay_ms) {
                           : delay_ms * 1000000u;
   s->deadline_ns = now + delay_ns;
   s->seq = loop->next_seq++;
-  int r = heap_push(loop, s);
-  if (r == 0)
-    sync_timerfd(loop);
-  return r;
+  heap_push(loop, s);
+  sync_timerfd(loop);
+  return 0;
 }
 
 static int timer_new(bleak_loop *loop, uint64_t delay_ms, void *user_data,
                      bleak_source **out) {
+  if (heap_reserve(loop, loop->n_timers + 1) < 0)
+    return BLEAK_ERR_NO_MEMORY;
   bleak_source *s = source_new(loop, SRC_TIMER, user_data);
   if (!s)
     return BLEAK_ERR_NO_MEMORY;
-  int r = timer_arm(s, delay_ms);
-  if (r < 0) {
-    source_unlink(s);
-    free(s);
-    return r;
-  }
+  loop->n_timers++;
+  timer_arm(s, delay_ms);
   *out = s;
   return 0;
 }
@@ -408,6 +414,7 @@ void bleak_source_free(bleak_source *src) {
   } else {
     heap_remove(loop, src);
     sync_timerfd(loop);
+    loop->n_timers--;
   }
   source_unlink(src);
   if (loop->depth > 0) {
