@@ -119,6 +119,29 @@ void bleak_scanner_free(bleak_scanner *scanner);
  * 5.66's discovery is always active; its passive AdvertisementMonitor API
  * is not used yet), BLEAK_ERR_STATE (from inside a loop callback). */
 int bleak_scanner_start(bleak_scanner *scanner);
+
+/** Completion of bleak_scanner_start_async() / bleak_scanner_stop_async():
+ * @p status is 0 or < 0. The scanner may be freed from here. */
+typedef void (*bleak_scanner_done_fn)(bleak_scanner *scanner, int status,
+                                      void *user_data);
+
+/**
+ * Start scanning without waiting: @p cb (may be NULL) fires once from the
+ * loop, never before this returns, with 0 when the backend scans or its
+ * error (then the scanner is stopped). Advertisements may be reported
+ * before @p cb.
+ * @return 0, BLEAK_ERR_INVALID_ARG, BLEAK_ERR_ALREADY (scanning or
+ *         starting).
+ */
+int bleak_scanner_start_async(bleak_scanner *scanner, bleak_scanner_done_fn cb,
+                              void *user_data);
+/**
+ * Stop scanning; @p cb (may be NULL) fires once from the loop with 0. A
+ * start still waiting for its answer completes with BLEAK_ERR_CANCELED.
+ * @return 0, BLEAK_ERR_INVALID_ARG.
+ */
+int bleak_scanner_stop_async(bleak_scanner *scanner, bleak_scanner_done_fn cb,
+                             void *user_data);
 /** Stop scanning; devices found stay. @return 0 (also when not scanning). */
 int bleak_scanner_stop(bleak_scanner *scanner);
 

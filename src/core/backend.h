@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The interface between the backend-neutral client (src/core/client.c) and a
- * backend (bluez, hci, a fake in the unit tests).
+ * The interface between the backend-neutral client (src/core/client*.c) and
+ * a backend (bluez, hci, a fake in the unit tests). docs/DESIGN.md ("The
+ * life of an operation") is the long form of this comment.
  *
  * The core owns the life cycle of every operation (bk_op): ids, exactly-once
- * completion, cancel, timeouts, failing everything pending on disconnect.
- * A backend only starts operations and reports their results:
+ * completion, cancel, timeouts, failing what is pending on disconnect, and
+ * the connection state. A backend starts operations, reports their results
+ * and the link's events, and keeps only the state of its own protocol:
  *
  *   core                         backend
  *   ----                         -------
@@ -13,12 +15,19 @@
  *                         <---   bk_op_done(op, status) / bk_op_done_read()
  *   ops->abort(c, op)     --->   forget op: drop the in-flight call without
  *                                completing it (cancel, timeout, disconnect)
+ *                         <---   bk_connect_search(op): find the device first
+ *   ops->connect_found()  --->   the device search saw it: go on
+ *                         <---   bk_client_link_up(c), bk_client_pairing(c)
  *                         <---   bk_client_disconnected(c, reason)
- *                         <---   bk_client_notify(c, value_handle, data, len)
+ *                         <---   bk_client_notify(c, ch, data, len)
  *
- * A backend may call bk_op_done() from inside start(): the core then defers
- * the user's callback to the loop, so an async call never completes before
- * it returns.
+ * Results are only recorded by bk_op_done*(): the user's callback runs
+ * later, from the loop (the client's drain source), never inside the
+ * backend's call. So a backend may report from anywhere, inside start()
+ * too, and nothing it calls here re-enters it: after bk_op_done() returns
+ * its own state is as it left it. Recording never fails (the op carries
+ * the room for its result). Notifications are the one synchronous path
+ * (a hot path, and no operation completes there).
  */
 #ifndef BLEAK_CORE_BACKEND_H
 #define BLEAK_CORE_BACKEND_H
@@ -29,6 +38,31 @@
 
 #include "bleak/client.h"
 #include "bleak/gatt.h"
+#include "core/queue.h"
+
+struct bk_scanner_backend;
+
+/* The connection, as the core knows it (one owner). Allowed changes:
+ *   DISCONNECTED -> FINDING | CONNECTING        connect
+ *   FINDING      -> CONNECTING                  the search saw the device
+ *   CONNECTING   -> DISCOVERING                 bk_client_link_up()
+ *   DISCOVERING  -> PAIRING                     bk_client_pairing()
+ *   DISCOVERING | PAIRING -> CONNECTED          connect op succeeded
+ *   CONNECTED    -> DISCONNECTING               disconnect
+ *   DISCONNECTING -> CONNECTED                  the disconnect failed
+ *   any          -> DISCONNECTED                failure, cancel, link down
+ *   FINDING..PAIRING -> CONNECTING              a retry */
+typedef enum bk_conn_state {
+  BK_CONN_DISCONNECTED,
+  BK_CONN_FINDING,
+  BK_CONN_CONNECTING,
+  BK_CONN_DISCOVERING,
+  BK_CONN_PAIRING,
+  BK_CONN_CONNECTED,
+  BK_CONN_DISCONNECTING,
+} bk_conn_state;
+
+const char *bk_conn_state_name(bk_conn_state s);
 
 typedef enum bk_op_kind {
   BK_OP_CONNECT,
@@ -58,20 +92,21 @@ struct bk_op {
   size_t len;
   bool with_response;                   /* WRITE_CHAR: resolved mode */
   bool indicate;                        /* START_NOTIFY: indications */
-  /* for the backend: its in-flight handle (an sd_bus_slot, an ATT id).
-   * Deprecated: use bk_op_state() (typed, sized by the backend). */
-  void *backend_data;
-  /* core bookkeeping */
+  void *backend_data; /* TRANSITIONAL: being replaced by bk_op_state() */
+  /* core bookkeeping: not for backends */
   bleak_done_fn done_cb;
   bleak_read_fn read_cb;
   void *user_data;
-  bleak_source *timer;  /* timeout (connect) or deferred completion */
-  int status;           /* result, while a deferred completion waits */
-  uint8_t *result;      /* read result copy, while deferred */
+  uint64_t deadline_ms; /* loop time the timeout ends (connect), else 0 */
+  bleak_source *timer;  /* the timeout (connect) */
+  bleak_source *step;   /* connect: the search's and the retries' timer */
+  int attempts;         /* connect: links tried */
+  bool no_retry;        /* canceled, timed out, or the link is down */
+  int status;           /* the recorded result */
+  uint8_t *result;      /* reads: BLEAK_MAX_ATTR_VALUE bytes of the op's own */
   size_t result_len;
-  bool starting;        /* inside ops->start() */
-  bool finished;        /* result recorded; completion pending */
-  bk_op *next;
+  bool finished;        /* result recorded; delivery pending */
+  bk_qnode node;        /* in the client's pending or done queue */
 };
 
 typedef struct bk_client_backend {
@@ -88,8 +123,20 @@ typedef struct bk_client_backend {
    * link is to be dropped without waiting. */
   void (*destroy)(bleak_client *c, void *state);
   /* Begin @p op. Return 0 when started (a result follows through
-   * bk_op_done*), or a negative error: the core completes the op with it. */
+   * bk_op_done*), or a negative error: the core completes the op with it.
+   * CONNECT: may ask for the device search (bk_connect_search) instead of
+   * linking; it is started again for a retry (see transient). */
   int (*start)(bleak_client *c, bk_op *op);
+  /* CONNECT: the device search saw the device; link to it now. Errors as
+   * start(). */
+  int (*connect_found)(bleak_client *c, bk_op *op);
+  /* Is @p err, a connect's failure, one worth another try within the
+   * connect's timeout (a link that failed to be established, BlueZ's
+   * le-connection-abort-by-local)? NULL: none is. */
+  bool (*transient)(int err);
+  /* The scanner backend the device search uses (NULL: connect never
+   * searches). */
+  const struct bk_scanner_backend *scanner;
   /* Forget @p op without completing it; release what start() took. */
   void (*abort)(bleak_client *c, bk_op *op);
   /* Negotiated ATT MTU, 23 when unknown. */
@@ -101,7 +148,8 @@ typedef struct bk_client_backend {
 } bk_client_backend;
 
 /* The backend's per-operation state: op_state_size bytes, zeroed when the
- * op is created, aligned for any type; NULL when op_state_size is 0. */
+ * op is created (and before each retry of a connect), aligned for any type;
+ * NULL when op_state_size is 0. */
 void *bk_op_state(bk_op *op);
 
 /* Backend state set up by init(). */
@@ -109,17 +157,40 @@ void *bk_client_backend_state(const bleak_client *c);
 
 /* Report the result of @p op (exactly once; not after abort()). CONNECT
  * includes service discovery (bk_client_set_services() first) and, when the
- * options ask, pairing. */
+ * options ask, pairing; a transient failure of CONNECT may be retried by the
+ * core (start() again). Never calls back into the backend. */
 void bk_op_done(bk_op *op, int status);
-/* Report a read result; @p data is copied when needed. */
+/* Report a read result; @p data (at most BLEAK_MAX_ATTR_VALUE bytes: a
+ * longer one completes with BLEAK_ERR_PROTOCOL) is copied into the op. */
 void bk_op_done_read(bk_op *op, int status, const uint8_t *data, size_t len);
+
+/* What is left of @p op's timeout, in ms (UINT64_MAX: it has none). */
+uint64_t bk_op_time_left_ms(const bk_op *op);
+
+/* CONNECT: the backend does not know the device: the core searches for it
+ * (a scanner of the backend's kind, filtered by address), then calls
+ * connect_found(), or completes the op with BLEAK_ERR_DEVICE_NOT_FOUND just
+ * before its timeout. Never calls back from inside. */
+void bk_connect_search(bk_op *op);
+
+/* The connection's state (the core owns it). */
+bk_conn_state bk_client_state(const bleak_client *c);
+/* The link is up: the connect goes on with discovery (CONNECTING ->
+ * DISCOVERING). */
+void bk_client_link_up(bleak_client *c);
+/* The connect pairs before it completes (DISCOVERING -> PAIRING). */
+void bk_client_pairing(bleak_client *c);
+/* The name the device search heard in its advertising, or NULL. */
+const char *bk_client_found_name(const bleak_client *c);
 
 /* The link is down (reason: 0 for a local disconnect, else an error code).
  * Every pending operation but a disconnect completes with
  * BLEAK_ERR_DISCONNECTED (with @p reason itself when it is BLEAK_ERR_IO or
- * BLEAK_ERR_NO_BACKEND: the controller or bluetoothd went away),
- * subscriptions end, services go, and the user's disconnected callback
- * fires (once per connection). */
+ * BLEAK_ERR_NO_BACKEND: the controller or bluetoothd went away), a pending
+ * connect included, subscriptions end, services go, the user's
+ * disconnected callback is queued (once per connection that was up), then
+ * the disconnects succeed. Nothing is delivered before the backend returns
+ * to the loop; the backend's own ops are aborted (abort()) first. */
 void bk_client_disconnected(bleak_client *c, int reason);
 
 /* A notification or indication value for the characteristic whose value

@@ -52,8 +52,13 @@ struct bleak_scanner {
   const bk_scanner_backend *be;
   void *be_state;
   bool scanning;
-  bool start_done;
+  /* bleak_scanner_start_async/stop_async: the caller's callback waits for
+   * the backend's answer, then is delivered by `notify` from the loop. */
+  bleak_source *notify;
+  bool starting, start_done, stopping;
   int start_status;
+  bleak_scanner_done_fn start_cb, stop_cb;
+  void *start_user, *stop_user;
   entry *entries;
   size_t n, cap;
   finder *finder;
@@ -129,10 +134,23 @@ static void clear_entries(bleak_scanner *s) {
   s->n = 0;
 }
 
+static void on_notify(bleak_source *src, void *user);
+
 int bleak_scanner_new(const bleak_scanner_options *opts, bleak_scanner **out) {
   if (out)
     *out = NULL;
-  if (!out)
+  const bk_scanner_backend *be =
+      bk_scanner_backend_for(opts ? opts->backend : BLEAK_BACKEND_AUTO);
+  if (!be)
+    return BLEAK_ERR_NO_BACKEND;
+  return bk_scanner_new_with_backend(opts, be, out);
+}
+
+int bk_scanner_new_with_backend(const bleak_scanner_options *opts,
+                                const bk_scanner_backend *be, bleak_scanner **out) {
+  if (out)
+    *out = NULL;
+  if (!out || !be)
     return bk_fail(BLEAK_ERR_INVALID_ARG, "bleak_scanner_new: out is NULL");
   bleak_scanner_options defaults;
   if (!opts) {
@@ -141,9 +159,6 @@ int bleak_scanner_new(const bleak_scanner_options *opts, bleak_scanner **out) {
   }
   if (opts->n_service_uuids && !opts->service_uuids)
     return bk_fail(BLEAK_ERR_INVALID_ARG, "n_service_uuids > 0 but no UUIDs");
-  const bk_scanner_backend *be = bk_scanner_backend_for(opts->backend);
-  if (!be)
-    return BLEAK_ERR_NO_BACKEND;
   bleak_scanner *s = calloc(1, sizeof *s);
   if (!s)
     return BLEAK_ERR_NO_MEMORY;
@@ -164,9 +179,14 @@ int bleak_scanner_new(const bleak_scanner_options *opts, bleak_scanner **out) {
   if (!s->loop || (opts->adapter && !s->adapter) ||
       (opts->n_service_uuids && !s->filter))
     r = BLEAK_ERR_NO_MEMORY;
-  if (r == 0)
+  if (r == 0 && bleak_loop_add_timer(s->loop, 0, on_notify, s, &s->notify) < 0)
+    r = BLEAK_ERR_NO_MEMORY;
+  if (r == 0) {
+    bleak_source_stop_timer(s->notify);
     r = be->init(s, &s->opts, &s->be_state);
+  }
   if (r < 0) {
+    bleak_source_free(s->notify);
     free(s->adapter);
     free(s->hci_transport);
     free(s->filter);
@@ -184,6 +204,7 @@ void bleak_scanner_free(bleak_scanner *s) {
   if (s->scanning)
     s->be->stop(s);
   s->be->destroy(s, s->be_state);
+  bleak_source_free(s->notify);
   clear_entries(s);
   free(s->entries);
   free(s->adapter);
@@ -193,30 +214,105 @@ void bleak_scanner_free(bleak_scanner *s) {
 }
 
 void bk_scanner_started(bleak_scanner *s, int status) {
+  if (!s->starting || s->start_done)
+    return;
   s->start_status = status;
   s->start_done = true;
+  (void)bleak_source_set_timer(s->notify, 0); /* never fails: made with s */
+}
+
+/* Deliver the outcome of a start or a stop, from the loop. */
+static void on_notify(bleak_source *src, void *user) {
+  (void)src;
+  bleak_scanner *s = user;
+  if (s->stopping) {
+    s->stopping = false;
+    if (s->stop_cb)
+      s->stop_cb(s, 0, s->stop_user);
+    return; /* the callback may have freed s */
+  }
+  if (!s->starting || !s->start_done)
+    return;
+  s->starting = false;
+  int status = s->start_status;
+  if (status < 0) {
+    s->scanning = false;
+    s->be->stop(s);
+  }
+  if (s->start_cb)
+    s->start_cb(s, status, s->start_user);
+}
+
+int bleak_scanner_start_async(bleak_scanner *s, bleak_scanner_done_fn cb, void *user) {
+  if (!s)
+    return bk_fail(BLEAK_ERR_INVALID_ARG, "scanner is NULL");
+  if (s->scanning || s->starting)
+    return bk_fail(BLEAK_ERR_ALREADY, "scanning already");
+  clear_entries(s);
+  s->starting = true;
+  s->start_done = false;
+  s->start_cb = cb;
+  s->start_user = user;
+  /* Reports count from here on: the first may come before the answer. */
+  s->scanning = true;
+  int r = s->be->start(s);
+  if (r < 0)
+    bk_scanner_started(s, r);
+  return 0;
+}
+
+int bleak_scanner_stop_async(bleak_scanner *s, bleak_scanner_done_fn cb, void *user) {
+  if (!s)
+    return bk_fail(BLEAK_ERR_INVALID_ARG, "scanner is NULL");
+  if (s->scanning) {
+    s->scanning = false;
+    s->be->stop(s);
+  }
+  /* A start still waiting for its answer ends with CANCELED. */
+  if (s->starting && !s->start_done) {
+    s->start_status = BLEAK_ERR_CANCELED;
+    s->start_done = true;
+  }
+  s->stopping = true;
+  s->stop_cb = cb;
+  s->stop_user = user;
+  (void)bleak_source_set_timer(s->notify, 0);
+  return 0;
+}
+
+typedef struct start_wait {
+  bool done;
+  int status;
+} start_wait;
+
+static void on_started(bleak_scanner *s, int status, void *user) {
+  (void)s;
+  start_wait *w = user;
+  w->status = status;
+  w->done = true;
 }
 
 int bleak_scanner_start(bleak_scanner *s) {
   if (!s)
     return bk_fail(BLEAK_ERR_INVALID_ARG, "scanner is NULL");
-  if (s->scanning)
-    return bk_fail(BLEAK_ERR_ALREADY, "scanning already");
   if (bleak_loop_in_callback(s->loop))
     return bk_fail(BLEAK_ERR_STATE, "bleak_scanner_start from a loop callback");
-  clear_entries(s);
-  s->start_done = false;
-  int r = s->be->start(s);
-  if (r == 0)
-    r = bleak_loop_run_until(s->loop, &s->start_done, START_TIMEOUT_MS);
-  if (r == 0)
-    r = s->start_status;
-  if (r < 0) {
-    s->be->stop(s);
+  start_wait w = {0};
+  int r = bleak_scanner_start_async(s, on_started, &w);
+  if (r < 0)
+    return r;
+  r = bleak_loop_run_until(s->loop, &w.done, START_TIMEOUT_MS);
+  if (r < 0 && !w.done) {
+    /* No answer: give up, and detach the callback from this frame. */
+    s->start_cb = NULL;
+    s->starting = false;
+    if (s->scanning) {
+      s->scanning = false;
+      s->be->stop(s);
+    }
     return r;
   }
-  s->scanning = true;
-  return 0;
+  return w.status;
 }
 
 int bleak_scanner_stop(bleak_scanner *s) {

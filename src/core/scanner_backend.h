@@ -34,7 +34,8 @@ typedef struct bk_scanner_backend {
   const char *name;
   int (*init)(bleak_scanner *s, const bleak_scanner_options *opts, void **state);
   void (*destroy)(bleak_scanner *s, void *state);
-  /* Begin scanning; report the outcome with bk_scanner_started(). */
+  /* Begin scanning; report the outcome with bk_scanner_started() (from
+   * inside start() too: the core delivers it from the loop). */
   int (*start)(bleak_scanner *s);
   /* Stop scanning (fire and forget). */
   void (*stop)(bleak_scanner *s);
@@ -48,5 +49,14 @@ void bk_scanner_started(bleak_scanner *s, int status);
 void bk_scanner_report(bleak_scanner *s, const bk_adv_report *r);
 
 const bk_scanner_backend *bk_scanner_backend_for(bleak_backend_kind kind);
+
+/* A scanner on a given backend (the client's device search, tests). */
+int bk_scanner_new_with_backend(const bleak_scanner_options *opts,
+                                const bk_scanner_backend *be, bleak_scanner **out);
+
+/* How long a scannable advertisement waits for its scan response (which
+ * carries the name, mostly) before it is reported, or a device search goes
+ * on without the name. One figure for every backend and for connect. */
+#define BK_SCAN_RESPONSE_WAIT_MS 150
 
 #endif /* BLEAK_CORE_SCANNER_BACKEND_H */

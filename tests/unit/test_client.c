@@ -176,6 +176,9 @@ static void connect_now(void) {
   assert_int_equal(op->kind, BK_OP_CONNECT);
   bk_client_set_services(C.c, db());
   bk_op_done(op, 0);
+  assert_int_equal(d.calls, 0); /* recorded: delivered from the loop */
+  assert_true(bleak_client_is_connected(C.c));
+  assert_int_equal(bleak_loop_dispatch(C.loop), 1);
   assert_int_equal(d.calls, 1);
   assert_int_equal(d.status, 0);
   assert_true(bleak_client_is_connected(C.c));
@@ -317,8 +320,9 @@ static void test_link_lost_during_discovery(void **state) {
   assert_int_equal(C.disconnected, 0);
   assert_false(bleak_client_is_connected(C.c));
   assert_null(bleak_client_services(C.c));
-  /* A late completion from the backend is ignored, not a second call. */
-  done d2 = {0};
+  /* A late completion from the backend is ignored, not a second call
+   * (the new connect is pending at teardown: static). */
+  static done d2;
   assert_true(bleak_client_connect_async(C.c, on_done, &d2) > 0);
   assert_int_equal(d.calls, 1);
 }
@@ -331,6 +335,8 @@ static void test_failed_disconnect_is_not_stuck(void **state) {
   done d = {0};
   assert_true(bleak_client_disconnect_async(C.c, on_done, &d) > 0);
   bk_op_done(last_op(), BLEAK_ERR_TIMEOUT);
+  assert_int_equal(d.calls, 0);
+  bleak_loop_dispatch(C.loop);
   assert_int_equal(d.calls, 1);
   assert_int_equal(d.status, BLEAK_ERR_TIMEOUT);
   assert_true(bleak_client_is_connected(C.c));
@@ -339,12 +345,14 @@ static void test_failed_disconnect_is_not_stuck(void **state) {
   done d2 = {0};
   assert_true(bleak_client_disconnect_async(C.c, on_done, &d2) > 0);
   bk_client_disconnected(C.c, 0);
+  assert_int_equal(d2.calls, 0);
+  bleak_loop_dispatch(C.loop);
   assert_int_equal(d2.calls, 1);
   assert_int_equal(d2.status, 0);
   assert_int_equal(C.disconnected, 1);
   assert_false(bleak_client_is_connected(C.c));
-  /* And connect is possible again. */
-  done c2 = {0};
+  /* And connect is possible again (pending at teardown: static). */
+  static done c2;
   assert_true(bleak_client_connect_async(C.c, on_done, &c2) > 0);
 }
 
@@ -375,6 +383,10 @@ static void test_disconnect_fails_pending_once(void **state) {
   bk_client_notify(C.c, chr(2), v, 2); /* pending subscription: delivered */
   assert_int_equal(values.count, 1);
   bk_client_disconnected(C.c, BLEAK_ERR_HCI(0x13));
+  /* Recorded, not delivered inside the backend's report. */
+  assert_int_equal(r.calls + w.calls + n.calls + C.disconnected, 0);
+  assert_false(bleak_client_is_connected(C.c));
+  bleak_loop_dispatch(C.loop);
   assert_int_equal(r.calls, 1);
   assert_int_equal(r.status, BLEAK_ERR_DISCONNECTED);
   assert_int_equal(w.calls, 1);
@@ -400,6 +412,8 @@ static void test_local_disconnect(void **state) {
   assert_int_equal(last_op()->kind, BK_OP_DISCONNECT);
   assert_int_equal(d.calls, 0);
   bk_client_disconnected(C.c, 0); /* the backend saw the link go */
+  assert_int_equal(C.disconnected + d.calls, 0);
+  bleak_loop_dispatch(C.loop);
   assert_int_equal(C.disconnected, 1);
   assert_int_equal(d.calls, 1);
   assert_int_equal(d.status, 0);
@@ -438,6 +452,8 @@ static void test_notifications_stop_at_stop_notify(void **state) {
   const uint8_t v[1] = {7};
   assert_true(bleak_client_start_notify_async(C.c, chr(2), on_value, &values, on_done, &n) > 0);
   bk_op_done(last_op(), 0);
+  bleak_loop_dispatch(C.loop);
+  assert_int_equal(n.calls, 1);
   assert_int_equal(n.status, 0);
   bk_client_notify(C.c, chr(2), v, 1);
   bk_client_notify(C.c, chr(6), v, 1); /* not subscribed: dropped */
@@ -448,6 +464,7 @@ static void test_notifications_stop_at_stop_notify(void **state) {
   assert_int_equal(bleak_client_stop_notify_async(C.c, chr(2), on_done, &s),
                    BLEAK_ERR_NOT_FOUND);
   bk_op_done(last_op(), 0);
+  bleak_loop_dispatch(C.loop);
   assert_int_equal(s.calls, 1);
   /* Now it can be subscribed again; twice is ALREADY. */
   assert_true(bleak_client_start_notify_async(C.c, chr(2), on_value, &values, on_done, &n) > 0);

@@ -13,11 +13,10 @@
 #include "core/internal.h"
 
 /* While scanning actively, a scannable advertisement waits (at most
- * HOLD_MS) for its scan response, and both are reported together: the
+ * BK_SCAN_RESPONSE_WAIT_MS) for its scan response, and both are reported together: the
  * name usually comes in the response, and a find_device_by_*() that
  * matches the advertisement should see it (the kernel merges them for
  * BlueZ the same way). */
-#define HOLD_MS 150
 #define HELD_MAX 8
 
 typedef struct held {
@@ -130,7 +129,7 @@ static void su_adv(bk_ctrl_user *u, const bk_hci_adv_report *r) {
     return;
   }
   h->used = true;
-  h->until = bleak_loop_now_ms(z->loop) + HOLD_MS;
+  h->until = bleak_loop_now_ms(z->loop) + BK_SCAN_RESPONSE_WAIT_MS;
   h->r = *r;
   memcpy(h->data, r->data, r->data_len);
   h->r.data = h->data;
