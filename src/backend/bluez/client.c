@@ -26,6 +26,7 @@
 #include "backend/bluez/bluez.h"
 #include "backend/bluez/bus.h"
 #include "backend/bluez/call.h"
+#include "backend/bluez/op.h"
 #include "backend/bluez/props.h"
 #include "core/backend.h"
 #include "core/gatt_build.h"
@@ -772,9 +773,11 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *e) 
 
 static void next_queued_write(bz_client *z);
 
+static bz_op *S(bk_op *op) { return bk_op_state(op); }
+
 static void on_op_reply(void *owner, void *data, sd_bus_message *reply) {
   bk_op *op = data;
-  op->backend_data = NULL;
+  S(op)->call = NULL;
   if (op == ((bz_client *)owner)->wq.inflight) {
     /* The next write goes out before this one's callback runs, so a write
      * the callback asks for queues behind those already waiting. */
@@ -824,20 +827,13 @@ static void on_op_reply(void *owner, void *data, sd_bus_message *reply) {
 /* A no-argument method call whose reply completes @p op. */
 static int op_call(bz_client *z, bk_op *op, const char *path, const char *iface,
                    const char *member, uint64_t timeout_usec) {
-  bz_call *call = NULL;
-  int r = simple_call(z, path, iface, member, false, timeout_usec, on_op_reply,
-                      op, &call);
-  if (r == 0)
-    op->backend_data = call;
-  return r;
+  return simple_call(z, path, iface, member, false, timeout_usec, on_op_reply,
+                     op, &S(op)->call);
 }
 
 static int send_op(bz_client *z, bk_op *op, sd_bus_message *m) {
-  bz_call *call = NULL;
-  int r = bz_call_send(z->bus, &z->calls, m, 0, on_op_reply, z, op, &call);
+  int r = bz_call_send(z->bus, &z->calls, m, 0, on_op_reply, z, op, &S(op)->call);
   sd_bus_message_unref(m);
-  if (r == 0)
-    op->backend_data = call;
   return r;
 }
 
@@ -942,19 +938,17 @@ static void on_acquired_io(bleak_source *src, int fd, uint32_t revents, void *us
 static void on_acquire_notify(void *owner, void *data, sd_bus_message *reply) {
   bz_client *z = owner;
   bk_op *op = data;
-  op->backend_data = NULL;
+  S(op)->call = NULL;
   const sd_bus_error *e = sd_bus_message_get_error(reply);
   if (e) {
     /* No fast path for this one (NotSupported, NotPermitted): StartNotify. */
     BK_DEBUG(LOG_MOD, "AcquireNotify refused (%s): StartNotify", e->name);
     char path[192];
     char_path(z, op->ch, path, sizeof path);
-    bz_call *call = NULL;
-    int r = simple_call(z, path, CHRC_IFACE, "StartNotify", false, 0, on_op_reply, op, &call);
+    int r = simple_call(z, path, CHRC_IFACE, "StartNotify", false, 0, on_op_reply, op,
+                        &S(op)->call);
     if (r < 0)
       bk_op_done(op, r);
-    else
-      op->backend_data = call;
     return;
   }
   int fd = -1;
@@ -1203,11 +1197,8 @@ static int bz_start(bleak_client *c, bk_op *op) {
         sd_bus_message_unref(m);
         return BLEAK_ERR_NO_MEMORY;
       }
-      bz_call *call = NULL;
-      r = bz_call_send(z->bus, &z->calls, m, 0, on_acquire_notify, z, op, &call);
+      r = bz_call_send(z->bus, &z->calls, m, 0, on_acquire_notify, z, op, &S(op)->call);
       sd_bus_message_unref(m);
-      if (r == 0)
-        op->backend_data = call;
       return r;
     }
     return op_call(z, op, path, CHRC_IFACE, "StartNotify", 0);
@@ -1285,8 +1276,8 @@ static void bz_abort(bleak_client *c, bk_op *op) {
     return;
   if (bz_wq_remove(&z->wq, op))
     return;
-  bz_call_drop(op->backend_data);
-  op->backend_data = NULL;
+  bz_call_drop(S(op)->call);
+  S(op)->call = NULL;
   if (op == z->wq.inflight) {
     bz_wq_finished(&z->wq);
     next_queued_write(z);
@@ -1362,6 +1353,7 @@ static void bz_destroy(bleak_client *c, void *state) {
 
 const bk_client_backend bk_bluez_client_backend = {
     .name = "bluez",
+    .op_state_size = sizeof(bz_op),
     .init = bz_init,
     .destroy = bz_destroy,
     .start = bz_start,
