@@ -778,7 +778,7 @@ static bz_op *S(bk_op *op) { return bk_op_state(op); }
 static void on_op_reply(void *owner, void *data, sd_bus_message *reply) {
   bk_op *op = data;
   S(op)->call = NULL;
-  if (op == ((bz_client *)owner)->wq.inflight) {
+  if (S(op) == ((bz_client *)owner)->wq.inflight) {
     /* The next write goes out before this one's callback runs, so a write
      * the callback asks for queues behind those already waiting. */
     bz_wq_finished(&((bz_client *)owner)->wq);
@@ -840,11 +840,8 @@ static int send_op(bz_client *z, bk_op *op, sd_bus_message *m) {
 static int start_value_call(bz_client *z, bk_op *op, const char *path,
                             const char *iface, bool write) {
   bool serial = write && (op->kind == BK_OP_WRITE_DESC || op->with_response);
-  if (serial && op != z->wq.inflight) {
-    int admitted = bz_wq_admit(&z->wq, op, path, iface);
-    if (admitted <= 0)
-      return admitted; /* queued (0: starts when its turn comes), or no memory */
-  }
+  if (serial && S(op) != z->wq.inflight && !bz_wq_admit(&z->wq, S(op), path, iface))
+    return 0; /* queued: starts when its turn comes */
   sd_bus_message *m = NULL;
   int r = new_call(z, path, iface, write ? "WriteValue" : "ReadValue", &m);
   if (r < 0) {
@@ -877,14 +874,12 @@ static int start_value_call(bz_client *z, bk_op *op, const char *path,
 /* The write in flight is done: start the next waiting one. A write that
  * cannot start completes with its error and the one after it is tried. */
 static void next_queued_write(bz_client *z) {
-  char path[192];
-  const char *iface;
-  bk_op *op;
-  while ((op = bz_wq_pop(&z->wq, path, sizeof path, &iface)) != NULL) {
-    int r = start_value_call(z, op, path, iface, true);
+  bz_op *s;
+  while ((s = bz_wq_pop(&z->wq)) != NULL) {
+    int r = start_value_call(z, s->op, s->path, s->iface, true);
     if (r == 0)
       return;
-    bk_op_done(op, r);
+    bk_op_done(s->op, r);
   }
 }
 
@@ -1157,6 +1152,7 @@ static int bz_pairing_reply(bleak_client *c, bool accept, uint32_t passkey) {
 
 static int bz_start(bleak_client *c, bk_op *op) {
   bz_client *z = Z(c);
+  S(op)->op = op;
   char path[192];
   switch (op->kind) {
   case BK_OP_CONNECT:
@@ -1274,11 +1270,11 @@ static void bz_abort(bleak_client *c, bk_op *op) {
   }
   if (op->kind == BK_OP_WRITE_CHAR && writer_unqueue(z, op))
     return;
-  if (bz_wq_remove(&z->wq, op))
+  if (bz_wq_remove(&z->wq, S(op)))
     return;
   bz_call_drop(S(op)->call);
   S(op)->call = NULL;
-  if (op == z->wq.inflight) {
+  if (S(op) == z->wq.inflight) {
     bz_wq_finished(&z->wq);
     next_queued_write(z);
   }
