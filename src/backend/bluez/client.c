@@ -69,11 +69,6 @@ typedef struct acquired {
  * socket. Writes queue behind the acquisition (BlueZ 5.66 can corrupt
  * writes sent while it is pending) and behind a full socket, so order is
  * kept; when BlueZ refuses the acquisition they go by D-Bus instead. */
-typedef struct wnode {
-  bk_op *op;
-  struct wnode *next;
-} wnode;
-
 typedef struct writer {
   struct bz_client *z;
   const bleak_gatt_characteristic *ch;
@@ -81,8 +76,8 @@ typedef struct writer {
   bool refused;    /* use WriteValue */
   bleak_source *watch;
   bz_call *acquire_call; /* AcquireWrite in flight */
-  wnode *head, *tail;
-  struct writer *next;
+  bk_queue waiting;      /* bz_op.writer_node, oldest first */
+  bk_qnode node;         /* in bz_client.writers */
 } writer;
 
 typedef struct bz_client {
@@ -113,7 +108,7 @@ typedef struct bz_client {
   bz_agent *agent;
   bool agent_registered;
   acquired *acquired;
-  writer *writers;
+  bk_queue writers; /* writer.node: one per characteristic written */
   bz_wq wq; /* writes with response, one at a time */
 } bz_client;
 
@@ -976,15 +971,13 @@ static int start_value_call(bz_client *z, bk_op *op, const char *path,
                             const char *iface, bool write);
 
 static void writers_release(bz_client *z) {
-  while (z->writers) {
-    writer *w = z->writers;
-    z->writers = w->next;
-    /* Queued ops are the core's: it aborts them (bz_abort) before this. */
-    while (w->head) {
-      wnode *n = w->head;
-      w->head = n->next;
-      free(n);
-    }
+  bk_qnode *n;
+  while ((n = bk_queue_pop(&z->writers)) != NULL) {
+    writer *w = BK_QUEUE_ENTRY(n, writer, node);
+    /* Queued ops are the core's: it aborts them (bz_abort), before this or
+     * after it (the link lost), when they wait nowhere any more. */
+    while (bk_queue_pop(&w->waiting))
+      ;
     bz_call_drop(w->acquire_call); /* its reply must not find w */
     bleak_source_free(w->watch);
     if (w->fd >= 0)
@@ -993,20 +986,23 @@ static void writers_release(bz_client *z) {
   }
 }
 
-static bool writer_unqueue(bz_client *z, bk_op *op) {
-  for (writer *w = z->writers; w; w = w->next) {
-    for (wnode **p = &w->head, *prev = NULL; *p; prev = *p, p = &(*p)->next) {
-      if ((*p)->op == op) {
-        wnode *n = *p;
-        *p = n->next;
-        if (w->tail == n)
-          w->tail = prev;
-        free(n);
-        return true;
-      }
-    }
+static writer *writer_find(bz_client *z, const bleak_gatt_characteristic *ch) {
+  for (bk_qnode *n = bk_queue_head(&z->writers); n; n = bk_qnode_next(n)) {
+    writer *w = BK_QUEUE_ENTRY(n, writer, node);
+    if (w->ch == ch)
+      return w;
   }
-  return false;
+  return NULL;
+}
+
+/* Forget @p s if it waits for its characteristic's socket; true when it did. */
+static bool writer_unqueue(bz_client *z, bz_op *s) {
+  if (!bk_qnode_linked(&s->writer_node))
+    return false;
+  /* A queued write is in its characteristic's writer (writers_release
+   * unqueues them all). */
+  bk_queue_remove(&writer_find(z, s->op->ch)->waiting, &s->writer_node);
+  return true;
 }
 
 static void writer_by_dbus(bz_client *z, bk_op *op) {
@@ -1019,12 +1015,11 @@ static void writer_by_dbus(bz_client *z, bk_op *op) {
 
 /* Send what is queued; stop at a full socket (watch for room). */
 static void writer_drain(writer *w) {
-  while (w->head) {
-    bk_op *op = w->head->op;
+  bk_qnode *node;
+  while ((node = bk_queue_head(&w->waiting)) != NULL) {
+    bk_op *op = BK_QUEUE_ENTRY(node, bz_op, writer_node)->op;
     if (w->refused) {
-      wnode *n = w->head;
-      w->head = n->next;
-      free(n);
+      bk_queue_remove(&w->waiting, node);
       writer_by_dbus(w->z, op);
       continue;
     }
@@ -1034,11 +1029,7 @@ static void writer_drain(writer *w) {
       bleak_source_set_io_events(w->watch, BLEAK_IO_WRITE);
       return;
     }
-    wnode *node = w->head;
-    w->head = node->next;
-    if (!w->head)
-      w->tail = NULL;
-    free(node);
+    bk_queue_remove(&w->waiting, node);
     bk_op_done(op, n == (ssize_t)op->len ? 0
                    : bk_fail(BLEAK_ERR_IO, "write on the AcquireWrite socket failed"));
   }
@@ -1075,9 +1066,7 @@ static void on_acquire_write(void *owner, void *data, sd_bus_message *reply) {
 
 /* A write without response: through the characteristic's socket. */
 static int write_command(bz_client *z, bk_op *op) {
-  writer *w = z->writers;
-  while (w && w->ch != op->ch)
-    w = w->next;
+  writer *w = writer_find(z, op->ch);
   if (!w) {
     w = calloc(1, sizeof *w);
     if (!w)
@@ -1085,8 +1074,7 @@ static int write_command(bz_client *z, bk_op *op) {
     w->z = z;
     w->ch = op->ch;
     w->fd = -1;
-    w->next = z->writers;
-    z->writers = w;
+    bk_queue_push(&z->writers, &w->node);
     char path[192];
     char_path(z, op->ch, path, sizeof path);
     sd_bus_message *m = NULL;
@@ -1099,21 +1087,13 @@ static int write_command(bz_client *z, bk_op *op) {
     if (r < 0)
       w->refused = true;
   }
-  if (w->refused && !w->head) {
+  if (w->refused && bk_queue_empty(&w->waiting)) {
     char path[192];
     char_path(z, op->ch, path, sizeof path);
     return start_value_call(z, op, path, CHRC_IFACE, true);
   }
-  wnode *n = calloc(1, sizeof *n);
-  if (!n)
-    return BLEAK_ERR_NO_MEMORY;
-  n->op = op;
-  if (w->tail)
-    w->tail->next = n;
-  else
-    w->head = n;
-  w->tail = n;
-  if (w->fd >= 0 && w->head == n)
+  bk_queue_push(&w->waiting, &S(op)->writer_node);
+  if (w->fd >= 0 && bk_queue_head(&w->waiting) == &S(op)->writer_node)
     writer_drain(w);
   return 0;
 }
@@ -1268,7 +1248,7 @@ static void bz_abort(bleak_client *c, bk_op *op) {
                   ignore_reply, NULL, NULL);
     return;
   }
-  if (op->kind == BK_OP_WRITE_CHAR && writer_unqueue(z, op))
+  if (writer_unqueue(z, S(op)))
     return;
   if (bz_wq_remove(&z->wq, S(op)))
     return;

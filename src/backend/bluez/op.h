@@ -15,6 +15,9 @@
 typedef struct bz_op {
   bk_op *op;       /* the op this is the state of (set by start) */
   bz_call *call;   /* its D-Bus call in flight, or NULL */
+  /* A write without response waiting for its characteristic's
+   * AcquireWrite socket (client.c, writer): */
+  bk_qnode writer_node;
   /* A write with response waiting its turn (write_queue.h): */
   bk_qnode wq_node;
   const char *iface; /* a static interface name */
