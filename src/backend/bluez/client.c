@@ -62,7 +62,7 @@ typedef struct acquired {
   const bleak_gatt_characteristic *ch;
   int fd;
   bleak_source *watch;
-  struct acquired *next;
+  bk_qnode node; /* in bz_client.acquired */
 } acquired;
 
 /* A characteristic written without response through AcquireWrite's
@@ -107,7 +107,7 @@ typedef struct bz_client {
   char name[64];
   bz_agent *agent;
   bool agent_registered;
-  acquired *acquired;
+  bk_queue acquired; /* acquired.node */
   bk_queue writers; /* writer.node: one per characteristic written */
   bz_wq wq; /* writes with response, one at a time */
 } bz_client;
@@ -879,22 +879,31 @@ static void next_queued_write(bz_client *z) {
 }
 
 static void release_acquired(bz_client *z, const bleak_gatt_characteristic *ch) {
-  for (acquired **p = &z->acquired; *p;) {
-    acquired *a = *p;
-    if (ch && a->ch != ch) {
-      p = &a->next;
+  for (bk_qnode *n = bk_queue_head(&z->acquired), *next; n; n = next) {
+    next = bk_qnode_next(n);
+    acquired *a = BK_QUEUE_ENTRY(n, acquired, node);
+    if (ch && a->ch != ch)
       continue;
-    }
-    *p = a->next;
+    bk_queue_remove(&z->acquired, n);
     bleak_source_free(a->watch);
     close(a->fd); /* closing releases the acquisition in BlueZ */
     free(a);
   }
 }
 
+/* The stream of @p ch, or NULL. */
+static acquired *acquired_find(const bz_client *z, const bleak_gatt_characteristic *ch) {
+  for (bk_qnode *n = bk_queue_head(&z->acquired); n; n = bk_qnode_next(n)) {
+    acquired *a = BK_QUEUE_ENTRY(n, acquired, node);
+    if (a->ch == ch)
+      return a;
+  }
+  return NULL;
+}
+
 static bool still_acquired(const bz_client *z, const acquired *a) {
-  for (const acquired *p = z->acquired; p; p = p->next)
-    if (p == a)
+  for (bk_qnode *n = bk_queue_head(&z->acquired); n; n = bk_qnode_next(n))
+    if (BK_QUEUE_ENTRY(n, acquired, node) == a)
       return true;
   return false;
 }
@@ -960,8 +969,7 @@ static void on_acquire_notify(void *owner, void *data, sd_bus_message *reply) {
     bk_op_done(op, BLEAK_ERR_IO);
     return;
   }
-  a->next = z->acquired;
-  z->acquired = a;
+  bk_queue_push(&z->acquired, &a->node);
   if (mtu > z->mtu)
     z->mtu = mtu;
   bk_op_done(op, 0);
@@ -1179,12 +1187,10 @@ static int bz_start(bleak_client *c, bk_op *op) {
     }
     return op_call(z, op, path, CHRC_IFACE, "StartNotify", 0);
   case BK_OP_STOP_NOTIFY:
-    for (acquired *a = z->acquired; a; a = a->next) {
-      if (a->ch == op->ch) {
-        release_acquired(z, op->ch);
-        bk_op_done(op, 0);
-        return 0;
-      }
+    if (acquired_find(z, op->ch)) {
+      release_acquired(z, op->ch);
+      bk_op_done(op, 0);
+      return 0;
     }
     char_path(z, op->ch, path, sizeof path);
     return op_call(z, op, path, CHRC_IFACE,
