@@ -11,19 +11,13 @@ struct bz_call {
   bz_reply_fn fn;
   void *owner;
   void *data;
-  bz_call *prev, *next;
+  bk_qnode node; /* in list->calls */
 };
 
 static void unlink_call(bz_call *c) {
   if (!c->list)
     return;
-  if (c->prev)
-    c->prev->next = c->next;
-  else
-    c->list->head = c->next;
-  if (c->next)
-    c->next->prev = c->prev;
-  c->prev = c->next = NULL;
+  bk_queue_remove(&c->list->calls, &c->node);
   c->list = NULL;
 }
 
@@ -65,10 +59,7 @@ int bz_call_send(bk_bus *bus, bz_call_list *list, sd_bus_message *m,
   sd_bus_slot_set_floating(slot, 1);
   sd_bus_slot_unref(slot);
   c->list = list;
-  c->next = list->head;
-  if (list->head)
-    list->head->prev = c;
-  list->head = c;
+  bk_queue_push(&list->calls, &c->node);
   bk_bus_kick(bus);
   if (out)
     *out = c;
@@ -81,6 +72,7 @@ void bz_call_drop(bz_call *c) {
 }
 
 void bz_call_drop_all(bz_call_list *list) {
-  while (list->head)
-    unlink_call(list->head);
+  bk_qnode *n;
+  while ((n = bk_queue_head(&list->calls)) != NULL)
+    unlink_call(BK_QUEUE_ENTRY(n, bz_call, node));
 }

@@ -11,6 +11,7 @@
 #include <systemd/sd-bus.h>
 
 #include "backend/bluez/bus.h"
+#include "core/queue.h"
 
 typedef struct bz_call bz_call;
 
@@ -18,9 +19,10 @@ typedef struct bz_call bz_call;
  * what the call was started with. */
 typedef void (*bz_reply_fn)(void *owner, void *data, sd_bus_message *reply);
 
-/* A list of calls an owner has in flight, to drop them all at once. */
+/* The calls an owner has in flight, to drop them all at once. Zeroed, it
+ * is empty. */
 typedef struct bz_call_list {
-  bz_call *head;
+  bk_queue calls; /* bz_call.node */
 } bz_call_list;
 
 /*

@@ -26,6 +26,7 @@
 #include "backend/bluez/bluez.h"
 #include "backend/bluez/bus.h"
 #include "backend/bluez/call.h"
+#include "backend/bluez/op.h"
 #include "backend/bluez/props.h"
 #include "core/backend.h"
 #include "core/gatt_build.h"
@@ -61,18 +62,13 @@ typedef struct acquired {
   const bleak_gatt_characteristic *ch;
   int fd;
   bleak_source *watch;
-  struct acquired *next;
+  bk_qnode node; /* in bz_client.acquired */
 } acquired;
 
 /* A characteristic written without response through AcquireWrite's
  * socket. Writes queue behind the acquisition (BlueZ 5.66 can corrupt
  * writes sent while it is pending) and behind a full socket, so order is
  * kept; when BlueZ refuses the acquisition they go by D-Bus instead. */
-typedef struct wnode {
-  bk_op *op;
-  struct wnode *next;
-} wnode;
-
 typedef struct writer {
   struct bz_client *z;
   const bleak_gatt_characteristic *ch;
@@ -80,8 +76,8 @@ typedef struct writer {
   bool refused;    /* use WriteValue */
   bleak_source *watch;
   bz_call *acquire_call; /* AcquireWrite in flight */
-  wnode *head, *tail;
-  struct writer *next;
+  bk_queue waiting;      /* bz_op.writer_node, oldest first */
+  bk_qnode node;         /* in bz_client.writers */
 } writer;
 
 typedef struct bz_client {
@@ -111,8 +107,8 @@ typedef struct bz_client {
   char name[64];
   bz_agent *agent;
   bool agent_registered;
-  acquired *acquired;
-  writer *writers;
+  bk_queue acquired; /* acquired.node */
+  bk_queue writers; /* writer.node: one per characteristic written */
   bz_wq wq; /* writes with response, one at a time */
 } bz_client;
 
@@ -772,10 +768,12 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *e) 
 
 static void next_queued_write(bz_client *z);
 
+static bz_op *S(bk_op *op) { return bk_op_state(op); }
+
 static void on_op_reply(void *owner, void *data, sd_bus_message *reply) {
   bk_op *op = data;
-  op->backend_data = NULL;
-  if (op == ((bz_client *)owner)->wq.inflight) {
+  S(op)->call = NULL;
+  if (S(op) == ((bz_client *)owner)->wq.inflight) {
     /* The next write goes out before this one's callback runs, so a write
      * the callback asks for queues behind those already waiting. */
     bz_wq_finished(&((bz_client *)owner)->wq);
@@ -824,31 +822,21 @@ static void on_op_reply(void *owner, void *data, sd_bus_message *reply) {
 /* A no-argument method call whose reply completes @p op. */
 static int op_call(bz_client *z, bk_op *op, const char *path, const char *iface,
                    const char *member, uint64_t timeout_usec) {
-  bz_call *call = NULL;
-  int r = simple_call(z, path, iface, member, false, timeout_usec, on_op_reply,
-                      op, &call);
-  if (r == 0)
-    op->backend_data = call;
-  return r;
+  return simple_call(z, path, iface, member, false, timeout_usec, on_op_reply,
+                     op, &S(op)->call);
 }
 
 static int send_op(bz_client *z, bk_op *op, sd_bus_message *m) {
-  bz_call *call = NULL;
-  int r = bz_call_send(z->bus, &z->calls, m, 0, on_op_reply, z, op, &call);
+  int r = bz_call_send(z->bus, &z->calls, m, 0, on_op_reply, z, op, &S(op)->call);
   sd_bus_message_unref(m);
-  if (r == 0)
-    op->backend_data = call;
   return r;
 }
 
 static int start_value_call(bz_client *z, bk_op *op, const char *path,
                             const char *iface, bool write) {
   bool serial = write && (op->kind == BK_OP_WRITE_DESC || op->with_response);
-  if (serial && op != z->wq.inflight) {
-    int admitted = bz_wq_admit(&z->wq, op, path, iface);
-    if (admitted <= 0)
-      return admitted; /* queued (0: starts when its turn comes), or no memory */
-  }
+  if (serial && S(op) != z->wq.inflight && !bz_wq_admit(&z->wq, S(op), path, iface))
+    return 0; /* queued: starts when its turn comes */
   sd_bus_message *m = NULL;
   int r = new_call(z, path, iface, write ? "WriteValue" : "ReadValue", &m);
   if (r < 0) {
@@ -881,34 +869,41 @@ static int start_value_call(bz_client *z, bk_op *op, const char *path,
 /* The write in flight is done: start the next waiting one. A write that
  * cannot start completes with its error and the one after it is tried. */
 static void next_queued_write(bz_client *z) {
-  char path[192];
-  const char *iface;
-  bk_op *op;
-  while ((op = bz_wq_pop(&z->wq, path, sizeof path, &iface)) != NULL) {
-    int r = start_value_call(z, op, path, iface, true);
+  bz_op *s;
+  while ((s = bz_wq_pop(&z->wq)) != NULL) {
+    int r = start_value_call(z, s->op, s->path, s->iface, true);
     if (r == 0)
       return;
-    bk_op_done(op, r);
+    bk_op_done(s->op, r);
   }
 }
 
 static void release_acquired(bz_client *z, const bleak_gatt_characteristic *ch) {
-  for (acquired **p = &z->acquired; *p;) {
-    acquired *a = *p;
-    if (ch && a->ch != ch) {
-      p = &a->next;
+  for (bk_qnode *n = bk_queue_head(&z->acquired), *next; n; n = next) {
+    next = bk_qnode_next(n);
+    acquired *a = BK_QUEUE_ENTRY(n, acquired, node);
+    if (ch && a->ch != ch)
       continue;
-    }
-    *p = a->next;
+    bk_queue_remove(&z->acquired, n);
     bleak_source_free(a->watch);
     close(a->fd); /* closing releases the acquisition in BlueZ */
     free(a);
   }
 }
 
+/* The stream of @p ch, or NULL. */
+static acquired *acquired_find(const bz_client *z, const bleak_gatt_characteristic *ch) {
+  for (bk_qnode *n = bk_queue_head(&z->acquired); n; n = bk_qnode_next(n)) {
+    acquired *a = BK_QUEUE_ENTRY(n, acquired, node);
+    if (a->ch == ch)
+      return a;
+  }
+  return NULL;
+}
+
 static bool still_acquired(const bz_client *z, const acquired *a) {
-  for (const acquired *p = z->acquired; p; p = p->next)
-    if (p == a)
+  for (bk_qnode *n = bk_queue_head(&z->acquired); n; n = bk_qnode_next(n))
+    if (BK_QUEUE_ENTRY(n, acquired, node) == a)
       return true;
   return false;
 }
@@ -942,19 +937,17 @@ static void on_acquired_io(bleak_source *src, int fd, uint32_t revents, void *us
 static void on_acquire_notify(void *owner, void *data, sd_bus_message *reply) {
   bz_client *z = owner;
   bk_op *op = data;
-  op->backend_data = NULL;
+  S(op)->call = NULL;
   const sd_bus_error *e = sd_bus_message_get_error(reply);
   if (e) {
     /* No fast path for this one (NotSupported, NotPermitted): StartNotify. */
     BK_DEBUG(LOG_MOD, "AcquireNotify refused (%s): StartNotify", e->name);
     char path[192];
     char_path(z, op->ch, path, sizeof path);
-    bz_call *call = NULL;
-    int r = simple_call(z, path, CHRC_IFACE, "StartNotify", false, 0, on_op_reply, op, &call);
+    int r = simple_call(z, path, CHRC_IFACE, "StartNotify", false, 0, on_op_reply, op,
+                        &S(op)->call);
     if (r < 0)
       bk_op_done(op, r);
-    else
-      op->backend_data = call;
     return;
   }
   int fd = -1;
@@ -976,8 +969,7 @@ static void on_acquire_notify(void *owner, void *data, sd_bus_message *reply) {
     bk_op_done(op, BLEAK_ERR_IO);
     return;
   }
-  a->next = z->acquired;
-  z->acquired = a;
+  bk_queue_push(&z->acquired, &a->node);
   if (mtu > z->mtu)
     z->mtu = mtu;
   bk_op_done(op, 0);
@@ -987,15 +979,13 @@ static int start_value_call(bz_client *z, bk_op *op, const char *path,
                             const char *iface, bool write);
 
 static void writers_release(bz_client *z) {
-  while (z->writers) {
-    writer *w = z->writers;
-    z->writers = w->next;
-    /* Queued ops are the core's: it aborts them (bz_abort) before this. */
-    while (w->head) {
-      wnode *n = w->head;
-      w->head = n->next;
-      free(n);
-    }
+  bk_qnode *n;
+  while ((n = bk_queue_pop(&z->writers)) != NULL) {
+    writer *w = BK_QUEUE_ENTRY(n, writer, node);
+    /* Queued ops are the core's: it aborts them (bz_abort), before this or
+     * after it (the link lost), when they wait nowhere any more. */
+    while (bk_queue_pop(&w->waiting))
+      ;
     bz_call_drop(w->acquire_call); /* its reply must not find w */
     bleak_source_free(w->watch);
     if (w->fd >= 0)
@@ -1004,20 +994,23 @@ static void writers_release(bz_client *z) {
   }
 }
 
-static bool writer_unqueue(bz_client *z, bk_op *op) {
-  for (writer *w = z->writers; w; w = w->next) {
-    for (wnode **p = &w->head, *prev = NULL; *p; prev = *p, p = &(*p)->next) {
-      if ((*p)->op == op) {
-        wnode *n = *p;
-        *p = n->next;
-        if (w->tail == n)
-          w->tail = prev;
-        free(n);
-        return true;
-      }
-    }
+static writer *writer_find(bz_client *z, const bleak_gatt_characteristic *ch) {
+  for (bk_qnode *n = bk_queue_head(&z->writers); n; n = bk_qnode_next(n)) {
+    writer *w = BK_QUEUE_ENTRY(n, writer, node);
+    if (w->ch == ch)
+      return w;
   }
-  return false;
+  return NULL;
+}
+
+/* Forget @p s if it waits for its characteristic's socket; true when it did. */
+static bool writer_unqueue(bz_client *z, bz_op *s) {
+  if (!bk_qnode_linked(&s->writer_node))
+    return false;
+  /* A queued write is in its characteristic's writer (writers_release
+   * unqueues them all). */
+  bk_queue_remove(&writer_find(z, s->op->ch)->waiting, &s->writer_node);
+  return true;
 }
 
 static void writer_by_dbus(bz_client *z, bk_op *op) {
@@ -1030,12 +1023,11 @@ static void writer_by_dbus(bz_client *z, bk_op *op) {
 
 /* Send what is queued; stop at a full socket (watch for room). */
 static void writer_drain(writer *w) {
-  while (w->head) {
-    bk_op *op = w->head->op;
+  bk_qnode *node;
+  while ((node = bk_queue_head(&w->waiting)) != NULL) {
+    bk_op *op = BK_QUEUE_ENTRY(node, bz_op, writer_node)->op;
     if (w->refused) {
-      wnode *n = w->head;
-      w->head = n->next;
-      free(n);
+      bk_queue_remove(&w->waiting, node);
       writer_by_dbus(w->z, op);
       continue;
     }
@@ -1045,11 +1037,7 @@ static void writer_drain(writer *w) {
       bleak_source_set_io_events(w->watch, BLEAK_IO_WRITE);
       return;
     }
-    wnode *node = w->head;
-    w->head = node->next;
-    if (!w->head)
-      w->tail = NULL;
-    free(node);
+    bk_queue_remove(&w->waiting, node);
     bk_op_done(op, n == (ssize_t)op->len ? 0
                    : bk_fail(BLEAK_ERR_IO, "write on the AcquireWrite socket failed"));
   }
@@ -1086,9 +1074,7 @@ static void on_acquire_write(void *owner, void *data, sd_bus_message *reply) {
 
 /* A write without response: through the characteristic's socket. */
 static int write_command(bz_client *z, bk_op *op) {
-  writer *w = z->writers;
-  while (w && w->ch != op->ch)
-    w = w->next;
+  writer *w = writer_find(z, op->ch);
   if (!w) {
     w = calloc(1, sizeof *w);
     if (!w)
@@ -1096,8 +1082,7 @@ static int write_command(bz_client *z, bk_op *op) {
     w->z = z;
     w->ch = op->ch;
     w->fd = -1;
-    w->next = z->writers;
-    z->writers = w;
+    bk_queue_push(&z->writers, &w->node);
     char path[192];
     char_path(z, op->ch, path, sizeof path);
     sd_bus_message *m = NULL;
@@ -1110,21 +1095,13 @@ static int write_command(bz_client *z, bk_op *op) {
     if (r < 0)
       w->refused = true;
   }
-  if (w->refused && !w->head) {
+  if (w->refused && bk_queue_empty(&w->waiting)) {
     char path[192];
     char_path(z, op->ch, path, sizeof path);
     return start_value_call(z, op, path, CHRC_IFACE, true);
   }
-  wnode *n = calloc(1, sizeof *n);
-  if (!n)
-    return BLEAK_ERR_NO_MEMORY;
-  n->op = op;
-  if (w->tail)
-    w->tail->next = n;
-  else
-    w->head = n;
-  w->tail = n;
-  if (w->fd >= 0 && w->head == n)
+  bk_queue_push(&w->waiting, &S(op)->writer_node);
+  if (w->fd >= 0 && bk_queue_head(&w->waiting) == &S(op)->writer_node)
     writer_drain(w);
   return 0;
 }
@@ -1163,6 +1140,7 @@ static int bz_pairing_reply(bleak_client *c, bool accept, uint32_t passkey) {
 
 static int bz_start(bleak_client *c, bk_op *op) {
   bz_client *z = Z(c);
+  S(op)->op = op;
   char path[192];
   switch (op->kind) {
   case BK_OP_CONNECT:
@@ -1203,21 +1181,16 @@ static int bz_start(bleak_client *c, bk_op *op) {
         sd_bus_message_unref(m);
         return BLEAK_ERR_NO_MEMORY;
       }
-      bz_call *call = NULL;
-      r = bz_call_send(z->bus, &z->calls, m, 0, on_acquire_notify, z, op, &call);
+      r = bz_call_send(z->bus, &z->calls, m, 0, on_acquire_notify, z, op, &S(op)->call);
       sd_bus_message_unref(m);
-      if (r == 0)
-        op->backend_data = call;
       return r;
     }
     return op_call(z, op, path, CHRC_IFACE, "StartNotify", 0);
   case BK_OP_STOP_NOTIFY:
-    for (acquired *a = z->acquired; a; a = a->next) {
-      if (a->ch == op->ch) {
-        release_acquired(z, op->ch);
-        bk_op_done(op, 0);
-        return 0;
-      }
+    if (acquired_find(z, op->ch)) {
+      release_acquired(z, op->ch);
+      bk_op_done(op, 0);
+      return 0;
     }
     char_path(z, op->ch, path, sizeof path);
     return op_call(z, op, path, CHRC_IFACE,
@@ -1281,13 +1254,13 @@ static void bz_abort(bleak_client *c, bk_op *op) {
                   ignore_reply, NULL, NULL);
     return;
   }
-  if (op->kind == BK_OP_WRITE_CHAR && writer_unqueue(z, op))
+  if (writer_unqueue(z, S(op)))
     return;
-  if (bz_wq_remove(&z->wq, op))
+  if (bz_wq_remove(&z->wq, S(op)))
     return;
-  bz_call_drop(op->backend_data);
-  op->backend_data = NULL;
-  if (op == z->wq.inflight) {
+  bz_call_drop(S(op)->call);
+  S(op)->call = NULL;
+  if (S(op) == z->wq.inflight) {
     bz_wq_finished(&z->wq);
     next_queued_write(z);
   }
@@ -1362,6 +1335,7 @@ static void bz_destroy(bleak_client *c, void *state) {
 
 const bk_client_backend bk_bluez_client_backend = {
     .name = "bluez",
+    .op_state_size = sizeof(bz_op),
     .init = bz_init,
     .destroy = bz_destroy,
     .start = bz_start,
