@@ -26,7 +26,7 @@
  * only made when this much is left of the timeout after the wait. */
 #define RETRY_FIRST_MS 100
 #define RETRY_MAX_MS 1000
-#define RETRY_ROOM_MS 500
+#define RETRY_ROOM_MS 100
 
 typedef enum step {
   STEP_NONE,

@@ -12,7 +12,7 @@
  *   typedef struct item { int v; bk_qnode node; } item;
  *   bk_queue q; bk_queue_init(&q);
  *   bk_queue_push(&q, &it->node);
- *   for (bk_qnode *n = bk_queue_head(&q); n; n = bk_qnode_next(&q, n)) ...
+ *   for (bk_qnode *n = bk_queue_head(&q); n; n = bk_qnode_next(n)) ...
  *   item *first = BK_QUEUE_ENTRY(bk_queue_pop(&q), item, node);
  *
  * Not thread-safe (nothing in the library is: one loop per thread).

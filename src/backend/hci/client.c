@@ -24,14 +24,15 @@
  * for controller buffers; beyond, they wait (pacing by credits). */
 #define PACE_BACKLOG 8
 
+/* Where a connect is in our protocol (the connection's state itself is
+ * the core's: bk_client_state()). */
 typedef enum phase {
-  PH_IDLE,
+  PH_IDLE,       /* no connect running (connected or not: ask the core) */
   PH_READY_WAIT, /* the controller is initialising */
-  PH_FIND,       /* scanning for the address */
+  PH_SEARCH,     /* the core searches for the device (bk_connect_search) */
   PH_CONNECTING, /* LE Create Connection */
   PH_MTU,
   PH_DISCOVER,
-  PH_CONNECTED,
 } phase;
 
 typedef struct hc {
@@ -43,13 +44,6 @@ typedef struct hc {
   uint8_t addr[6];
   phase ph;
   bk_op *connect_op;
-  uint64_t connect_started;
-  bleak_source *find_timer;
-  bool found;         /* PH_FIND: seen, waiting a moment for its name */
-  int link_attempts;  /* LE Create Connection tries of this connect */
-  uint8_t link_type;
-  bleak_source *retry_timer;
-  uint8_t found_type;
   bool disconnecting; /* we asked: the link's end is not an error */
   bk_gattc_proc *disc;
   bk_gattc_proc *name_read; /* GAP Device Name, after connect */
@@ -138,7 +132,7 @@ static const bleak_gatt_characteristic *char_by_value_handle(hc *h, uint16_t vh)
 
 static void att_value(void *owner, uint16_t handle, const uint8_t *v, size_t len, bool ind) {
   hc *h = owner;
-  if (h->ph != PH_CONNECTED)
+  if (bk_client_state(h->c) != BK_CONN_CONNECTED)
     return;
   if (ind && handle == h->sc_handle && h->sc_handle) {
     if (len == 4)
@@ -163,12 +157,10 @@ static const bk_att_ops att_ops = {att_send, att_value, att_timeout};
 
 /* ---- connect ------------------------------------------------------------- */
 
+/* Undo what a connect has done so far. The results this reports (ATT
+ * requests closed) are only recorded by the core: nothing calls back. */
 static void connect_reset(hc *h) {
-  h->ph = PH_IDLE; /* first: callbacks of what is closed below see it */
-  if (h->find_timer)
-    bleak_source_stop_timer(h->find_timer);
-  if (h->retry_timer)
-    bleak_source_stop_timer(h->retry_timer);
+  h->ph = PH_IDLE;
   bk_gattc_cancel(h->disc);
   h->disc = NULL;
   cancel_background(h);
@@ -182,12 +174,9 @@ static void connect_reset(hc *h) {
       (void)bk_ctrl_disconnect(&h->u);
     }
   }
-  bk_op *op = h->connect_op;
-  h->connect_op = NULL;
   if (h->att_up)
     bk_att_close(&h->att, BLEAK_ERR_DISCONNECTED);
   h->att_up = false;
-  h->connect_op = op; /* connect_fail completes it */
 }
 
 static void connect_fail(hc *h, int err) {
@@ -332,17 +321,15 @@ static void on_discovered(void *user, int status, bleak_gatt_services *s, unsign
           bk_client_address(h->c), bleak_gatt_services_count(s), requests, h->att.mtu);
   h->last_ch = NULL;
   bk_client_set_services(h->c, s);
-  h->ph = PH_CONNECTED;
+  h->ph = PH_IDLE;
   bk_op *op = h->connect_op;
   h->connect_op = NULL;
   if (op)
-    bk_op_done(op, 0);
-  if (h->ph == PH_CONNECTED) {
-    if (requests > 1 || !h->cache_ok)
-      cache_store(h);
-    read_name(h);
-    watch_service_changed(h);
-  }
+    bk_op_done(op, 0); /* recorded: the client is connected from here on */
+  if (requests > 1 || !h->cache_ok)
+    cache_store(h);
+  read_name(h);
+  watch_service_changed(h);
 }
 
 /* The cached database is still the peer's: install a copy of it. */
@@ -391,34 +378,12 @@ static void on_mtu(void *user, int status, const bk_att_pdu *rsp) {
     connect_fail(h, err);
 }
 
-static void start_link(hc *h, uint8_t type);
-
-#define RETRY_MS 100
-
-static void on_retry(bleak_source *src, void *user) {
-  (void)src;
-  hc *h = user;
-  if (h->ph == PH_CONNECTING && !h->u.connecting && !h->u.linked)
-    start_link(h, h->link_type);
-}
-
 static void u_connected(bk_ctrl_user *u, int status) {
   hc *h = (hc *)u;
   if (h->ph != PH_CONNECTING)
     return;
-  /* 0x3E, Connection Failed to be Established: the peer missed the
-   * connection's first packets (a busy peripheral, one that was between
-   * two advertising sets). Try again shortly while the connect's timeout
-   * allows (the core's timer ends it); a real controller would have kept
-   * initiating meanwhile. */
-  if (status == BLEAK_ERR_HCI(0x3e) && h->connect_op) {
-    BK_INFO(MOD, "%s: connection failed to be established (try %d), again",
-            bk_client_address(h->c), h->link_attempts);
-    int err = h->retry_timer ? bleak_source_set_timer(h->retry_timer, RETRY_MS)
-                             : bleak_loop_add_timer(h->loop, RETRY_MS, on_retry, h, &h->retry_timer);
-    if (err == 0)
-      return;
-  }
+  /* 0x3E, Connection Failed to be Established, is transient (hc_transient):
+   * the core tries again within the connect's timeout. */
   if (status) {
     connect_fail(h, status == BLEAK_ERR_HCI(0x02) ? BLEAK_ERR_CANCELED : status);
     return;
@@ -427,6 +392,7 @@ static void u_connected(bk_ctrl_user *u, int status) {
   bk_att_set_now(&h->att, bk_ctrl_now(u));
   h->att_up = true;
   h->ph = PH_MTU;
+  bk_client_link_up(h->c);
   int err = bk_att_exchange_mtu(&h->att, on_mtu, h, bk_ctrl_now(u));
   if (err)
     connect_fail(h, err);
@@ -434,26 +400,13 @@ static void u_connected(bk_ctrl_user *u, int status) {
 
 static void start_link(hc *h, uint8_t type) {
   h->ph = PH_CONNECTING;
-  h->link_attempts++;
-  h->link_type = type;
   int err = bk_ctrl_connect(&h->u, type, h->addr);
   if (err)
     connect_fail(h, err);
 }
 
-/* Found the device. Its name usually comes in the scan response, just
- * after the advertisement: without a name yet, wait for it up to
- * NAME_WAIT_MS (the name is what bleak_client_name() shows, as BlueZ's
- * cache gives it on the bluez backend). */
-#define NAME_WAIT_MS 300
-
-static void found_it(hc *h, uint8_t type) {
-  (void)bk_ctrl_scan(&h->u, false, false);
-  bleak_source_stop_timer(h->find_timer);
-  h->found = false;
-  start_link(h, type);
-}
-
+/* Advertising of our peer, whoever scans: its name is what
+ * bleak_client_name() shows (as BlueZ's cache gives it on bluez). */
 static void u_adv(bk_ctrl_user *u, const bk_hci_adv_report *r) {
   hc *h = (hc *)u;
   if (memcmp(r->addr, h->addr, 6) != 0)
@@ -461,53 +414,38 @@ static void u_adv(bk_ctrl_user *u, const bk_hci_adv_report *r) {
   bk_ad ad;
   if (bk_ad_parse(r->data, r->data_len, &ad) == 0 && ad.has_name)
     memcpy(h->name, ad.name, sizeof h->name);
-  if (h->ph != PH_FIND)
-    return;
-  if (h->name[0]) {
-    found_it(h, r->addr_type & 1);
-  } else if (!h->found) {
-    h->found = true;
-    h->found_type = r->addr_type & 1;
-    bleak_source_set_timer(h->find_timer, NAME_WAIT_MS);
-  }
 }
 
-static void on_find_timeout(bleak_source *src, void *user) {
-  (void)src;
-  hc *h = user;
-  if (h->ph != PH_FIND)
-    return;
-  if (h->found) { /* no name came: connect without it */
-    found_it(h, h->found_type);
-    return;
-  }
-  connect_fail(h, bk_fail(BLEAK_ERR_DEVICE_NOT_FOUND, "device with address %s was not found",
-                          bk_client_address(h->c)));
-}
-
+/* Link when the controller has seen the address (it knows its type);
+ * else the core searches for it first, and calls hc_connect_found. */
 static void begin(hc *h) {
   uint8_t type;
   if (bk_ctrl_address_type(h->u.ctrl, h->addr, &type)) {
     start_link(h, type);
     return;
   }
-  /* Not seen yet: find it first, as Bleak does (active scan, for the
-   * name in the scan response). The core's connect timeout bounds it. */
-  h->ph = PH_FIND;
-  h->found = false;
-  /* Give up just before the operation's own timeout, so that the error
-   * says what happened: the device was not found. */
-  int t = bk_client_options(h->c)->timeout_ms;
-  uint64_t total = t > 0 ? (uint64_t)t : 10000;
-  uint64_t spent = bleak_loop_now_ms(h->loop) - h->connect_started;
-  uint64_t left = total > spent + 100 ? total - spent - 100 : 0;
-  int err = h->find_timer ? bleak_source_set_timer(h->find_timer, left)
-                          : bleak_loop_add_timer(h->loop, left, on_find_timeout, h, &h->find_timer);
-  if (!err)
-    err = bk_ctrl_scan(&h->u, true, true);
-  if (err)
-    connect_fail(h, err);
+  h->ph = PH_SEARCH;
+  bk_connect_search(h->connect_op);
 }
+
+static int hc_connect_found(bleak_client *c, bk_op *op) {
+  hc *h = H(c);
+  uint8_t type;
+  if (h->ph != PH_SEARCH || op != h->connect_op)
+    return bk_fail(BLEAK_ERR_STATE, "no connect waits for its device");
+  if (!bk_ctrl_address_type(h->u.ctrl, h->addr, &type)) {
+    connect_reset(h);
+    h->connect_op = NULL;
+    return bk_fail(BLEAK_ERR_DEVICE_NOT_FOUND, "%s: seen, but not by this controller",
+                   bk_client_address(c));
+  }
+  start_link(h, type);
+  return 0;
+}
+
+/* A link that failed to be established (0x3E): the peer missed the
+ * connection's first packets (busy, or between two advertising sets). */
+static bool hc_transient(int err) { return err == BLEAK_ERR_HCI(0x3e); }
 
 static void u_ready(bk_ctrl_user *u, int status) {
   hc *h = (hc *)u;
@@ -530,8 +468,8 @@ static void release_ctrl(hc *h) {
 static void link_down(hc *h, int reason) {
   h->last_ch = NULL;
   cancel_background(h);
-  if (h->ph == PH_CONNECTED) {
-    h->ph = PH_IDLE;
+  bk_conn_state st = bk_client_state(h->c);
+  if (h->ph == PH_IDLE && (st == BK_CONN_CONNECTED || st == BK_CONN_DISCONNECTING)) {
     bk_client_disconnected(h->c, reason);
     if (h->att_up)
       bk_att_close(&h->att, BLEAK_ERR_DISCONNECTED);
@@ -556,7 +494,7 @@ static void u_disconnected(bk_ctrl_user *u, uint8_t reason) {
 
 static void u_lost(bk_ctrl_user *u, int err) {
   hc *h = (hc *)u;
-  if (h->ph != PH_IDLE && h->ph != PH_CONNECTED && h->ph != PH_MTU && h->ph != PH_DISCOVER)
+  if (h->ph == PH_READY_WAIT || h->ph == PH_SEARCH || h->ph == PH_CONNECTING)
     connect_fail(h, err);
   else
     link_down(h, err);
@@ -588,14 +526,10 @@ static const bk_ctrl_user_ops user_ops = {u_ready, u_adv,     u_connected, u_dis
                                           u_acl_sent, u_lost, u_deadline,  u_tick};
 
 static int start_connect(hc *h, bk_op *op) {
-  if (h->ph == PH_CONNECTED)
-    return bk_fail(BLEAK_ERR_ALREADY, "already connected");
   if (h->ph != PH_IDLE)
     return bk_fail(BLEAK_ERR_BUSY, "a connect is in progress");
   h->connect_op = op;
-  h->connect_started = bleak_loop_now_ms(h->loop);
   h->disconnecting = false;
-  h->link_attempts = 0;
   if (!h->acquired) {
     h->u.ops = &user_ops;
     int err = bk_ctrl_acquire(h->loop, h->spec, &h->u);
@@ -678,7 +612,7 @@ static int hc_start(bleak_client *c, bk_op *op) {
   if (op->kind == BK_OP_CONNECT)
     return start_connect(h, op);
   if (op->kind == BK_OP_DISCONNECT) {
-    if (h->ph != PH_CONNECTED || !h->u.linked) {
+    if (!h->u.linked) { /* nothing to take down */
       bk_client_disconnected(c, 0);
       return 0;
     }
@@ -687,7 +621,7 @@ static int hc_start(bleak_client *c, bk_op *op) {
   }
   if (op->kind == BK_OP_PAIR || op->kind == BK_OP_UNPAIR)
     return bk_fail(BLEAK_ERR_NOT_SUPPORTED, "pairing is not on the hci backend yet");
-  if (h->ph != PH_CONNECTED || !h->att_up)
+  if (bk_client_state(c) != BK_CONN_CONNECTED || !h->att_up)
     return bk_fail(BLEAK_ERR_NOT_CONNECTED, "not connected");
   bk_att_set_now(&h->att, bk_ctrl_now(&h->u));
   bk_gattc_proc **slot = (bk_gattc_proc **)&op->backend_data;
@@ -785,8 +719,6 @@ static int hc_init(bleak_client *c, const bleak_client_options *opts, void **sta
 static void hc_destroy(bleak_client *c, void *state) {
   (void)c;
   hc *h = state;
-  bleak_source_free(h->find_timer);
-  bleak_source_free(h->retry_timer);
   bleak_gatt_services_unref(h->cache);
   bk_gattc_cancel(h->disc);
   h->disc = NULL;
@@ -807,5 +739,8 @@ const bk_client_backend bk_hci_client_backend = {
     .abort = hc_abort,
     .mtu = hc_mtu,
     .device_name = hc_name,
+    .connect_found = hc_connect_found,
+    .transient = hc_transient,
+    .scanner = &bk_hci_scanner_backend,
     .pairing_reply = hc_pairing_reply,
 };
