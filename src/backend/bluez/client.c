@@ -40,19 +40,15 @@
 #define DESC_IFACE "org.bluez.GattDescriptor1"
 #define SERVICE_IFACE "org.bluez.GattService1"
 #define PROPS_IFACE "org.freedesktop.DBus.Properties"
-/* BlueZ sometimes fails the first connect right after a scan (see
- * tests/vm/README.md): a bounded number of attempts. */
-#define CONNECT_ATTEMPTS 3
 
 typedef enum phase {
   PH_IDLE,
   PH_LOOKUP,    /* GetManagedObjects before connecting */
-  PH_FIND,      /* discovering the unknown device */
+  PH_SEARCH,    /* the core searches for the unknown device */
   PH_CONNECT,   /* Device1.Connect */
   PH_RESOLVE,   /* waiting for ServicesResolved */
   PH_SERVICES,  /* GetManagedObjects to build the tree */
   PH_PAIR,      /* Device1.Pair after connect (pair=true) */
-  PH_CONNECTED,
 } phase;
 
 /* A notification stream acquired with AcquireNotify: one datagram per
@@ -88,15 +84,9 @@ typedef struct bz_client {
   char dev_path[128];
   sd_bus_slot *props_match;
   sd_bus_slot *owner_match;
-  sd_bus_slot *added_match;
   phase ph;
   bk_op *connect_op;
   bz_call *connect_call;
-  bleak_source *find_timer;
-  int attempts;
-  uint64_t connect_started_ms;
-  bleak_source *retry_timer;
-  bool discovering;
   bool connected;          /* Device1.Connected as last seen */
   bool services_resolved;
   /* Device1.Paired as last seen. Pair() on a device paired over LE makes
@@ -168,9 +158,12 @@ static void desc_path(const bz_client *z, const bleak_gatt_descriptor *d,
   snprintf(buf, cap, "%s/desc%04x", cp, bleak_gatt_descriptor_handle(d));
 }
 
+/* What is left of the connect's timeout, as a D-Bus call timeout. */
 static uint64_t remaining_usec(bz_client *z) {
-  (void)z;
-  return (uint64_t)bk_client_options(z->c)->timeout_ms * 1000u;
+  uint64_t ms = z->connect_op ? bk_op_time_left_ms(z->connect_op) : 0;
+  if (ms == 0 || ms == UINT64_MAX)
+    ms = (uint64_t)bk_client_options(z->c)->timeout_ms;
+  return ms * 1000u;
 }
 
 /* ---- connect: the phases ---- */
@@ -181,28 +174,12 @@ static void start_connect_call(bz_client *z);
 static void pair_for_connect(bz_client *z);
 static void start_services_lookup(bz_client *z);
 
-static void stop_discovery(bz_client *z) {
-  bleak_source_free(z->find_timer);
-  z->find_timer = NULL;
-  sd_bus_slot_unref(z->added_match);
-  z->added_match = NULL;
-  if (z->discovering) {
-    z->discovering = false;
-    simple_call(z, z->adapter_path, ADAPTER_IFACE, "StopDiscovery", false, 0,
-                ignore_reply, NULL, NULL);
-  }
-}
-
 /* Leave the connect operation's state (it completed or was aborted). */
 static void connect_reset(bz_client *z) {
   bz_call_drop(z->connect_call);
   z->connect_call = NULL;
-  bleak_source_free(z->retry_timer);
-  z->retry_timer = NULL;
-  stop_discovery(z);
   z->connect_op = NULL;
-  if (z->ph != PH_CONNECTED)
-    z->ph = PH_IDLE;
+  z->ph = PH_IDLE;
 }
 
 static void connect_fail(bz_client *z, int err) {
@@ -219,7 +196,6 @@ static void connect_fail(bz_client *z, int err) {
 
 static void connect_done(bz_client *z) {
   bk_op *op = z->connect_op;
-  z->ph = PH_CONNECTED;
   connect_reset(z);
   BK_INFO(LOG_MOD, "%s: connected, MTU %u", bk_client_address(z->c), z->mtu);
   if (op)
@@ -395,6 +371,7 @@ static void on_services_objects(void *owner, void *data, sd_bus_message *reply) 
   bk_client_set_services(z->c, t.s);
   if (bk_client_options(z->c)->pair) {
     z->ph = PH_PAIR;
+    bk_client_pairing(z->c);
     pair_for_connect(z);
     return;
   }
@@ -410,34 +387,18 @@ static void start_services_lookup(bz_client *z) {
     connect_fail(z, r);
 }
 
-static void on_retry(bleak_source *src, void *user) {
-  bz_client *z = user;
-  bleak_source_free(src);
-  z->retry_timer = NULL;
-  start_connect_call(z);
-}
-
 static void on_connect_reply(void *owner, void *data, sd_bus_message *reply) {
   (void)data;
   bz_client *z = owner;
   z->connect_call = NULL;
   const sd_bus_error *e = sd_bus_message_get_error(reply);
   if (e && strcmp(e->name, "org.bluez.Error.AlreadyConnected") != 0) {
-    int err = bk_bus_error(e, "Connect");
-    if (++z->attempts < CONNECT_ATTEMPTS && err != BLEAK_ERR_NO_BACKEND &&
-        err != BLEAK_ERR_TIMEOUT) {
-      BK_INFO(LOG_MOD, "%s: connect attempt %d failed (%s): retrying",
-              bk_client_address(z->c), z->attempts, bleak_error_detail());
-      if (bleak_loop_add_timer(bk_bus_loop(z->bus), 500u * (unsigned)z->attempts,
-                               on_retry, z, &z->retry_timer) == 0)
-        return;
-      connect_fail(z, err);
-      return;
-    }
-    connect_fail(z, err);
+    /* The core tries again when it is transient (bz_transient). */
+    connect_fail(z, bk_bus_error(e, "Connect"));
     return;
   }
   z->connected = true;
+  bk_client_link_up(z->c);
   if (z->services_resolved) {
     start_services_lookup(z);
   } else {
@@ -529,78 +490,6 @@ static int install_device_match(bz_client *z) {
   return r < 0 ? bk_fail(BLEAK_ERR_BACKEND, "AddMatch: %s", strerror(-r)) : 0;
 }
 
-static int on_interfaces_added(sd_bus_message *m, void *userdata,
-                               sd_bus_error *e) {
-  (void)e;
-  bz_client *z = userdata;
-  const char *path = NULL;
-  if (z->ph != PH_FIND || sd_bus_message_read(m, "o", &path) < 0 ||
-      strcmp(path, z->dev_path) != 0)
-    return 0;
-  BK_DEBUG(LOG_MOD, "%s: found by discovery", bk_client_address(z->c));
-  stop_discovery(z);
-  start_connect_call(z);
-  return 0;
-}
-
-static void on_find_timeout(bleak_source *src, void *user) {
-  (void)src;
-  bz_client *z = user;
-  connect_fail(z, bk_fail(BLEAK_ERR_DEVICE_NOT_FOUND,
-                          "device with address %s was not found",
-                          bk_client_address(z->c)));
-}
-
-static void on_discovery_started(void *owner, void *data, sd_bus_message *reply) {
-  (void)data;
-  bz_client *z = owner;
-  z->connect_call = NULL;
-  int err = bk_bus_reply_error(reply, "StartDiscovery");
-  if (err < 0 && strcmp(sd_bus_message_get_error(reply)->name,
-                        "org.bluez.Error.InProgress") != 0) {
-    connect_fail(z, err);
-    return;
-  }
-  z->discovering = err == 0;
-}
-
-static void start_find(bz_client *z) {
-  z->ph = PH_FIND;
-  char rule[512];
-  snprintf(rule, sizeof rule,
-           "type='signal',sender='" BLUEZ
-           "',interface='org.freedesktop.DBus.ObjectManager',"
-           "member='InterfacesAdded',arg0path='%s'",
-           z->dev_path);
-  int r = sd_bus_add_match_async(bk_bus_sd(z->bus), &z->added_match, rule,
-                                 on_interfaces_added, NULL, z);
-  /* Give up just before the operation's own timeout, so the error says
-   * what happened: the device was not found. */
-  uint64_t t = (uint64_t)bk_client_options(z->c)->timeout_ms;
-  uint64_t spent = bleak_loop_now_ms(bk_bus_loop(z->bus)) - z->connect_started_ms;
-  uint64_t left = t > spent + 100 ? t - spent - 100 : 0;
-  if (r >= 0)
-    r = bleak_loop_add_timer(bk_bus_loop(z->bus), left, on_find_timeout, z,
-                             &z->find_timer);
-  if (r < 0) {
-    connect_fail(z, bk_fail(BLEAK_ERR_BACKEND, "cannot watch for the device"));
-    return;
-  }
-  sd_bus_message *m = NULL;
-  if ((r = new_call(z, z->adapter_path, ADAPTER_IFACE, "SetDiscoveryFilter", &m)) < 0) {
-    connect_fail(z, r);
-    return;
-  }
-  sd_bus_message_append(m, "a{sv}", 1, "Transport", "s", "le");
-  r = bz_call_send(z->bus, &z->calls, m, 0, ignore_reply, z, NULL, NULL);
-  sd_bus_message_unref(m);
-  if (r == 0)
-    r = simple_call(z, z->adapter_path, ADAPTER_IFACE, "StartDiscovery", false,
-                    0, on_discovery_started, NULL, &z->connect_call);
-  if (r < 0)
-    connect_fail(z, r);
-}
-
 static void on_lookup(void *owner, void *data, sd_bus_message *reply) {
   (void)data;
   bz_client *z = owner;
@@ -638,18 +527,39 @@ static void on_lookup(void *owner, void *data, sd_bus_message *reply) {
     connect_fail(z, BLEAK_ERR_BACKEND);
     return;
   }
-  if (!l.device_found)
-    start_find(z);
-  else if (z->connected && z->services_resolved)
+  if (!l.device_found) {
+    /* BlueZ has no object for it: the core scans until it has (it then
+     * calls bz_connect_found). */
+    z->ph = PH_SEARCH;
+    bk_connect_search(z->connect_op);
+  } else if (z->connected && z->services_resolved) {
+    bk_client_link_up(z->c);
     start_services_lookup(z);
-  else
+  } else {
     start_connect_call(z);
+  }
+}
+
+/* The core's search saw the device: BlueZ has its object now. */
+static int bz_connect_found(bleak_client *c, bk_op *op) {
+  bz_client *z = Z(c);
+  if (z->ph != PH_SEARCH || op != z->connect_op)
+    return bk_fail(BLEAK_ERR_STATE, "no connect waits for its device");
+  start_connect_call(z);
+  return 0;
+}
+
+/* BlueZ's failures of a connect worth another try: org.bluez.Error.Failed
+ * (le-connection-abort-by-local, "Software caused connection abort": the
+ * link did not come up; BlueZ 5.66 often fails the first connect right
+ * after a scan, tests/vm/README.md), InProgress (bluetoothd busy with
+ * another connect), and a link that is gone before it was usable. */
+static bool bz_transient(int err) {
+  return err == BLEAK_ERR_BACKEND || err == BLEAK_ERR_BUSY || err == BLEAK_ERR_NOT_CONNECTED;
 }
 
 static int start_connect(bz_client *z, bk_op *op) {
   z->connect_op = op;
-  z->attempts = 0;
-  z->connect_started_ms = bleak_loop_now_ms(bk_bus_loop(z->bus));
   z->mtu = 23;
   z->connected = z->services_resolved = false;
   z->ph = PH_LOOKUP;
@@ -682,7 +592,7 @@ static void link_lost(bz_client *z, int reason) {
   if (z->connect_op) {
     /* Before our Connect() succeeded this is the previous link going away
      * (BlueZ takes ~2 s to drop one): not ours to fail on. */
-    if (z->ph == PH_LOOKUP || z->ph == PH_FIND || z->ph == PH_CONNECT)
+    if (z->ph == PH_LOOKUP || z->ph == PH_SEARCH || z->ph == PH_CONNECT)
       return;
     connect_fail(z, bk_fail(BLEAK_ERR_DISCONNECTED,
                             "the link dropped while connecting"));
@@ -1152,7 +1062,7 @@ static int bz_start(bleak_client *c, bk_op *op) {
              bleak_error_detail());
     return start_connect(z, op);
   case BK_OP_DISCONNECT:
-    if (!z->connected && z->ph != PH_CONNECTED) {
+    if (!z->connected) { /* nothing to take down */
       bk_client_disconnected(c, 0);
       return 0;
     }
@@ -1304,9 +1214,8 @@ static int bz_init(bleak_client *c, const bleak_client_options *opts,
 }
 
 static void bz_destroy(bleak_client *c, void *state) {
-  (void)c;
   bz_client *z = state;
-  bool linked = z->connected || z->ph == PH_CONNECTED;
+  bool linked = z->connected || bk_client_state(c) == BK_CONN_CONNECTED;
   connect_reset(z);
   bz_call_drop_all(&z->calls);
   if (linked) /* free disconnects, without waiting */
@@ -1328,7 +1237,6 @@ static void bz_destroy(bleak_client *c, void *state) {
   sd_bus_flush(bk_bus_sd(z->bus));
   sd_bus_slot_unref(z->props_match);
   sd_bus_slot_unref(z->owner_match);
-  sd_bus_slot_unref(z->added_match);
   bk_bus_unref(z->bus);
   free(z);
 }
@@ -1336,6 +1244,9 @@ static void bz_destroy(bleak_client *c, void *state) {
 const bk_client_backend bk_bluez_client_backend = {
     .name = "bluez",
     .op_state_size = sizeof(bz_op),
+    .connect_found = bz_connect_found,
+    .transient = bz_transient,
+    .scanner = &bk_bluez_scanner_backend,
     .init = bz_init,
     .destroy = bz_destroy,
     .start = bz_start,
