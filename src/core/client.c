@@ -385,7 +385,10 @@ int bleak_client_connect_async(bleak_client *c, bleak_done_fn cb, void *user) {
   bk_client_drop_services(c);
   c->found_name[0] = '\0';
   bk_client_set_state(c, BK_CONN_CONNECTING);
-  return bk_op_start(c, op, c->opts.timeout_ms);
+  int id = bk_op_start(c, op, c->opts.timeout_ms);
+  if (id < 0) /* no memory for the timeout: nothing was started */
+    bk_client_set_state(c, BK_CONN_DISCONNECTED);
+  return id;
 }
 
 int bleak_client_disconnect_async(bleak_client *c, bleak_done_fn cb, void *user) {

@@ -34,6 +34,10 @@ static void flush(fake_controller *f) {
     bleak_source_set_io_events(f->src, BLEAK_IO_READ | (f->out_len ? BLEAK_IO_WRITE : 0));
 }
 
+/* > 0 while the fake's own code runs: the allocation-failure test fails
+ * only the library's allocations, not the fake's (test_oom.c). */
+int fake_controller_busy;
+
 static void out(fake_controller *f, const uint8_t *b, size_t n) {
   if (f->fd < 0)
     return;
@@ -168,10 +172,16 @@ static void on_att(fake_controller *f, const uint8_t *p, size_t n) {
   }
 }
 
-static void on_later(bleak_source *src, void *u) {
+static void on_later_body(bleak_source *src, void *u) {
   (void)src;
   fake_controller *f = u;
   out(f, f->later, f->later_len);
+}
+
+static void on_later(bleak_source *src, void *u) {
+  fake_controller_busy++;
+  on_later_body(src, u);
+  fake_controller_busy--;
 }
 
 static void on_command(fake_controller *f, uint16_t op, const uint8_t *par, size_t n) {
@@ -269,7 +279,7 @@ static void on_packet(void *user, uint8_t type, const uint8_t *pkt, size_t len) 
   }
 }
 
-static void on_io(bleak_source *s, int fd, uint32_t ev, void *u) {
+static void on_io_body(bleak_source *s, int fd, uint32_t ev, void *u) {
   (void)s;
   fake_controller *f = u;
   if (ev & BLEAK_IO_WRITE)
@@ -284,7 +294,13 @@ static void on_io(bleak_source *s, int fd, uint32_t ev, void *u) {
   }
 }
 
-static void on_accept(bleak_source *s, int fd, uint32_t ev, void *u) {
+static void on_io(bleak_source *s, int fd, uint32_t ev, void *u) {
+  fake_controller_busy++;
+  on_io_body(s, fd, ev, u);
+  fake_controller_busy--;
+}
+
+static void on_accept_body(bleak_source *s, int fd, uint32_t ev, void *u) {
   (void)s;
   (void)ev;
   fake_controller *f = u;
@@ -299,6 +315,12 @@ static void on_accept(bleak_source *s, int fd, uint32_t ev, void *u) {
   bk_h4_init(&f->h4, on_packet, f);
   if (bleak_loop_add_io(f->loop, f->fd, BLEAK_IO_READ, on_io, f, &f->src) != 0)
     abort();
+}
+
+static void on_accept(bleak_source *s, int fd, uint32_t ev, void *u) {
+  fake_controller_busy++;
+  on_accept_body(s, fd, ev, u);
+  fake_controller_busy--;
 }
 
 int fake_controller_start(fake_controller *f, bleak_loop *loop) {

@@ -48,6 +48,10 @@ typedef struct fake_controller {
   size_t out_len, out_cap, out_off;
 } fake_controller;
 
+/* > 0 while the fake's own callbacks run (its allocations are not the
+ * library's: the allocation-failure test leaves them alone). */
+extern int fake_controller_busy;
+
 /* Listen on a fresh unix socket in /tmp. Returns 0 or -1 (errno). */
 int fake_controller_start(fake_controller *f, bleak_loop *loop);
 /* The controller goes away: the host's socket sees end of file. */

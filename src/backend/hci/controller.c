@@ -554,6 +554,10 @@ static void ctrl_destroy(bk_ctrl *c) {
       *p = c->next;
       break;
     }
+  /* Held while it goes: a flush that finds the controller gone reports it
+   * (set_lost), and that report's leave() must not free it a second time
+   * (found by tests/unit/test_oom.c). */
+  c->busy++;
   /* Flush what is queued (a last Disconnect, say) while we still can. */
   if (!c->lost && c->out_len)
     flush_out(c);
