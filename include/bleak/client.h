@@ -167,9 +167,13 @@ int bleak_client_new_from_device(const bleak_device *device,
  * waiting for the link to go; on the hci backend, the last client or
  * scanner of a socket transport closes it gracefully, which can take up to
  * 300 ms). Pending operations complete with BLEAK_ERR_DISCONNECTED before
- * this returns; the disconnected callback does not fire. Must not be called
- * from one of this client's own callbacks; defer it with
- * bleak_loop_call_soon() there.
+ * this returns (their callbacks run from here; async calls made from them
+ * fail with BLEAK_ERR_STATE); the disconnected callback does not fire for
+ * this. From one of this client's own callbacks (a completion, a
+ * notification, the disconnected callback) the free is deferred: it
+ * happens from the loop once that callback has returned, and no callback
+ * of the client fires after the one that asked, but for the completions
+ * of what was still pending.
  */
 void bleak_client_free(bleak_client *client);
 

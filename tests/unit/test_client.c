@@ -94,6 +94,8 @@ static bleak_gatt_services *db(void) {
   u = bleak_uuid_from_u16(0x2a19);
   bk_gatt_services_add_characteristic(s, 1, &u, 2, 3,
                                       BLEAK_GATT_PROP_READ | BLEAK_GATT_PROP_NOTIFY);
+  u = bleak_uuid_from_u16(0x2901); /* a User Description at 4 */
+  bk_gatt_services_add_descriptor(s, 2, &u, 4);
   u = bleak_uuid_from_u16(0xfff0);
   bk_gatt_services_add_service(s, &u, 5, 9, true);
   u = bleak_uuid_from_u16(0xfff1);
@@ -587,6 +589,179 @@ static void test_not_connected_errors(void **state) {
   assert_int_equal(d.calls, 0);
 }
 
+
+/* ---- the contract, for every op kind: what a completion callback may do ----
+ *
+ * Each kind is started and completed by the backend from inside its
+ * handler (here: right away); the callback must wait for the loop, and
+ * from there it may cancel another op, start new ones, or free the client
+ * (deferred until the callback has returned). Every op completes once. */
+
+typedef enum action { ACT_CANCEL, ACT_START, ACT_FREE } action;
+
+typedef struct probe {
+  action act;
+  int calls;
+  int status;
+  int other_id;  /* ACT_CANCEL: the op to cancel */
+  done other;    /* the other op's completion */
+  int started_id; /* ACT_START: the op started from the callback */
+} probe;
+
+static void probe_act(bleak_client *c, probe *p) {
+  switch (p->act) {
+  case ACT_CANCEL: {
+    /* Pending still, unless the link's end completed it first. */
+    int before = p->other.calls;
+    assert_int_equal(bleak_client_cancel(c, p->other_id), before ? BLEAK_ERR_NOT_FOUND : 0);
+    assert_int_equal(p->other.calls, before); /* not from inside cancel */
+    break;
+  }
+  case ACT_START: {
+    const bleak_gatt_characteristic *ch = NULL;
+    if (bleak_client_char_by_handle(c, 2, &ch) == 0) /* still connected */
+      p->started_id = bleak_client_read_gatt_char_async(c, ch, on_read, &p->other);
+    else
+      assert_false(bleak_client_is_connected(c));
+    break;
+  }
+  case ACT_FREE:
+    bleak_client_free(c); /* deferred: this callback is still running */
+    assert_false(F.destroyed);
+    break;
+  }
+}
+
+static void probe_done(bleak_client *c, int status, void *user) {
+  probe *p = user;
+  p->calls++;
+  p->status = status;
+  probe_act(c, p);
+}
+
+static void probe_read(bleak_client *c, int status, const uint8_t *d, size_t n, void *user) {
+  (void)d;
+  (void)n;
+  probe_done(c, status, user);
+}
+
+static void probe_value(bleak_client *c, const bleak_gatt_characteristic *ch, const uint8_t *d,
+                        size_t n, void *u) {
+  (void)c;
+  (void)ch;
+  (void)d;
+  (void)n;
+  (void)u;
+}
+
+static int start_kind(bk_op_kind kind, probe *p) {
+  static const uint8_t v[2] = {1, 0};
+  const bleak_gatt_descriptor *d = NULL;
+  if (kind == BK_OP_READ_DESC || kind == BK_OP_WRITE_DESC)
+    d = bleak_gatt_characteristic_descriptor_at(chr(2), 0);
+  switch (kind) {
+  case BK_OP_CONNECT:
+    return bleak_client_connect_async(C.c, probe_done, p);
+  case BK_OP_DISCONNECT:
+    return bleak_client_disconnect_async(C.c, probe_done, p);
+  case BK_OP_READ_CHAR:
+    return bleak_client_read_gatt_char_async(C.c, chr(2), probe_read, p);
+  case BK_OP_WRITE_CHAR:
+    return bleak_client_write_gatt_char_async(C.c, chr(6), v, 2, BLEAK_WRITE_AUTO, probe_done, p);
+  case BK_OP_START_NOTIFY:
+    return bleak_client_start_notify_async(C.c, chr(2), probe_value, NULL, probe_done, p);
+  case BK_OP_STOP_NOTIFY:
+    return bleak_client_stop_notify_async(C.c, chr(2), probe_done, p);
+  case BK_OP_READ_DESC:
+    return bleak_client_read_gatt_descriptor_async(C.c, d, probe_read, p);
+  case BK_OP_WRITE_DESC:
+    return bleak_client_write_gatt_descriptor_async(C.c, d, v, 2, probe_done, p);
+  case BK_OP_PAIR:
+    return bleak_client_pair_async(C.c, probe_done, p);
+  case BK_OP_UNPAIR:
+    return bleak_client_unpair_async(C.c, probe_done, p);
+  }
+  return -1;
+}
+
+static void contract_case(bk_op_kind kind, action act) {
+  memset(&F, 0, sizeof F);
+  bleak_client_options o;
+  bleak_client_options_init(&o);
+  o.loop = C.loop;
+  o.timeout_ms = 5000;
+  assert_int_equal(bk_client_new_with_backend(ADDR, &o, &fake_backend, &C.c), 0);
+  if (kind != BK_OP_CONNECT)
+    connect_now();
+  if (kind == BK_OP_STOP_NOTIFY) { /* subscribed first */
+    static done sub;
+    assert_true(bleak_client_start_notify_async(C.c, chr(2), probe_value, NULL, on_done, &sub) > 0);
+    bk_op_done(last_op(), 0);
+    bleak_loop_dispatch(C.loop);
+  }
+  probe p = {.act = act};
+  if (act == ACT_CANCEL) { /* another op, pending, for the callback to cancel */
+    if (kind == BK_OP_CONNECT)
+      p.other_id = bleak_client_disconnect_async(C.c, on_done, &p.other);
+    else
+      p.other_id = bleak_client_read_gatt_char_async(C.c, chr(2), on_read, &p.other);
+  }
+  int id = start_kind(kind, &p);
+  assert_true(id > 0);
+  bk_op *op = last_op();
+  assert_int_equal(op->kind, kind);
+  if (kind == BK_OP_CONNECT)
+    bk_client_set_services(C.c, db());
+  if (kind == BK_OP_DISCONNECT)
+    bk_client_disconnected(C.c, 0);
+  else if (kind == BK_OP_READ_CHAR || kind == BK_OP_READ_DESC)
+    bk_op_done_read(op, 0, (const uint8_t *)"\x42", 1);
+  else
+    bk_op_done(op, 0);
+  assert_int_equal(p.calls, 0); /* recorded, not delivered inside the backend */
+  for (int i = 0; i < 4; i++)
+    bleak_loop_dispatch(C.loop);
+  assert_int_equal(p.calls, 1);
+  if (kind == BK_OP_CONNECT && act == ACT_CANCEL) {
+    /* a disconnect started during the connect cancels the connect: skip */
+  }
+  switch (act) {
+  case ACT_CANCEL:
+    break;
+  case ACT_START:
+    if (p.started_id > 0) { /* the backend completes it; delivered later */
+      bk_op_done_read(last_op(), 0, (const uint8_t *)"\x43", 1);
+      assert_int_equal(p.other.calls, 0);
+      bleak_loop_dispatch(C.loop);
+      assert_int_equal(p.other.calls, 1);
+      assert_int_equal(p.other.data[0], 0x43);
+    }
+    break;
+  case ACT_FREE:
+    assert_true(F.destroyed);
+    C.c = NULL; /* freed by the callback's request */
+    break;
+  }
+  if (act != ACT_FREE) {
+    bleak_client_free(C.c);
+    C.c = NULL;
+  }
+  if (act == ACT_CANCEL)
+    assert_int_equal(p.other.calls, 1); /* the canceled op, once */
+}
+
+static void test_callbacks_may_cancel_start_or_free(void **state) {
+  (void)state;
+  bleak_client_free(C.c); /* the fixture's; each case makes its own */
+  C.c = NULL;
+  for (int k = BK_OP_CONNECT; k <= BK_OP_UNPAIR; k++)
+    for (int a = ACT_CANCEL; a <= ACT_FREE; a++) {
+      if (k == BK_OP_CONNECT && a == ACT_CANCEL)
+        continue; /* a disconnect during connect cancels the connect itself */
+      contract_case((bk_op_kind)k, (action)a);
+    }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_new_bad_input),
@@ -607,6 +782,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_blocking_read, setup, teardown),
       cmocka_unit_test_setup_teardown(test_blocking_inside_callback_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_not_connected_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_callbacks_may_cancel_start_or_free, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

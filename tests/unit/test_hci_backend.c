@@ -274,6 +274,148 @@ static void test_no_transport(void **state) {
   bleak_client_free(c);
 }
 
+
+/* ---- the contract on the fake controller, for every op kind ----
+ * A completion callback may cancel another op, start new ones, or free
+ * the client (deferred); each op completes once, never inside its call. */
+
+typedef enum action { ACT_CANCEL, ACT_START, ACT_FREE } action;
+
+typedef struct probe {
+  action act;
+  bleak_client *c;
+  int calls, status;
+  bool in_call;   /* inside the async call that started it */
+  bool early;     /* called back while in_call */
+  int other_id;   /* a pending read, for ACT_CANCEL */
+  int other_calls, other_status;
+  bool freed;
+} probe;
+
+static const bleak_gatt_characteristic *battery(bleak_client *c) {
+  const bleak_gatt_characteristic *ch = NULL;
+  return bleak_client_char_by_uuid(c, "2a19", &ch) == 0 ? ch : NULL;
+}
+
+static void other_done(bleak_client *c, int status, const uint8_t *d, size_t n, void *u) {
+  (void)c;
+  (void)d;
+  (void)n;
+  probe *p = u;
+  p->other_calls++;
+  p->other_status = status;
+}
+
+static void probe_done(bleak_client *c, int status, void *u) {
+  probe *p = u;
+  p->calls++;
+  p->status = status;
+  p->early = p->early || p->in_call;
+  switch (p->act) {
+  case ACT_CANCEL:
+    if (p->other_id > 0 && p->other_calls == 0)
+      assert_int_equal(bleak_client_cancel(c, p->other_id), 0);
+    break;
+  case ACT_START:
+    if (battery(c)) /* still connected: a read from here completes later */
+      p->other_id = bleak_client_read_gatt_char_async(c, battery(c), other_done, p);
+    break;
+  case ACT_FREE:
+    bleak_client_free(c); /* deferred until this callback returns */
+    p->freed = true;
+    break;
+  }
+}
+
+static void probe_read(bleak_client *c, int status, const uint8_t *d, size_t n, void *u) {
+  (void)d;
+  (void)n;
+  probe_done(c, status, u);
+}
+
+static void no_value(bleak_client *c, const bleak_gatt_characteristic *ch, const uint8_t *d,
+                     size_t n, void *u) {
+  (void)c;
+  (void)ch;
+  (void)d;
+  (void)n;
+  (void)u;
+}
+
+static int start_kind(bleak_client *c, int kind, probe *p) {
+  static const uint8_t on[2] = {1, 0};
+  const bleak_gatt_characteristic *ch = battery(c);
+  const bleak_gatt_descriptor *d = ch ? bleak_gatt_characteristic_descriptor_at(ch, 0) : NULL;
+  switch (kind) {
+  case 0:
+    return bleak_client_connect_async(c, probe_done, p);
+  case 1:
+    return bleak_client_read_gatt_char_async(c, ch, probe_read, p);
+  case 2:
+    return bleak_client_write_gatt_char_async(c, ch, on, 1, BLEAK_WRITE_AUTO, probe_done, p);
+  case 3:
+    return bleak_client_start_notify_async(c, ch, no_value, NULL, probe_done, p);
+  case 4:
+    return bleak_client_stop_notify_async(c, ch, probe_done, p);
+  case 5:
+    return bleak_client_read_gatt_descriptor_async(c, d, probe_read, p);
+  case 6:
+    return bleak_client_write_gatt_descriptor_async(c, d, on, 2, probe_done, p);
+  case 7:
+    return bleak_client_pair_async(c, probe_done, p);
+  case 8:
+    return bleak_client_unpair_async(c, probe_done, p);
+  default:
+    return bleak_client_disconnect_async(c, probe_done, p);
+  }
+}
+
+static void run_until(bool (*cond)(const probe *), const probe *p) {
+  uint64_t end = bleak_loop_now_ms(L) + 3000;
+  while (!cond(p) && bleak_loop_now_ms(L) < end)
+    bleak_loop_run_once(L, 20);
+}
+static bool called(const probe *p) { return p->calls > 0; }
+static bool other_called(const probe *p) { return p->other_calls > 0; }
+
+static void test_callbacks_may_cancel_start_or_free(void **state) {
+  (void)state;
+  for (int kind = 0; kind <= 9; kind++)
+    for (int act = ACT_CANCEL; act <= ACT_FREE; act++) {
+      bleak_client_options o;
+      client_opts(&o);
+      probe p = {.act = (action)act};
+      assert_int_equal(bleak_client_new(PEER, &o, &p.c), 0);
+      if (kind != 0) {
+        assert_int_equal(bleak_client_connect(p.c), 0);
+        if (kind == 4)
+          assert_int_equal(bleak_client_start_notify(p.c, battery(p.c), no_value, NULL), 0);
+        if (act == ACT_CANCEL) /* queued behind the op: one ATT request at a time */
+          p.other_id = -1;
+      }
+      p.in_call = true;
+      int id = start_kind(p.c, kind, &p);
+      p.in_call = false;
+      assert_true(id > 0);
+      if (act == ACT_CANCEL && kind != 0 && kind != 9)
+        p.other_id = bleak_client_read_gatt_char_async(p.c, battery(p.c), other_done, &p);
+      run_until(called, &p);
+      assert_int_equal(p.calls, 1);
+      assert_false(p.early);
+      if (p.other_id > 0)
+        run_until(other_called, &p);
+      if (!p.freed)
+        bleak_client_free(p.c);
+      else /* the loop ran the deferred free; one more pass for its sources */
+        bleak_loop_run_until(L, &(bool){false}, 10);
+      if (p.other_id > 0)
+        assert_int_equal(p.other_calls, 1);
+      if (act == ACT_CANCEL && p.other_id > 0)
+        assert_true(p.other_status == BLEAK_ERR_CANCELED || p.other_status == 0);
+      assert_int_equal(p.calls, 1); /* free added no second call */
+    }
+}
+
 int main(void) {
   /* TEST_LOG=1: the library's log, to see what the fake was told. */
   bleak_log_set_level(getenv("TEST_LOG") ? BLEAK_LOG_DEBUG : BLEAK_LOG_NONE);
@@ -286,6 +428,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_connect_retried, setup, teardown),
       cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_transport, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_callbacks_may_cancel_start_or_free, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,7 +42,7 @@
 #define PROPS_IFACE "org.freedesktop.DBus.Properties"
 
 typedef enum phase {
-  PH_IDLE,
+  PH_IDLE,      /* no connect running (connected or not: ask the core) */
   PH_LOOKUP,    /* GetManagedObjects before connecting */
   PH_SEARCH,    /* the core searches for the unknown device */
   PH_CONNECT,   /* Device1.Connect */
@@ -583,8 +583,8 @@ static void release_acquired(bz_client *z, const bleak_gatt_characteristic *ch);
 static void writers_release(bz_client *z);
 
 static void link_lost(bz_client *z, int reason) {
-  if (z->ph == PH_IDLE && !z->connected)
-    return;
+  if (z->ph == PH_IDLE && !z->connected && bk_client_state(z->c) == BK_CONN_DISCONNECTED)
+    return; /* no link, no connect: nothing of ours */
   release_acquired(z, NULL);
   writers_release(z);
   bz_wq_clear(&z->wq);
@@ -666,7 +666,7 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *e) 
     connect_fail(z, bk_fail(BLEAK_ERR_NO_BACKEND, "bluetoothd went away"));
     return 0;
   }
-  if (z->connected || z->ph != PH_IDLE) {
+  if (z->connected || z->ph != PH_IDLE || bk_client_state(z->c) != BK_CONN_DISCONNECTED) {
     z->connected = z->services_resolved = false;
     z->ph = PH_IDLE;
     bk_client_disconnected(z->c, BLEAK_ERR_NO_BACKEND);
