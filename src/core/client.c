@@ -370,17 +370,15 @@ int bleak_client_connect_async(bleak_client *c, bleak_done_fn cb, void *user) {
   if (c->state != BK_CONN_DISCONNECTED)
     return bk_fail(BLEAK_ERR_ALREADY, "%s: already %s", c->address,
                    c->state == BK_CONN_CONNECTED ? "connected" : bk_conn_state_name(c->state));
-  bk_op *op = bk_op_new(c, BK_OP_CONNECT);
+  bk_op *op = bk_op_new_for(c, BK_OP_CONNECT, NULL, NULL, cb, NULL, user);
+  /* The search's and the retries' timer, made now: no allocation later. */
+  if (op && bleak_loop_add_timer(c->loop, 0, bk_connect_step, op, &op->step) < 0) {
+    bk_op_free(op);
+    op = NULL;
+  }
   if (!op)
     return BLEAK_ERR_NO_MEMORY;
-  /* The search's and the retries' timer, made now: no allocation later. */
-  if (bleak_loop_add_timer(c->loop, 0, bk_connect_step, op, &op->step) < 0) {
-    bk_op_free(op);
-    return BLEAK_ERR_NO_MEMORY;
-  }
   bleak_source_stop_timer(op->step);
-  op->done_cb = cb;
-  op->user_data = user;
   /* A new connection: the last one's services go now. */
   bk_client_drop_services(c);
   c->found_name[0] = '\0';
@@ -397,11 +395,9 @@ int bleak_client_disconnect_async(bleak_client *c, bleak_done_fn cb, void *user)
     return r;
   if (!cb)
     return bk_fail(BLEAK_ERR_INVALID_ARG, "disconnect: NULL argument");
-  bk_op *op = bk_op_new(c, BK_OP_DISCONNECT);
+  bk_op *op = bk_op_new_for(c, BK_OP_DISCONNECT, NULL, NULL, cb, NULL, user);
   if (!op)
     return BLEAK_ERR_NO_MEMORY;
-  op->done_cb = cb;
-  op->user_data = user;
   int id = op->id;
   if (connecting(c->state)) {
     /* Abort the connect attempt: it completes with CANCELED, and taking

@@ -17,14 +17,8 @@ static int start_read(bleak_client *c, bk_op_kind kind,
                       void *user) {
   if (!cb)
     return bk_fail(BLEAK_ERR_INVALID_ARG, "read: callback is NULL");
-  bk_op *op = bk_op_new(c, kind);
-  if (!op)
-    return BLEAK_ERR_NO_MEMORY;
-  op->ch = ch;
-  op->desc = d;
-  op->read_cb = cb;
-  op->user_data = user;
-  return bk_op_start(c, op, 0);
+  bk_op *op = bk_op_new_for(c, kind, ch, d, NULL, cb, user);
+  return op ? bk_op_start(c, op, 0) : BLEAK_ERR_NO_MEMORY;
 }
 
 int bleak_client_read_gatt_char_async(bleak_client *c,
@@ -44,23 +38,17 @@ static int start_write(bleak_client *c, bk_op_kind kind,
   if (len > BLEAK_MAX_ATTR_VALUE)
     return bk_fail(BLEAK_ERR_TOO_LONG, "value of %zu bytes: at most %d", len,
                    BLEAK_MAX_ATTR_VALUE);
-  bk_op *op = bk_op_new(c, kind);
+  bk_op *op = bk_op_new_for(c, kind, ch, d, cb, NULL, user);
+  if (op && len && !(op->data = malloc(len))) {
+    bk_op_free(op);
+    op = NULL;
+  }
   if (!op)
     return BLEAK_ERR_NO_MEMORY;
-  if (len) {
-    op->data = malloc(len);
-    if (!op->data) {
-      bk_op_free(op);
-      return BLEAK_ERR_NO_MEMORY;
-    }
+  if (len)
     memcpy(op->data, data, len);
-  }
   op->len = len;
-  op->ch = ch;
-  op->desc = d;
   op->with_response = with_response;
-  op->done_cb = cb;
-  op->user_data = user;
   return bk_op_start(c, op, 0);
 }
 
@@ -127,7 +115,7 @@ int bleak_client_start_notify_async(bleak_client *c,
                    "characteristic 0x%04x is subscribed already",
                    bleak_gatt_characteristic_handle(ch));
   subscription *s = calloc(1, sizeof *s);
-  bk_op *op = bk_op_new(c, BK_OP_START_NOTIFY);
+  bk_op *op = bk_op_new_for(c, BK_OP_START_NOTIFY, ch, NULL, done, NULL, done_user);
   if (!s || !op) {
     free(s);
     if (op)
@@ -139,10 +127,7 @@ int bleak_client_start_notify_async(bleak_client *c,
   s->user_data = notify_user;
   s->next = c->subs;
   c->subs = s;
-  op->ch = ch;
   op->indicate = !(props & BLEAK_GATT_PROP_NOTIFY);
-  op->done_cb = done;
-  op->user_data = done_user;
   return bk_op_start(c, op, 0);
 }
 
@@ -158,13 +143,10 @@ int bleak_client_stop_notify_async(bleak_client *c,
   if (!s || s->stopping)
     return bk_fail(BLEAK_ERR_NOT_FOUND, "characteristic 0x%04x is not subscribed",
                    bleak_gatt_characteristic_handle(ch));
-  bk_op *op = bk_op_new(c, BK_OP_STOP_NOTIFY);
+  bk_op *op = bk_op_new_for(c, BK_OP_STOP_NOTIFY, ch, NULL, cb, NULL, user);
   if (!op)
     return BLEAK_ERR_NO_MEMORY;
   s->stopping = true; /* no value callback from now on */
-  op->ch = ch;
-  op->done_cb = cb;
-  op->user_data = user;
   return bk_op_start(c, op, 0);
 }
 
@@ -196,12 +178,8 @@ static int start_simple(bleak_client *c, bk_op_kind kind, bleak_done_fn cb,
     return bk_fail(BLEAK_ERR_INVALID_ARG, "NULL argument");
   if (c->state != BK_CONN_CONNECTED && kind == BK_OP_PAIR)
     return bk_fail(BLEAK_ERR_NOT_CONNECTED, "%s: not connected", c->address);
-  bk_op *op = bk_op_new(c, kind);
-  if (!op)
-    return BLEAK_ERR_NO_MEMORY;
-  op->done_cb = cb;
-  op->user_data = user;
-  return bk_op_start(c, op, 0);
+  bk_op *op = bk_op_new_for(c, kind, NULL, NULL, cb, NULL, user);
+  return op ? bk_op_start(c, op, 0) : BLEAK_ERR_NO_MEMORY;
 }
 
 int bleak_client_pair_async(bleak_client *c, bleak_done_fn cb, void *user) {

@@ -71,6 +71,10 @@ struct bleak_client {
 /* The per-op area after the bk_op header holds, in this order: the
  * backend's state (op_state_size), then for reads the result buffer. */
 bk_op *bk_op_new(bleak_client *c, bk_op_kind kind);
+/* The same, with its target and its callback (@p done or @p read). */
+bk_op *bk_op_new_for(bleak_client *c, bk_op_kind kind, const bleak_gatt_characteristic *ch,
+                     const bleak_gatt_descriptor *desc, bleak_done_fn done, bleak_read_fn read,
+                     void *user);
 void bk_op_free(bk_op *op);
 /* Link @p op, arm its timeout (> 0 ms), start it. Returns its id: from
  * here on the op completes exactly once, also when the backend refuses to

@@ -20,6 +20,7 @@
 
 #include "bleak/loop.h"
 #include "core/internal.h"
+#include "core/queue.h"
 
 #define LOG_MOD "loop"
 #define NOT_ARMED SIZE_MAX
@@ -38,7 +39,7 @@ struct bleak_source {
     bleak_timer_fn timer;
     bleak_call_fn call;
   } cb;
-  struct bleak_source *prev, *next; /* every source of the loop */
+  bk_qnode node; /* in the loop's sources: every live source */
   struct bleak_source *next_zombie;
   /* fd watch */
   int fd;
@@ -61,7 +62,7 @@ struct bleak_loop {
   size_t n_timers; /* live timer sources: the heap has room for them all */
   int depth; /* > 0 while dispatching callbacks */
   atomic_bool stop;
-  bleak_source *sources;
+  bk_queue sources;
   bleak_source *zombies;
 };
 
@@ -228,11 +229,9 @@ void bleak_loop_free(bleak_loop *loop) {
                       "loop: ignored");
     return;
   }
-  while (loop->sources) {
-    bleak_source *s = loop->sources;
-    loop->sources = s->next;
-    free(s);
-  }
+  bk_qnode *n;
+  while ((n = bk_queue_pop(&loop->sources)))
+    free(BK_QUEUE_ENTRY(n, bleak_source, node));
   free_zombies(loop);
   free(loop->heap);
   close(loop->epfd);
@@ -261,23 +260,11 @@ static bleak_source *source_new(bleak_loop *loop, enum source_kind kind,
   s->user_data = user_data;
   s->fd = -1;
   s->heap_idx = NOT_ARMED;
-  s->next = loop->sources;
-  if (loop->sources)
-    loop->sources->prev = s;
-  loop->sources = s;
+  bk_queue_push(&loop->sources, &s->node);
   return s;
 }
 
-static void source_unlink(bleak_source *s) {
-  bleak_loop *loop = s->loop;
-  if (s->prev)
-    s->prev->next = s->next;
-  else
-    loop->sources = s->next;
-  if (s->next)
-    s->next->prev = s->prev;
-  s->prev = s->next = NULL;
-}
+static void source_unlink(bleak_source *s) { bk_queue_remove(&s->loop->sources, &s->node); }
 
 static uint32_t to_epoll(uint32_t events) {
   return ((events & BLEAK_IO_READ) ? (uint32_t)EPOLLIN : 0u) |

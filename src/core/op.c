@@ -51,6 +51,20 @@ bk_op *bk_op_new(bleak_client *c, bk_op_kind kind) {
   return op;
 }
 
+bk_op *bk_op_new_for(bleak_client *c, bk_op_kind kind, const bleak_gatt_characteristic *ch,
+                     const bleak_gatt_descriptor *desc, bleak_done_fn done, bleak_read_fn read,
+                     void *user) {
+  bk_op *op = bk_op_new(c, kind);
+  if (op) {
+    op->ch = ch;
+    op->desc = desc;
+    op->done_cb = done;
+    op->read_cb = read;
+    op->user_data = user;
+  }
+  return op;
+}
+
 void bk_op_free(bk_op *op) {
   bleak_source_free(op->timer);
   bleak_source_free(op->step);

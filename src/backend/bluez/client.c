@@ -323,15 +323,21 @@ static int cmp_svc_entry(const void *a, const void *b) {
   return (int)x->start - (int)y->start;
 }
 
+/* The reply to the connect's call in flight: 0, or the connect has failed
+ * with its error. */
+static int connect_reply(bz_client *z, sd_bus_message *reply, const char *what) {
+  z->connect_call = NULL;
+  int err = bk_bus_reply_error(reply, what);
+  if (err < 0)
+    connect_fail(z, err);
+  return err;
+}
+
 static void on_services_objects(void *owner, void *data, sd_bus_message *reply) {
   (void)data;
   bz_client *z = owner;
-  z->connect_call = NULL;
-  int err = bk_bus_reply_error(reply, "GetManagedObjects");
-  if (err < 0) {
-    connect_fail(z, err);
+  if (connect_reply(z, reply, "GetManagedObjects") < 0)
     return;
-  }
   tree_ctx t = {.z = z, .s = bk_gatt_services_new()};
   if (!t.s) {
     connect_fail(z, BLEAK_ERR_NO_MEMORY);
@@ -493,12 +499,8 @@ static int install_device_match(bz_client *z) {
 static void on_lookup(void *owner, void *data, sd_bus_message *reply) {
   (void)data;
   bz_client *z = owner;
-  z->connect_call = NULL;
-  int err = bk_bus_reply_error(reply, "GetManagedObjects");
-  if (err < 0) {
-    connect_fail(z, err);
+  if (connect_reply(z, reply, "GetManagedObjects") < 0)
     return;
-  }
   lookup_ctx l = {.z = z};
   if (bz_walk_objects(reply, on_lookup_object, &l) < 0) {
     connect_fail(z, bk_fail(BLEAK_ERR_PROTOCOL, "malformed reply from BlueZ"));
