@@ -119,29 +119,26 @@ void bk_client_pairing(bleak_client *c) {
 /* ---- subscriptions ---- */
 
 subscription *bk_sub_find(bleak_client *c, const bleak_gatt_characteristic *ch) {
-  for (subscription *s = c->subs; s; s = s->next)
+  for (bk_qnode *n = bk_queue_head(&c->subs); n; n = bk_qnode_next(n)) {
+    subscription *s = BK_QUEUE_ENTRY(n, subscription, node);
     if (s->ch == ch)
       return s;
+  }
   return NULL;
 }
 
 void bk_sub_remove(bleak_client *c, const bleak_gatt_characteristic *ch) {
-  for (subscription **p = &c->subs; *p; p = &(*p)->next) {
-    if ((*p)->ch == ch) {
-      subscription *s = *p;
-      *p = s->next;
-      free(s);
-      return;
-    }
+  subscription *s = bk_sub_find(c, ch);
+  if (s) {
+    bk_queue_remove(&c->subs, &s->node);
+    free(s);
   }
 }
 
 void bk_sub_drop_all(bleak_client *c) {
-  while (c->subs) {
-    subscription *s = c->subs;
-    c->subs = s->next;
-    free(s);
-  }
+  bk_qnode *n;
+  while ((n = bk_queue_pop(&c->subs)))
+    free(BK_QUEUE_ENTRY(n, subscription, node));
 }
 
 /* ---- construction ---- */
@@ -202,6 +199,7 @@ int bk_client_new_with_backend(const char *address, const bleak_client_options *
   if (!c)
     return BLEAK_ERR_NO_MEMORY;
   bk_queue_init(&c->pending);
+  bk_queue_init(&c->subs);
   bk_queue_init(&c->done);
   c->disconnected_event.client = c;
   if (bk_normalize_address(address, c->address) < 0) {

@@ -125,8 +125,7 @@ int bleak_client_start_notify_async(bleak_client *c,
   s->ch = ch;
   s->cb = cb;
   s->user_data = notify_user;
-  s->next = c->subs;
-  c->subs = s;
+  bk_queue_push(&c->subs, &s->node);
   op->indicate = !(props & BLEAK_GATT_PROP_NOTIFY);
   return bk_op_start(c, op, 0);
 }

@@ -26,7 +26,7 @@ typedef struct subscription {
   void *user_data;
   bool active;   /* start_notify succeeded */
   bool stopping; /* stop_notify called: no more values */
-  struct subscription *next;
+  bk_qnode node; /* in the client's subs */
 } subscription;
 
 /* The device search of one connect (connect.c). */
@@ -56,7 +56,7 @@ struct bleak_client {
   bk_queue done;      /* result recorded, callback not yet delivered */
   bleak_source *drain; /* 0 ms timer that delivers `done`, made with the client */
   int last_id;
-  subscription *subs;
+  bk_queue subs;
   bleak_disconnected_fn disconnected_cb;
   void *disconnected_user_data;
   /* Disconnected events waiting in `done` order: delivered after the ops

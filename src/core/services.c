@@ -61,17 +61,17 @@ int bk_client_replace_services(bleak_client *c, bleak_gatt_services *services) {
   if (c->opts.n_services)
     bk_gatt_services_filter(services, c->services_filter, c->opts.n_services);
   /* Subscriptions follow their characteristic, or end with it. */
-  for (subscription **p = &c->subs; *p;) {
-    const bleak_gatt_characteristic *now = same_char(services, (*p)->ch);
+  for (bk_qnode *n = bk_queue_head(&c->subs); n;) {
+    subscription *sub = BK_QUEUE_ENTRY(n, subscription, node);
+    n = bk_qnode_next(n);
+    const bleak_gatt_characteristic *now = same_char(services, sub->ch);
     if (now) {
-      (*p)->ch = now;
-      p = &(*p)->next;
+      sub->ch = now;
     } else {
-      subscription *gone = *p;
-      *p = gone->next;
       BK_INFO(LOG_MOD, "%s: a subscribed characteristic is gone from the database",
               c->address);
-      free(gone);
+      bk_queue_remove(&c->subs, &sub->node);
+      free(sub);
     }
   }
   c->retired[c->n_retired++] = c->services;

@@ -14,6 +14,7 @@
 
 #include "backend/bluez/bus.h"
 #include "core/internal.h"
+#include "core/queue.h"
 
 #define LOG_MOD "dbus"
 /* Messages processed per dispatch before yielding to other sources. */
@@ -26,11 +27,11 @@ struct bk_bus {
   bleak_source *timer;
   int refs;
   bool lost;
-  bk_bus *next;
+  bk_qnode node; /* in `buses` */
 };
 
 /* Loops are per thread, and so is the registry of their buses. */
-static _Thread_local bk_bus *buses;
+static _Thread_local bk_queue buses;
 
 static void service(bk_bus *b);
 
@@ -132,7 +133,8 @@ static int bus_connect(sd_bus **out) {
 
 int bk_bus_get(bleak_loop *loop, bk_bus **out) {
   *out = NULL;
-  for (bk_bus *b = buses; b; b = b->next) {
+  for (bk_qnode *n = bk_queue_head(&buses); n; n = bk_qnode_next(n)) {
+    bk_bus *b = BK_QUEUE_ENTRY(n, bk_bus, node);
     if (b->loop == loop && !b->lost) {
       b->refs++;
       *out = b;
@@ -158,8 +160,7 @@ int bk_bus_get(bleak_loop *loop, bk_bus **out) {
     bus_free(b);
     return r;
   }
-  b->next = buses;
-  buses = b;
+  bk_queue_push(&buses, &b->node);
   *out = b;
   return 0;
 }
@@ -167,12 +168,7 @@ int bk_bus_get(bleak_loop *loop, bk_bus **out) {
 void bk_bus_unref(bk_bus *b) {
   if (!b || --b->refs > 0)
     return;
-  for (bk_bus **p = &buses; *p; p = &(*p)->next) {
-    if (*p == b) {
-      *p = b->next;
-      break;
-    }
-  }
+  bk_queue_remove(&buses, &b->node);
   bus_free(b);
 }
 
