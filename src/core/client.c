@@ -333,15 +333,7 @@ void bk_client_disconnected(bleak_client *c, int reason) {
       bk_queue_push(&c->done, &ev->node);
   }
   /* Now the disconnects succeed. */
-  bk_qnode *n = bk_queue_head(&c->pending);
-  while (n) {
-    bk_op *op = BK_QUEUE_ENTRY(n, bk_op, node);
-    n = bk_qnode_next(n);
-    if (op->kind != BK_OP_DISCONNECT)
-      continue;
-    c->be->abort(c, op);
-    bk_op_record(op, 0);
-  }
+  bk_op_succeed_pending(c, BK_OP_DISCONNECT);
   bk_client_arm_drain(c); /* services go once the callbacks have run */
 }
 

@@ -86,6 +86,8 @@ void bk_op_record(bk_op *op, int status);
 /* Complete every pending op but those of @p keep_kind (-1: none) with
  * @p status; the backend forgets each (abort). */
 void bk_op_fail_pending(bleak_client *c, int status, int keep_kind);
+/* Complete every pending op of @p kind with success (abort() first). */
+void bk_op_succeed_pending(bleak_client *c, bk_op_kind kind);
 bk_op *bk_op_find(bleak_client *c, int id);
 /* Deliver what is queued now (bleak_client_free uses it). */
 void bk_op_deliver_all(bleak_client *c);

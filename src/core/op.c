@@ -82,7 +82,8 @@ uint64_t bk_op_time_left_ms(const bk_op *op) {
 void bk_client_arm_drain(bleak_client *c) {
   /* Never fails: the drain exists from bleak_client_new() on, and
    * re-arming a timer does not allocate. */
-  (void)bleak_source_set_timer(c->drain, 0);
+  if (!bleak_source_timer_armed(c->drain))
+    (void)bleak_source_set_timer(c->drain, 0);
 }
 
 void bk_op_record(bk_op *op, int status) {
@@ -181,18 +182,38 @@ int bleak_client_cancel(bleak_client *c, int op_id) {
   return 0;
 }
 
-void bk_op_fail_pending(bleak_client *c, int status, int keep_kind) {
-  bk_qnode *n = bk_queue_head(&c->pending);
-  while (n) {
+/* The oldest pending op not of @p keep_kind (-1: any), or NULL. */
+static bk_op *first_pending(bleak_client *c, int keep_kind, bool only) {
+  for (bk_qnode *n = bk_queue_head(&c->pending); n; n = bk_qnode_next(n)) {
     bk_op *op = BK_QUEUE_ENTRY(n, bk_op, node);
-    n = bk_qnode_next(n); /* recording takes op off the queue */
-    if ((int)op->kind == keep_kind)
-      continue;
+    if (only ? (int)op->kind == keep_kind : (int)op->kind != keep_kind)
+      return op;
+  }
+  return NULL;
+}
+
+/* Abort and record every pending op that matches, one at a time from the
+ * head: an abort may make the backend start or report another op (the
+ * next queued write), so no iterator is kept across it. */
+static void finish_pending(bleak_client *c, int status, int kind, bool only) {
+  bk_op *op;
+  while ((op = first_pending(c, kind, only))) {
     c->be->abort(c, op);
-    bk_fail(status, "the link is down");
+    if (op->finished)
+      continue; /* the backend reported it meanwhile */
+    if (status < 0)
+      bk_fail(status, "the link is down");
     op->no_retry = true; /* the link's end is not retried */
     bk_op_record(op, status);
   }
+}
+
+void bk_op_fail_pending(bleak_client *c, int status, int keep_kind) {
+  finish_pending(c, status, keep_kind, false);
+}
+
+void bk_op_succeed_pending(bleak_client *c, bk_op_kind kind) {
+  finish_pending(c, 0, (int)kind, true);
 }
 
 /* Deliver one recorded op (or the disconnected event) to the user. */
