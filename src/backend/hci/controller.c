@@ -32,7 +32,9 @@ struct bk_ctrl {
   uint32_t io_events; /* what the fd watch waits for now */
   uint64_t armed;     /* when the timer fires (loop ms), 0: not armed */
   bleak_source *io, *timer, *notify;
-  uint64_t rx_now; /* the loop's time for the packets of one read pass */
+  uint64_t rx_now; /* the loop's time for the packets of one read pass, and so
+                   * for the commands the HCI host's callbacks send (they run
+                   * inside bk_hci_feed) */
   bk_h4 h4;
   bk_hci hci;
   bk_btsnoop snoop;
@@ -245,7 +247,7 @@ static void hci_connected(void *owner, int status, uint16_t handle, uint8_t peer
   c->conn_inflight = false;
   if (status == 0 && (!u || !u->connecting)) {
     BK_INFO(MOD, "link 0x%03x came up after its connect was canceled: dropped", handle);
-    (void)bk_hci_disconnect(&c->hci, handle, REASON_REMOTE_USER);
+    (void)bk_hci_disconnect(&c->hci, handle, REASON_REMOTE_USER, c->rx_now);
   } else if (u && u->connecting) {
     u->connecting = false;
     if (status == 0) {
@@ -258,7 +260,8 @@ static void hci_connected(void *owner, int status, uint16_t handle, uint8_t peer
         bk_put_le16(p, handle);
         bk_put_le16(p + 2, 251);
         bk_put_le16(p + 4, 2120);
-        (void)bk_hci_command(&c->hci, BK_HCI_OP_LE_SET_DATA_LENGTH, p, 6, NULL, NULL);
+        (void)bk_hci_command(&c->hci, BK_HCI_OP_LE_SET_DATA_LENGTH, p, 6, NULL, NULL,
+                             c->rx_now);
       }
       /* And the 2M PHY where both sides have it (twice the air rate);
        * the controller negotiates, the answer does not matter. */
@@ -269,7 +272,7 @@ static void hci_connected(void *owner, int status, uint16_t handle, uint8_t peer
         p[3] = 0x02; /* TX: 2M */
         p[4] = 0x02; /* RX: 2M */
         bk_put_le16(p + 5, 0);
-        (void)bk_hci_command(&c->hci, BK_HCI_OP_LE_SET_PHY, p, 7, NULL, NULL);
+        (void)bk_hci_command(&c->hci, BK_HCI_OP_LE_SET_PHY, p, 7, NULL, NULL, c->rx_now);
       }
     }
     if (u->ops->connected)
@@ -316,7 +319,7 @@ static void signalling(bk_ctrl *c, uint16_t handle, const uint8_t *pdu, size_t l
       memcpy(p + 2, pdu + 4, 8);
       bk_put_le16(p + 10, 0);
       bk_put_le16(p + 12, 0);
-      (void)bk_hci_command(&c->hci, HCI_OP_LE_CONN_UPDATE, p, sizeof p, NULL, NULL);
+      (void)bk_hci_command(&c->hci, HCI_OP_LE_CONN_UPDATE, p, sizeof p, NULL, NULL, c->rx_now);
     }
     return;
   }
@@ -400,7 +403,7 @@ static void scan_sync(bk_ctrl *c) {
   }
   c->scan_cmd = true;
   c->scan_active = active;
-  if (bk_hci_le_scan(&c->hci, want, active, scan_done, c) != 0)
+  if (bk_hci_le_scan(&c->hci, want, active, scan_done, c, bleak_loop_now_ms(c->loop)) != 0)
     c->scan_cmd = false;
 }
 
@@ -437,7 +440,8 @@ static void conn_sync(bk_ctrl *c) {
     return;
   bk_ctrl_user *u = c->conn_user;
   c->conn_inflight = true;
-  int err = bk_hci_le_connect(&c->hci, u->peer_type, u->peer, connect_status, c);
+  int err = bk_hci_le_connect(&c->hci, u->peer_type, u->peer, connect_status, c,
+                              bleak_loop_now_ms(c->loop));
   if (err) {
     c->conn_inflight = false;
     c->conn_user = NULL;
@@ -653,7 +657,8 @@ void bk_ctrl_release(bk_ctrl_user *u) {
     return;
   enter(c);
   if (u->linked && !c->lost)
-    (void)bk_hci_disconnect(&c->hci, u->handle, REASON_REMOTE_USER);
+    (void)bk_hci_disconnect(&c->hci, u->handle, REASON_REMOTE_USER,
+                            bleak_loop_now_ms(c->loop));
   if (u->connecting)
     bk_ctrl_connect_cancel(u);
   u->scanning = u->linked = false;
@@ -709,7 +714,7 @@ void bk_ctrl_connect_cancel(bk_ctrl_user *u) {
      * link that is then dropped) and clears conn_inflight. */
     c->conn_user = NULL;
     if (c->conn_inflight && !c->lost)
-      (void)bk_hci_le_connect_cancel(&c->hci);
+      (void)bk_hci_le_connect_cancel(&c->hci, bleak_loop_now_ms(c->loop));
   }
   scan_sync(c);
 }
@@ -718,7 +723,8 @@ int bk_ctrl_disconnect(bk_ctrl_user *u) {
   bk_ctrl *c = u->ctrl;
   if (!c || !u->linked)
     return bk_fail(BLEAK_ERR_NOT_CONNECTED, "no link");
-  return bk_hci_disconnect(&c->hci, u->handle, REASON_REMOTE_USER);
+  return bk_hci_disconnect(&c->hci, u->handle, REASON_REMOTE_USER,
+                           bleak_loop_now_ms(c->loop));
 }
 
 int bk_ctrl_send_att(bk_ctrl_user *u, const uint8_t *pdu, size_t len) {

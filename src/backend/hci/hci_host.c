@@ -55,12 +55,20 @@ static void cmd_kick(bk_hci *h) {
   }
 }
 
+/* The clock only moves forward: an entry point called with an older time
+ * than the last one seen (two clocks a few ms apart) changes nothing. */
+static void advance(bk_hci *h, uint64_t now) {
+  if (now > h->now)
+    h->now = now;
+}
+
 int bk_hci_command(bk_hci *h, uint16_t opcode, const uint8_t *params, size_t len,
-                   bk_hci_cmd_fn cb, void *user) {
+                   bk_hci_cmd_fn cb, void *user, uint64_t now) {
   if (!h || len > 255 || (len && !params))
     return BLEAK_ERR_INVALID_ARG;
   if (h->lost)
     return bk_fail(BLEAK_ERR_IO, "the controller is gone");
+  advance(h, now);
   bk_hci_cmd *c = calloc(1, sizeof *c);
   if (!c)
     return BLEAK_ERR_NO_MEMORY;
@@ -316,29 +324,29 @@ static void init_next(bk_hci *h) {
   int err = 0;
   switch (h->init_step) {
   case 0:
-    err = bk_hci_command(h, BK_HCI_OP_RESET, NULL, 0, init_cb, h);
+    err = bk_hci_command(h, BK_HCI_OP_RESET, NULL, 0, init_cb, h, h->now);
     break;
   case 1:
-    err = bk_hci_command(h, BK_HCI_OP_READ_LOCAL_VERSION, NULL, 0, init_cb, h);
+    err = bk_hci_command(h, BK_HCI_OP_READ_LOCAL_VERSION, NULL, 0, init_cb, h, h->now);
     break;
   case 2:
-    err = bk_hci_command(h, BK_HCI_OP_READ_BD_ADDR, NULL, 0, init_cb, h);
+    err = bk_hci_command(h, BK_HCI_OP_READ_BD_ADDR, NULL, 0, init_cb, h, h->now);
     break;
   case 3: /* Disconnection Complete, Encryption Change, Hardware Error,
            * Encryption Key Refresh, LE Meta */
     bk_put_le32(p, (1u << 4) | (1u << 7) | (1u << 15));
     bk_put_le32(p + 4, (1u << (47 - 32)) | (1u << (61 - 32)));
-    err = bk_hci_command(h, BK_HCI_OP_SET_EVENT_MASK, p, 8, init_cb, h);
+    err = bk_hci_command(h, BK_HCI_OP_SET_EVENT_MASK, p, 8, init_cb, h, h->now);
     break;
   case 4: /* LE: Connection Complete, Advertising Report, Connection Update,
            * Remote Features, LTK Request, Data Length Change, PHY Update,
            * Extended Advertising Report */
     memset(p, 0, 8);
     bk_put_le32(p, 0x1u | 0x2u | 0x4u | 0x8u | 0x10u | 0x40u | 0x800u | 0x1000u);
-    err = bk_hci_command(h, BK_HCI_OP_LE_SET_EVENT_MASK, p, 8, init_cb, h);
+    err = bk_hci_command(h, BK_HCI_OP_LE_SET_EVENT_MASK, p, 8, init_cb, h, h->now);
     break;
   case 5:
-    err = bk_hci_command(h, BK_HCI_OP_LE_READ_BUFFER_SIZE, NULL, 0, init_cb, h);
+    err = bk_hci_command(h, BK_HCI_OP_LE_READ_BUFFER_SIZE, NULL, 0, init_cb, h, h->now);
     break;
   case 6:
     if (h->acl_max) { /* LE has its own buffers */
@@ -346,10 +354,10 @@ static void init_next(bk_hci *h) {
       init_next(h);
       return;
     }
-    err = bk_hci_command(h, BK_HCI_OP_READ_BUFFER_SIZE, NULL, 0, init_cb, h);
+    err = bk_hci_command(h, BK_HCI_OP_READ_BUFFER_SIZE, NULL, 0, init_cb, h, h->now);
     break;
   case 7:
-    err = bk_hci_command(h, BK_HCI_OP_LE_READ_LOCAL_FEATURES, NULL, 0, init_cb, h);
+    err = bk_hci_command(h, BK_HCI_OP_LE_READ_LOCAL_FEATURES, NULL, 0, init_cb, h, h->now);
     break;
   default:
     if (h->acl_max == 0 || h->acl_mtu < 27) {
@@ -442,10 +450,7 @@ static void on_event(bk_hci *h, const uint8_t *pkt, size_t len) {
       if (st == 0) {
         if (ev.u.le_conn.role != 0) {
           /* We never advertise; a peripheral link is not ours to keep. */
-          uint8_t p[3];
-          bk_put_le16(p, ev.u.le_conn.handle);
-          p[2] = 0x13;
-          (void)bk_hci_command(h, BK_HCI_OP_DISCONNECT, p, 3, NULL, NULL);
+          (void)bk_hci_disconnect(h, ev.u.le_conn.handle, 0x13, h->now);
           break;
         }
         bk_hci_link *l = NULL;
@@ -454,10 +459,7 @@ static void on_event(bk_hci *h, const uint8_t *pkt, size_t len) {
             l = &h->links[i];
         if (!l || link_of(h, ev.u.le_conn.handle)) {
           BK_ERROR(MOD, "no room for link 0x%03x (or a duplicate handle)", ev.u.le_conn.handle);
-          uint8_t p[3];
-          bk_put_le16(p, ev.u.le_conn.handle);
-          p[2] = 0x13;
-          (void)bk_hci_command(h, BK_HCI_OP_DISCONNECT, p, 3, NULL, NULL);
+          (void)bk_hci_disconnect(h, ev.u.le_conn.handle, 0x13, h->now);
           st = BLEAK_ERR_HCI(0x09); /* Connection Limit Exceeded */
         } else {
           l->used = true;
@@ -488,8 +490,7 @@ static void on_event(bk_hci *h, const uint8_t *pkt, size_t len) {
 }
 
 void bk_hci_feed(bk_hci *h, uint8_t type, const uint8_t *pkt, size_t len, uint64_t now) {
-  if (now > h->now)
-    h->now = now;
+  advance(h, now);
   if (h->lost)
     return;
   if (type == BK_H4_EVENT)
@@ -503,8 +504,7 @@ void bk_hci_feed(bk_hci *h, uint8_t type, const uint8_t *pkt, size_t len, uint64
 uint64_t bk_hci_deadline(const bk_hci *h) { return h->cmd_sent && !h->lost ? h->cmd_deadline : 0; }
 
 void bk_hci_tick(bk_hci *h, uint64_t now) {
-  if (now > h->now)
-    h->now = now;
+  advance(h, now);
   if (h->cmd_sent && !h->lost && now >= h->cmd_deadline) {
     BK_ERROR(MOD, "command 0x%04x unanswered for %d s", h->cmd_sent->opcode,
              BK_HCI_CMD_TIMEOUT_MS / 1000);
@@ -523,7 +523,8 @@ void bk_hci_close(bk_hci *h) {
 
 /* ---- LE helpers ---------------------------------------------------------- */
 
-int bk_hci_le_scan(bk_hci *h, bool enable, bool active, bk_hci_cmd_fn cb, void *user) {
+int bk_hci_le_scan(bk_hci *h, bool enable, bool active, bk_hci_cmd_fn cb, void *user,
+                   uint64_t now) {
   uint8_t p[8];
   int err;
   if (h->extended) {
@@ -534,7 +535,7 @@ int bk_hci_le_scan(bk_hci *h, bool enable, bool active, bk_hci_cmd_fn cb, void *
       p[3] = active ? 1 : 0;
       bk_put_le16(p + 4, 0x0030); /* 30 ms interval and window */
       bk_put_le16(p + 6, 0x0030);
-      err = bk_hci_command(h, BK_HCI_OP_LE_SET_EXT_SCAN_PARAMS, p, 8, NULL, NULL);
+      err = bk_hci_command(h, BK_HCI_OP_LE_SET_EXT_SCAN_PARAMS, p, 8, NULL, NULL, now);
       if (err)
         return err;
     }
@@ -542,7 +543,7 @@ int bk_hci_le_scan(bk_hci *h, bool enable, bool active, bk_hci_cmd_fn cb, void *
     p[1] = 0;                     /* report duplicates */
     bk_put_le16(p + 2, 0);        /* until disabled */
     bk_put_le16(p + 4, 0);
-    return bk_hci_command(h, BK_HCI_OP_LE_SET_EXT_SCAN_ENABLE, p, 6, cb, user);
+    return bk_hci_command(h, BK_HCI_OP_LE_SET_EXT_SCAN_ENABLE, p, 6, cb, user, now);
   }
   if (enable) {
     p[0] = active ? 1 : 0;
@@ -550,13 +551,13 @@ int bk_hci_le_scan(bk_hci *h, bool enable, bool active, bk_hci_cmd_fn cb, void *
     bk_put_le16(p + 3, 0x0030); /* and window: scan all the time */
     p[5] = 0;                   /* own address: public */
     p[6] = 0;                   /* accept all advertisements */
-    err = bk_hci_command(h, BK_HCI_OP_LE_SET_SCAN_PARAMS, p, 7, NULL, NULL);
+    err = bk_hci_command(h, BK_HCI_OP_LE_SET_SCAN_PARAMS, p, 7, NULL, NULL, now);
     if (err)
       return err;
   }
   p[0] = enable ? 1 : 0;
   p[1] = 0; /* report duplicates: RSSI updates and scan responses, as BlueZ */
-  return bk_hci_command(h, BK_HCI_OP_LE_SET_SCAN_ENABLE, p, 2, cb, user);
+  return bk_hci_command(h, BK_HCI_OP_LE_SET_SCAN_ENABLE, p, 2, cb, user, now);
 }
 
 /* Connection parameters of our connects: interval 7.5..30 ms (round trips
@@ -571,7 +572,7 @@ static void conn_params(uint8_t *p) {
 }
 
 int bk_hci_le_connect(bk_hci *h, uint8_t peer_type, const uint8_t peer[6], bk_hci_cmd_fn cb,
-                      void *user) {
+                      void *user, uint64_t now) {
   if (h->extended) {
     uint8_t p[10 + 16];
     p[0] = 0;                   /* the peer given, not the accept list */
@@ -582,7 +583,7 @@ int bk_hci_le_connect(bk_hci *h, uint8_t peer_type, const uint8_t peer[6], bk_hc
     bk_put_le16(p + 10, 0x0060); /* scan interval and window 60 ms */
     bk_put_le16(p + 12, 0x0060);
     conn_params(p + 14);
-    return bk_hci_command(h, BK_HCI_OP_LE_EXT_CREATE_CONN, p, sizeof p, cb, user);
+    return bk_hci_command(h, BK_HCI_OP_LE_EXT_CREATE_CONN, p, sizeof p, cb, user, now);
   }
   uint8_t p[25];
   bk_put_le16(p, 0x0060);  /* scan interval 60 ms */
@@ -592,16 +593,16 @@ int bk_hci_le_connect(bk_hci *h, uint8_t peer_type, const uint8_t peer[6], bk_hc
   memcpy(p + 6, peer, 6);
   p[12] = 0;               /* own address: public */
   conn_params(p + 13);
-  return bk_hci_command(h, BK_HCI_OP_LE_CREATE_CONN, p, sizeof p, cb, user);
+  return bk_hci_command(h, BK_HCI_OP_LE_CREATE_CONN, p, sizeof p, cb, user, now);
 }
 
-int bk_hci_le_connect_cancel(bk_hci *h) {
-  return bk_hci_command(h, BK_HCI_OP_LE_CREATE_CONN_CANCEL, NULL, 0, NULL, NULL);
+int bk_hci_le_connect_cancel(bk_hci *h, uint64_t now) {
+  return bk_hci_command(h, BK_HCI_OP_LE_CREATE_CONN_CANCEL, NULL, 0, NULL, NULL, now);
 }
 
-int bk_hci_disconnect(bk_hci *h, uint16_t handle, uint8_t reason) {
+int bk_hci_disconnect(bk_hci *h, uint16_t handle, uint8_t reason, uint64_t now) {
   uint8_t p[3];
   bk_put_le16(p, handle);
   p[2] = reason;
-  return bk_hci_command(h, BK_HCI_OP_DISCONNECT, p, 3, NULL, NULL);
+  return bk_hci_command(h, BK_HCI_OP_DISCONNECT, p, 3, NULL, NULL, now);
 }
