@@ -22,6 +22,7 @@
 #include "bleak/error.h"
 #include "bleak/gatt.h"
 #include "bleak/log.h"
+#include "hex.h"
 
 #define MAXPDU 600
 #define SVC128 "f0debc9a785634127856341278563412"  /* 12345678-...-56789abcdef0 */
@@ -80,26 +81,10 @@ static void fake_timeout(void *owner) { ((rig *)owner)->timeouts++; }
 
 static const bk_att_ops ops = {fake_send, fake_value, fake_timeout};
 
-static size_t unhex(const char *s, uint8_t *out) {
-  size_t n = 0;
-  while (*s) {
-    if (*s == ' ') {
-      s++;
-      continue;
-    }
-    unsigned v;
-    assert_int_equal(sscanf(s, "%2x", &v), 1);
-    assert_true(n < MAXPDU);
-    out[n++] = (uint8_t)v;
-    s += 2;
-  }
-  return n;
-}
-
 #define EXPECT(hex) expect_pdu(hex, __LINE__)
 static void expect_pdu(const char *hex, int line) {
   uint8_t want[MAXPDU];
-  size_t n = unhex(hex, want);
+  size_t n = test_unhex(hex, want, sizeof want);
   if (R.checked >= R.n_out)
     fail_msg("line %d: nothing sent, expected %s", line, hex);
   if (R.out_len[R.checked] != n || memcmp(R.out[R.checked], want, n) != 0) {
@@ -113,7 +98,7 @@ static void expect_pdu(const char *hex, int line) {
 
 static void INJECT(const char *hex) {
   uint8_t b[MAXPDU];
-  size_t n = unhex(hex, b);
+  size_t n = test_unhex(hex, b, sizeof b);
   bk_att_recv(&R.att, b, n, R.now);
 }
 

@@ -15,6 +15,7 @@
 #include "backend/hci/hci_host.h"
 #include "bleak/error.h"
 #include "bleak/log.h"
+#include "hex.h"
 #include "transport/h4.h"
 
 typedef struct rig {
@@ -74,25 +75,10 @@ static void lost(void *o, int err) {
 }
 static const bk_hci_ops ops = {w, ready, adv, conn, disc, l2, sent, lost};
 
-static size_t unhex(const char *s, uint8_t *out) {
-  size_t n = 0;
-  unsigned v;
-  while (*s) {
-    if (*s == ' ') {
-      s++;
-      continue;
-    }
-    assert_int_equal(sscanf(s, "%2x", &v), 1);
-    out[n++] = (uint8_t)v;
-    s += 2;
-  }
-  return n;
-}
-
 #define EXPECT(hex) expect_out(hex, __LINE__)
 static void expect_out(const char *hex, int line) {
   uint8_t want[300];
-  size_t n = unhex(hex, want);
+  size_t n = test_unhex(hex, want, sizeof want);
   if (R.checked >= R.n_out)
     fail_msg("line %d: nothing sent, expected %s", line, hex);
   if (R.out_len[R.checked] != n || memcmp(R.out[R.checked], want, n) != 0) {
@@ -107,7 +93,7 @@ static void expect_out(const char *hex, int line) {
 /* An event or ACL packet from the controller (H4 type byte first). */
 static void IN(const char *hex) {
   uint8_t b[300];
-  size_t n = unhex(hex, b);
+  size_t n = test_unhex(hex, b, sizeof b);
   bk_hci_feed(&R.h, b[0], b + 1, n - 1, 1000);
 }
 
