@@ -38,6 +38,10 @@ typedef struct fake_controller {
   int fail_connects;      /* so many LE Create Connection end with 0x3E first */
   int connects;           /* LE Create Connection commands seen */
   bool split_name;        /* advertise without the name; it comes in a scan response */
+  /* The host's last PDUs on LE signalling and SMP, and the parameters of
+   * its last LE Connection Update. */
+  uint8_t sig_rx[32], smp_rx[8], conn_update[14];
+  size_t sig_rx_len, smp_rx_len, conn_update_len;
   bleak_source *later_timer;
   uint8_t later[64];
   size_t later_len;
@@ -57,6 +61,9 @@ void fake_controller_stop(fake_controller *f);
 /* Queue a Handle Value Notification of @p len bytes on the link (for
  * streams: queued, written as the socket drains). */
 void fake_controller_notify(fake_controller *f, uint16_t handle, const uint8_t *v, size_t len);
+/* Send an L2CAP PDU on fixed channel @p cid of the link. */
+void fake_controller_send_l2cap(fake_controller *f, uint16_t cid, const uint8_t *pdu,
+                                size_t len);
 /* Bytes still queued for the host. */
 size_t fake_controller_pending(const fake_controller *f);
 

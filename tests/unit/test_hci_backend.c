@@ -252,6 +252,37 @@ static void test_not_found(void **state) {
   bleak_client_free(c);
 }
 
+/* The peer's LE signalling and SMP reach the sans-I/O answerers and their
+ * answers go back on the link: a parameter update is accepted and applied
+ * with LE Connection Update, a Security Request is refused. */
+static void test_signalling_and_smp(void **state) {
+  (void)state;
+  bleak_client_options o;
+  client_opts(&o);
+  bleak_client *c = NULL;
+  assert_int_equal(bleak_client_new(PEER, &o, &c), 0);
+  assert_int_equal(bleak_client_connect(c), 0);
+  static const uint8_t upd[] = {0x12, 0x07, 8, 0, 0x06, 0, 0x18, 0, 0x04, 0, 0xf4, 0x01};
+  fake_controller_send_l2cap(&F, 5, upd, sizeof upd);
+  static const uint8_t sec[] = {0x0b, 0x01};
+  fake_controller_send_l2cap(&F, 6, sec, sizeof sec);
+  bool never = false;
+  for (int i = 0; i < 50 && (!F.smp_rx_len || !F.conn_update_len); i++)
+    bleak_loop_run_until(L, &never, 10);
+  static const uint8_t accepted[] = {0x13, 0x07, 2, 0, 0, 0};
+  assert_int_equal(F.sig_rx_len, sizeof accepted);
+  assert_memory_equal(F.sig_rx, accepted, sizeof accepted);
+  /* handle 0x0040, the peer's values, no connection event length wish */
+  static const uint8_t update[] = {0x40, 0, 0x06, 0, 0x18, 0, 0x04, 0, 0xf4, 0x01, 0, 0, 0, 0};
+  assert_int_equal(F.conn_update_len, sizeof update);
+  assert_memory_equal(F.conn_update, update, sizeof update);
+  static const uint8_t refused[] = {0x05, 0x05};
+  assert_int_equal(F.smp_rx_len, sizeof refused);
+  assert_memory_equal(F.smp_rx, refused, sizeof refused);
+  assert_true(bleak_client_is_connected(c));
+  bleak_client_free(c);
+}
+
 /* No transport at all: a clear error at creation. */
 static void test_no_transport(void **state) {
   (void)state;
@@ -283,6 +314,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_connect_retried, setup, teardown),
       cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_transport, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_signalling_and_smp, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "backend/hci/l2cap_signal.h"
+#include "backend/hci/smp.h"
 #include "bleak/error.h"
 #include "core/internal.h"
 #include "transport/btsnoop.h"
@@ -19,7 +21,6 @@
 #define MAX_USERS 32
 #define SEEN 64
 
-#define HCI_OP_LE_CONN_UPDATE 0x2013
 #define REASON_REMOTE_USER 0x13
 
 struct bk_ctrl {
@@ -296,37 +297,30 @@ static void send_on(bk_ctrl *c, uint16_t handle, uint16_t cid, const uint8_t *pd
   (void)bk_hci_send_l2cap(&c->hci, handle, cid, pdu, len);
 }
 
-/* LE signalling (Core Vol 3 Part A 4): accept connection parameter
- * updates, reject what we do not implement. */
+/* LE signalling and SMP: what to answer is decided by l2cap_signal.c and
+ * smp.c; here it is sent, and accepted connection parameters applied. */
 static void signalling(bk_ctrl *c, uint16_t handle, const uint8_t *pdu, size_t len) {
-  if (len < 4)
-    return;
-  uint8_t code = pdu[0], id = pdu[1];
-  uint16_t dlen = bk_get_le16(pdu + 2);
-  if ((size_t)dlen + 4 != len)
-    return;
-  if (code == 0x12 && dlen == 8) { /* Connection Parameter Update Request */
-    uint8_t rsp[6] = {0x13, id, 2, 0, 0, 0};
-    uint16_t min = bk_get_le16(pdu + 4), max = bk_get_le16(pdu + 6);
-    uint16_t lat = bk_get_le16(pdu + 8), to = bk_get_le16(pdu + 10);
-    bool ok = min >= 6 && max <= 3200 && min <= max && lat <= 499 && to >= 10 && to <= 3200;
-    if (!ok)
-      rsp[4] = 1; /* rejected */
-    send_on(c, handle, BK_L2CAP_CID_LE_SIGNALING, rsp, sizeof rsp);
-    if (ok) {
-      uint8_t p[14];
-      bk_put_le16(p, handle);
-      memcpy(p + 2, pdu + 4, 8);
-      bk_put_le16(p + 10, 0);
-      bk_put_le16(p + 12, 0);
-      (void)bk_hci_command(&c->hci, HCI_OP_LE_CONN_UPDATE, p, sizeof p, NULL, NULL, c->rx_now);
-    }
+  uint8_t ans[BK_L2CAP_SIG_MAX_ANSWER];
+  bk_l2cap_sig_event ev;
+  int n = bk_l2cap_sig_recv(pdu, len, ans, sizeof ans, &ev);
+  if (n < 0) {
+    BK_DEBUG(MOD, "signalling frame of link 0x%03x dropped: %s", handle, bleak_error_detail());
     return;
   }
-  if (code & 1 || code == 0x01)
-    return; /* a response or a reject: we asked for nothing */
-  uint8_t rej[6] = {0x01, id, 2, 0, 0, 0}; /* Command not understood */
-  send_on(c, handle, BK_L2CAP_CID_LE_SIGNALING, rej, sizeof rej);
+  if (n > 0)
+    send_on(c, handle, BK_L2CAP_CID_LE_SIGNALING, ans, (size_t)n);
+  if (ev.kind == BK_L2CAP_SIG_EV_CONN_PARAMS) {
+    const bk_l2cap_sig_conn_params *p = &ev.conn_params;
+    (void)bk_hci_le_conn_update(&c->hci, handle, p->interval_min, p->interval_max, p->latency,
+                                p->timeout, c->rx_now);
+  }
+}
+
+static void smp(bk_ctrl *c, uint16_t handle, const uint8_t *pdu, size_t len) {
+  uint8_t ans[BK_SMP_MAX_ANSWER];
+  int n = bk_smp_refuse(pdu, len, ans, sizeof ans);
+  if (n > 0)
+    send_on(c, handle, BK_L2CAP_CID_SMP, ans, (size_t)n);
 }
 
 static void hci_l2cap(void *owner, uint16_t handle, uint16_t cid, const uint8_t *pdu,
@@ -343,12 +337,7 @@ static void hci_l2cap(void *owner, uint16_t handle, uint16_t cid, const uint8_t 
     signalling(c, handle, pdu, len);
     break;
   case BK_L2CAP_CID_SMP:
-    /* Security Request or Pairing Request: Pairing Failed, "Pairing Not
-     * Supported" (pairing on this backend is a later issue). */
-    if (len >= 1 && (pdu[0] == 0x0b || pdu[0] == 0x01)) {
-      uint8_t f[2] = {0x05, 0x05};
-      send_on(c, handle, BK_L2CAP_CID_SMP, f, sizeof f);
-    }
+    smp(c, handle, pdu, len);
     break;
   default:
     BK_DEBUG(MOD, "PDU on unknown channel 0x%04x of link 0x%03x dropped", cid, handle);

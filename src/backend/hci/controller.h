@@ -9,9 +9,10 @@
  * clients on one transport use one controller and one init. The last user
  * to leave closes it.
  *
- * Also here, because they are a few lines each: the LE signalling channel
- * (connection parameter update requests accepted, anything else rejected)
- * and SMP (pairing is a later issue: answered "pairing not supported").
+ * Also here, the I/O of two small fixed channels whose answers are decided
+ * by sans-I/O layers: LE signalling (l2cap_signal.h; accepted connection
+ * parameters are applied with HCI LE Connection Update) and SMP (smp.h;
+ * pairing is a later issue: refused).
  */
 #ifndef BLEAK_HCI_CONTROLLER_H
 #define BLEAK_HCI_CONTROLLER_H

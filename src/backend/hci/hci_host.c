@@ -606,3 +606,17 @@ int bk_hci_disconnect(bk_hci *h, uint16_t handle, uint8_t reason, uint64_t now) 
   p[2] = reason;
   return bk_hci_command(h, BK_HCI_OP_DISCONNECT, p, 3, NULL, NULL, now);
 }
+
+int bk_hci_le_conn_update(bk_hci *h, uint16_t handle, uint16_t interval_min,
+                          uint16_t interval_max, uint16_t latency, uint16_t timeout,
+                          uint64_t now) {
+  uint8_t p[14];
+  bk_put_le16(p, handle);
+  bk_put_le16(p + 2, interval_min);
+  bk_put_le16(p + 4, interval_max);
+  bk_put_le16(p + 6, latency);
+  bk_put_le16(p + 8, timeout);
+  bk_put_le16(p + 10, 0); /* connection event length: no preference */
+  bk_put_le16(p + 12, 0);
+  return bk_hci_command(h, BK_HCI_OP_LE_CONN_UPDATE, p, sizeof p, NULL, NULL, now);
+}

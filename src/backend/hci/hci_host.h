@@ -45,6 +45,7 @@ enum bk_hci_opcode {
   BK_HCI_OP_LE_SET_SCAN_ENABLE = 0x200c,
   BK_HCI_OP_LE_CREATE_CONN = 0x200d,
   BK_HCI_OP_LE_CREATE_CONN_CANCEL = 0x200e,
+  BK_HCI_OP_LE_CONN_UPDATE = 0x2013,
   BK_HCI_OP_LE_SET_DATA_LENGTH = 0x2022,
   BK_HCI_OP_LE_SET_PHY = 0x2032,
   BK_HCI_OP_LE_SET_EXT_SCAN_PARAMS = 0x2041,
@@ -151,6 +152,11 @@ int bk_hci_le_connect(bk_hci *h, uint8_t peer_type, const uint8_t peer[6], bk_hc
                       void *user, uint64_t now);
 int bk_hci_le_connect_cancel(bk_hci *h, uint64_t now);
 int bk_hci_disconnect(bk_hci *h, uint16_t handle, uint8_t reason, uint64_t now);
+/* LE Connection Update of a link: intervals in 1.25 ms units, latency in
+ * connection events, supervision timeout in 10 ms units (the controller
+ * checks the ranges); the answer does not matter to us. */
+int bk_hci_le_conn_update(bk_hci *h, uint16_t handle, uint16_t interval_min,
+                          uint16_t interval_max, uint16_t latency, uint16_t timeout, uint64_t now);
 
 /* Send an L2CAP PDU on a link: fragmented to the controller's ACL size,
  * queued behind its buffer credits (no deadline: ACL data has no timeout
