@@ -43,9 +43,9 @@ static bk_att_req *pop_head(bk_att *a) {
   return r;
 }
 
-static void finish(bk_att_req *r, int status, const bk_att_pdu *rsp) {
+static void finish(bk_att *a, bk_att_req *r, int status, const bk_att_pdu *rsp) {
   if (r->cb)
-    r->cb(r->user, status, rsp);
+    r->cb(r->user, status, rsp, a->now);
   free(r);
 }
 
@@ -75,8 +75,15 @@ static void kick(bk_att *a) {
     int err = send_head(a);
     if (err == 0)
       return;
-    finish(pop_head(a), err, NULL);
+    finish(a, pop_head(a), err, NULL);
   }
+}
+
+/* The clock only moves forward (two clocks a few ms apart change
+ * nothing). */
+static void advance(bk_att *a, uint64_t now) {
+  if (now > a->now)
+    a->now = now;
 }
 
 static int queue(bk_att *a, const uint8_t *pdu, size_t len, bk_att_rsp_fn cb, void *user,
@@ -87,8 +94,7 @@ static int queue(bk_att *a, const uint8_t *pdu, size_t len, bk_att_rsp_fn cb, vo
     return bk_fail(BLEAK_ERR_NOT_CONNECTED, "ATT bearer is closed");
   if (len > a->mtu)
     return bk_fail(BLEAK_ERR_TOO_LONG, "ATT request of %zu bytes, MTU %u", len, a->mtu);
-  if (now > a->now)
-    a->now = now;
+  advance(a, now);
   bk_att_req *r = malloc(sizeof *r + len);
   if (!r)
     return BLEAK_ERR_NO_MEMORY;
@@ -239,8 +245,7 @@ static void dropped(bk_att *a, const uint8_t *pdu, size_t len, const char *why) 
 }
 
 void bk_att_recv(bk_att *a, const uint8_t *pdu, size_t len, uint64_t now) {
-  if (now > a->now)
-    a->now = now;
+  advance(a, now);
   if (a->dead)
     return;
   if (len == 0) {
@@ -305,24 +310,25 @@ void bk_att_recv(bk_att *a, const uint8_t *pdu, size_t len, uint64_t now) {
     /* Not ours: a confused or hostile server. The request fails; the
      * bearer goes on (its next answer may be right). */
     dropped(a, pdu, len, "does not answer the outstanding request");
-    finish(pop_head(a), bk_fail(BLEAK_ERR_PROTOCOL, "ATT 0x%02x answers no request 0x%02x",
-                                op, req_op), NULL);
+    finish(a, pop_head(a),
+           bk_fail(BLEAK_ERR_PROTOCOL, "ATT 0x%02x answers no request 0x%02x", op, req_op),
+           NULL);
     kick(a);
     return;
   }
   pop_head(a);
   if (err) {
     dropped(a, pdu, len, bleak_error_detail());
-    finish(r, BLEAK_ERR_PROTOCOL, NULL);
+    finish(a, r, BLEAK_ERR_PROTOCOL, NULL);
   } else if (op == BK_ATT_ERROR_RSP) {
-    finish(r, BLEAK_ERR_ATT(p.u.error.code), &p);
+    finish(a, r, BLEAK_ERR_ATT(p.u.error.code), &p);
   } else {
     if (r->mtu_exchange) {
       uint16_t m = p.u.mtu.mtu < a->local_mtu ? p.u.mtu.mtu : a->local_mtu;
       if (m > a->mtu)
         a->mtu = m;
     }
-    finish(r, 0, &p);
+    finish(a, r, 0, &p);
   }
   kick(a);
 }
@@ -332,12 +338,11 @@ uint64_t bk_att_deadline(const bk_att *a) { return a->dead || !a->sent ? 0 : a->
 static void fail_all(bk_att *a, int status) {
   bk_att_req *r;
   while ((r = pop_head(a)) != NULL)
-    finish(r, status, NULL);
+    finish(a, r, status, NULL);
 }
 
 void bk_att_tick(bk_att *a, uint64_t now) {
-  if (now > a->now)
-    a->now = now;
+  advance(a, now);
   if (a->dead || !a->sent || now < a->deadline)
     return;
   BK_WARN(MOD, "ATT request 0x%02x unanswered for %d s: bearer closed", a->head->pdu[0],

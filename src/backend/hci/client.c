@@ -231,7 +231,7 @@ static void watch_service_changed(hc *h) {
   h->sc_handle = bleak_gatt_characteristic_value_handle(ch);
   static const uint8_t on[2] = {0x02, 0x00};
   (void)bk_gattc_write(&h->att, bleak_gatt_descriptor_handle(d), on, 2, false, on_sc_subscribed,
-                       h, &h->sc_subscribe);
+                       h, bk_ctrl_now(&h->u), &h->sc_subscribe);
 }
 
 static void on_changed(void *user, int status, bleak_gatt_services *s, unsigned requests) {
@@ -264,9 +264,8 @@ static void rediscover(hc *h, uint16_t start, uint16_t end) {
       h->again_end = end;
     return;
   }
-  bk_att_set_now(&h->att, bk_ctrl_now(&h->u));
   int err = bk_gattc_discover_range(&h->att, start, end, bleak_client_services(h->c), on_changed,
-                                    h, &h->rediscover);
+                                    h, bk_ctrl_now(&h->u), &h->rediscover);
   if (err)
     BK_WARN(MOD, "%s: cannot re-discover: %s", bk_client_address(h->c), bleak_strerror(err));
 }
@@ -293,7 +292,7 @@ static void cache_store(hc *h) {
   h->cache = bk_gattc_copy_services(bleak_client_services(h->c));
   if (h->cache)
     (void)bk_gattc_read(&h->att, bleak_gatt_characteristic_value_handle(ch), on_hash, h,
-                        &h->hash_read);
+                        bk_ctrl_now(&h->u), &h->hash_read);
 }
 
 static void on_name(void *user, int status, const uint8_t *v, size_t len) {
@@ -318,7 +317,7 @@ static void read_name(hc *h) {
   if (bleak_client_char_by_uuid(h->c, "2a00", &ch) != 0 || !ch)
     return;
   (void)bk_gattc_read(&h->att, bleak_gatt_characteristic_value_handle(ch), on_name, h,
-                      &h->name_read);
+                      bk_ctrl_now(&h->u), &h->name_read);
 }
 
 static void on_discovered(void *user, int status, bleak_gatt_services *s, unsigned requests) {
@@ -362,12 +361,12 @@ static void on_hash_check(void *user, int status, const uint8_t *v, size_t len) 
     return;
   }
   h->cache_ok = false; /* changed (or unreadable): discover it all */
-  int err = bk_gattc_discover(&h->att, on_discovered, h, &h->disc);
+  int err = bk_gattc_discover(&h->att, on_discovered, h, bk_ctrl_now(&h->u), &h->disc);
   if (err)
     connect_fail(h, err);
 }
 
-static void on_mtu(void *user, int status, const bk_att_pdu *rsp) {
+static void on_mtu(void *user, int status, const bk_att_pdu *rsp, uint64_t now) {
   hc *h = user;
   (void)rsp;
   if (h->ph != PH_MTU)
@@ -378,14 +377,13 @@ static void on_mtu(void *user, int status, const bk_att_pdu *rsp) {
     return;
   }
   h->ph = PH_DISCOVER;
-  bk_att_set_now(&h->att, bk_ctrl_now(&h->u));
   int err;
   if (h->cache_ok) {
     bleak_uuid hash = bleak_uuid_from_u16(0x2b2a);
     err = bk_gattc_read_by_uuid(&h->att, 0x0001, 0xffff, &hash, &h->hash_handle, on_hash_check,
-                                h, &h->disc);
+                                h, now, &h->disc);
   } else {
-    err = bk_gattc_discover(&h->att, on_discovered, h, &h->disc);
+    err = bk_gattc_discover(&h->att, on_discovered, h, now, &h->disc);
   }
   if (err)
     connect_fail(h, err);
@@ -424,7 +422,6 @@ static void u_connected(bk_ctrl_user *u, int status) {
     return;
   }
   bk_att_init(&h->att, &att_ops, h, BK_ATT_MAX_MTU);
-  bk_att_set_now(&h->att, bk_ctrl_now(u));
   h->att_up = true;
   h->ph = PH_MTU;
   int err = bk_att_exchange_mtu(&h->att, on_mtu, h, bk_ctrl_now(u));
@@ -670,7 +667,7 @@ static int subscribe(hc *h, bk_op *op, uint16_t value) {
   uint8_t v[2];
   bk_put_le16(v, value);
   return bk_gattc_write(&h->att, bleak_gatt_descriptor_handle(d), v, 2, false, on_written, op,
-                        (bk_gattc_proc **)&op->backend_data);
+                        bk_ctrl_now(&h->u), (bk_gattc_proc **)&op->backend_data);
 }
 
 static int hc_start(bleak_client *c, bk_op *op) {
@@ -689,26 +686,26 @@ static int hc_start(bleak_client *c, bk_op *op) {
     return bk_fail(BLEAK_ERR_NOT_SUPPORTED, "pairing is not on the hci backend yet");
   if (h->ph != PH_CONNECTED || !h->att_up)
     return bk_fail(BLEAK_ERR_NOT_CONNECTED, "not connected");
-  bk_att_set_now(&h->att, bk_ctrl_now(&h->u));
+  uint64_t now = bk_ctrl_now(&h->u);
   bk_gattc_proc **slot = (bk_gattc_proc **)&op->backend_data;
   int err;
   switch (op->kind) {
   case BK_OP_READ_CHAR:
     err = bk_gattc_read(&h->att, bleak_gatt_characteristic_value_handle(op->ch), on_read, op,
-                        slot);
+                        now, slot);
     break;
   case BK_OP_READ_DESC:
-    err = bk_gattc_read(&h->att, bleak_gatt_descriptor_handle(op->desc), on_read, op, slot);
+    err = bk_gattc_read(&h->att, bleak_gatt_descriptor_handle(op->desc), on_read, op, now, slot);
     break;
   case BK_OP_WRITE_CHAR:
     if (!op->with_response)
       return pace(h, op);
     err = bk_gattc_write(&h->att, bleak_gatt_characteristic_value_handle(op->ch), op->data,
-                         op->len, false, on_written, op, slot);
+                         op->len, false, on_written, op, now, slot);
     break;
   case BK_OP_WRITE_DESC:
     err = bk_gattc_write(&h->att, bleak_gatt_descriptor_handle(op->desc), op->data, op->len,
-                         false, on_written, op, slot);
+                         false, on_written, op, now, slot);
     break;
   case BK_OP_START_NOTIFY:
     err = subscribe(h, op, op->indicate ? 0x0002 : 0x0001);
