@@ -4,7 +4,8 @@
  * sans-I/O: PDUs and time in, PDUs (through ops->send), responses,
  * notifications and the next deadline out.
  *
- * - One request outstanding at a time; the rest wait in order.
+ * - One request outstanding at a time; the rest wait in order (on the
+ *   library's one FIFO, core/queue.h).
  * - A request unanswered for 30 s ends the bearer (3.3.3): every request
  *   fails with BLEAK_ERR_TIMEOUT, nothing more is sent, and ops->timeout
  *   tells the owner to drop the link.
@@ -23,6 +24,7 @@
 #include <stdint.h>
 
 #include "backend/hci/att_pdu.h"
+#include "core/queue.h"
 
 #define BK_ATT_DEFAULT_MTU 23
 #define BK_ATT_MAX_MTU 517
@@ -58,7 +60,8 @@ typedef struct bk_att {
   void *owner;
   uint16_t mtu;       /* negotiated, 23 until the exchange */
   uint16_t local_mtu; /* what we ask for and accept */
-  bk_att_req *head, *tail; /* head: outstanding once sent */
+  bk_queue reqs;      /* of bk_att_req, in order; the head is the one
+                       * outstanding once sent */
   bool sent;          /* head is on the air */
   bool dead;          /* timed out or closed */
   uint64_t deadline;  /* of the outstanding request; 0: none */
