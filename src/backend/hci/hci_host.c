@@ -12,7 +12,7 @@
 #define MOD "hci"
 
 struct bk_hci_cmd {
-  bk_hci_cmd *next;
+  bk_qnode node; /* in bk_hci.cmds while it waits */
   uint16_t opcode;
   bk_hci_cmd_fn cb;
   void *user;
@@ -21,7 +21,7 @@ struct bk_hci_cmd {
 };
 
 struct bk_hci_acl {
-  bk_hci_acl *next;
+  bk_qnode node; /* in bk_hci.acl while it waits for a credit */
   uint16_t handle;
   size_t len;
   uint8_t pkt[]; /* ACL header + data */
@@ -29,6 +29,8 @@ struct bk_hci_acl {
 
 void bk_hci_init(bk_hci *h, const bk_hci_ops *ops, void *owner) {
   memset(h, 0, sizeof *h);
+  bk_queue_init(&h->cmds);
+  bk_queue_init(&h->acl);
   h->ops = ops;
   h->owner = owner;
   h->ncmd = 1; /* one command may go before the controller says more */
@@ -42,12 +44,8 @@ static void write_packet(bk_hci *h, uint8_t type, const uint8_t *pkt, size_t len
 }
 
 static void cmd_kick(bk_hci *h) {
-  while (!h->lost && h->ncmd > 0 && !h->cmd_sent && h->cmd_head) {
-    bk_hci_cmd *c = h->cmd_head;
-    h->cmd_head = c->next;
-    if (!h->cmd_head)
-      h->cmd_tail = NULL;
-    c->next = NULL;
+  while (!h->lost && h->ncmd > 0 && !h->cmd_sent && !bk_queue_empty(&h->cmds)) {
+    bk_hci_cmd *c = BK_QUEUE_ENTRY(bk_queue_pop(&h->cmds), bk_hci_cmd, node);
     h->cmd_sent = c;
     h->ncmd--;
     h->cmd_deadline = h->now + BK_HCI_CMD_TIMEOUT_MS;
@@ -80,11 +78,7 @@ int bk_hci_command(bk_hci *h, uint16_t opcode, const uint8_t *params, size_t len
   if (len)
     memcpy(c->pkt + 3, params, len);
   c->len = 3 + len;
-  if (h->cmd_tail)
-    h->cmd_tail->next = c;
-  else
-    h->cmd_head = c;
-  h->cmd_tail = c;
+  bk_queue_push(&h->cmds, &c->node);
   cmd_kick(h);
   return 0;
 }
@@ -92,9 +86,11 @@ int bk_hci_command(bk_hci *h, uint16_t opcode, const uint8_t *params, size_t len
 void bk_hci_forget(bk_hci *h, void *user) {
   if (h->cmd_sent && h->cmd_sent->user == user)
     h->cmd_sent->cb = NULL;
-  for (bk_hci_cmd *c = h->cmd_head; c; c = c->next)
+  for (bk_qnode *n = bk_queue_head(&h->cmds); n; n = bk_qnode_next(n)) {
+    bk_hci_cmd *c = BK_QUEUE_ENTRY(n, bk_hci_cmd, node);
     if (c->user == user)
       c->cb = NULL;
+  }
 }
 
 /* The answer to the sent command (@p opcode from the event). */
@@ -120,22 +116,19 @@ static void cmd_answered(bk_hci *h, uint16_t opcode, uint8_t ncmd, int status,
   cmd_kick(h);
 }
 
+static void fail_command(bk_hci_cmd *c, int err) {
+  if (c->cb)
+    c->cb(c->user, err, NULL, 0);
+  free(c);
+}
+
 static void fail_commands(bk_hci *h, int err) {
   bk_hci_cmd *c = h->cmd_sent;
   h->cmd_sent = NULL;
-  if (c) {
-    if (c->cb)
-      c->cb(c->user, err, NULL, 0);
-    free(c);
-  }
-  while ((c = h->cmd_head) != NULL) {
-    h->cmd_head = c->next;
-    if (!h->cmd_head)
-      h->cmd_tail = NULL;
-    if (c->cb)
-      c->cb(c->user, err, NULL, 0);
-    free(c);
-  }
+  if (c)
+    fail_command(c, err);
+  while ((c = BK_QUEUE_ENTRY(bk_queue_pop(&h->cmds), bk_hci_cmd, node)) != NULL)
+    fail_command(c, err);
 }
 
 static void set_lost(bk_hci *h, int err) {
@@ -156,12 +149,8 @@ static bk_hci_link *link_of(bk_hci *h, uint16_t handle) {
 }
 
 static void acl_kick(bk_hci *h) {
-  while (!h->lost && h->acl_credits > 0 && h->acl_head) {
-    bk_hci_acl *a = h->acl_head;
-    h->acl_head = a->next;
-    if (!h->acl_head)
-      h->acl_tail = NULL;
-    h->acl_queued--;
+  while (!h->lost && h->acl_credits > 0 && !bk_queue_empty(&h->acl)) {
+    bk_hci_acl *a = BK_QUEUE_ENTRY(bk_queue_pop(&h->acl), bk_hci_acl, node);
     bk_hci_link *l = link_of(h, a->handle);
     if (l) {
       h->acl_credits--;
@@ -172,12 +161,10 @@ static void acl_kick(bk_hci *h) {
   }
 }
 
-static void free_chain(bk_hci_acl *a) {
-  while (a) {
-    bk_hci_acl *next = a->next;
-    free(a);
-    a = next;
-  }
+static void free_chain(bk_queue *q) {
+  bk_qnode *n;
+  while ((n = bk_queue_pop(q)) != NULL)
+    free(BK_QUEUE_ENTRY(n, bk_hci_acl, node));
 }
 
 int bk_hci_send_l2cap(bk_hci *h, uint16_t handle, uint16_t cid, const uint8_t *pdu, size_t len) {
@@ -188,8 +175,8 @@ int bk_hci_send_l2cap(bk_hci *h, uint16_t handle, uint16_t cid, const uint8_t *p
   if (len + 4 > BK_L2CAP_MAX_PDU + 0u)
     return bk_fail(BLEAK_ERR_TOO_LONG, "L2CAP PDU of %zu bytes", len);
   size_t off = 0;
-  bk_hci_acl *first = NULL, *last = NULL;
-  size_t n = 0;
+  bk_queue frags;
+  bk_queue_init(&frags);
   for (;;) {
     uint8_t pkt[4 + BK_H4_MAX_ACL];
     int r = bk_l2cap_fragment(handle, cid, pdu, len, h->acl_mtu ? h->acl_mtu : 27, &off, pkt,
@@ -198,47 +185,31 @@ int bk_hci_send_l2cap(bk_hci *h, uint16_t handle, uint16_t cid, const uint8_t *p
       break;
     bk_hci_acl *a = r > 0 ? malloc(sizeof *a + (size_t)r) : NULL;
     if (!a) {
-      free_chain(first);
+      free_chain(&frags);
       return r < 0 ? r : BLEAK_ERR_NO_MEMORY;
     }
-    a->next = NULL;
     a->handle = handle;
     a->len = (size_t)r;
     memcpy(a->pkt, pkt, (size_t)r);
-    if (last)
-      last->next = a;
-    else
-      first = a;
-    last = a;
-    n++;
+    bk_queue_push(&frags, &a->node);
   }
   /* All fragments queued together: a PDU is never cut by a failure. */
-  if (h->acl_tail)
-    h->acl_tail->next = first;
-  else
-    h->acl_head = first;
-  h->acl_tail = last;
-  h->acl_queued += n;
+  bk_queue_splice(&h->acl, &frags);
   acl_kick(h);
   return 0;
 }
 
-size_t bk_hci_acl_backlog(const bk_hci *h) { return h->acl_queued; }
+size_t bk_hci_acl_backlog(const bk_hci *h) { return bk_queue_len(&h->acl); }
 
 static void drop_link(bk_hci *h, bk_hci_link *l) {
   /* Its queued packets go; the buffers it held are free again (Vol 4
    * Part E 4.3: the controller flushes them on disconnection). */
-  bk_hci_acl **p = &h->acl_head;
-  h->acl_tail = NULL;
-  while (*p) {
-    bk_hci_acl *a = *p;
+  for (bk_qnode *n = bk_queue_head(&h->acl), *next; n; n = next) {
+    next = bk_qnode_next(n);
+    bk_hci_acl *a = BK_QUEUE_ENTRY(n, bk_hci_acl, node);
     if (a->handle == l->handle) {
-      *p = a->next;
+      bk_queue_remove(&h->acl, n);
       free(a);
-      h->acl_queued--;
-    } else {
-      h->acl_tail = a;
-      p = &a->next;
     }
   }
   h->acl_credits += l->in_flight;
@@ -516,9 +487,7 @@ void bk_hci_tick(bk_hci *h, uint64_t now) {
 void bk_hci_close(bk_hci *h) {
   h->lost = true;
   fail_commands(h, BLEAK_ERR_IO);
-  free_chain(h->acl_head);
-  h->acl_head = h->acl_tail = NULL;
-  h->acl_queued = 0;
+  free_chain(&h->acl);
 }
 
 /* ---- LE helpers ---------------------------------------------------------- */

@@ -27,6 +27,7 @@
 
 #include "backend/hci/hci_event.h"
 #include "backend/hci/l2cap.h"
+#include "core/queue.h"
 
 #define BK_HCI_MAX_LINKS 8
 #define BK_HCI_CMD_TIMEOUT_MS 10000
@@ -107,14 +108,14 @@ typedef struct bk_hci {
   bool extended;
   /* commands */
   unsigned ncmd; /* credits */
-  bk_hci_cmd *cmd_head, *cmd_tail, *cmd_sent; /* cmd_sent: awaiting its answer */
+  bk_queue cmds;       /* of bk_hci_cmd, waiting for a credit */
+  bk_hci_cmd *cmd_sent; /* awaiting its answer */
   uint64_t cmd_deadline;
   uint64_t now; /* the latest time an entry point was given */
   /* ACL */
   uint16_t acl_mtu;
   unsigned acl_max, acl_credits;
-  bk_hci_acl *acl_head, *acl_tail;
-  size_t acl_queued;
+  bk_queue acl; /* of bk_hci_acl, waiting for buffer credits */
   bk_hci_link links[BK_HCI_MAX_LINKS];
   unsigned long dropped; /* malformed or unexpected packets */
 } bk_hci;
