@@ -173,11 +173,11 @@ static void connect_reset(hc *h) {
   h->disc = NULL;
   cancel_background(h);
   if (h->acquired) {
-    if (h->u.scanning)
+    if (bk_ctrl_user_scanning(&h->u))
       (void)bk_ctrl_scan(&h->u, false, false);
-    if (h->u.connecting)
+    if (bk_ctrl_user_connecting(&h->u))
       bk_ctrl_connect_cancel(&h->u);
-    if (h->u.linked) {
+    if (bk_ctrl_user_linked(&h->u)) {
       h->disconnecting = true;
       (void)bk_ctrl_disconnect(&h->u);
     }
@@ -396,7 +396,7 @@ static void start_link(hc *h, uint8_t type);
 static void on_retry(bleak_source *src, void *user) {
   (void)src;
   hc *h = user;
-  if (h->ph == PH_CONNECTING && !h->u.connecting && !h->u.linked)
+  if (h->ph == PH_CONNECTING && !bk_ctrl_user_connecting(&h->u) && !bk_ctrl_user_linked(&h->u))
     start_link(h, h->link_type);
 }
 
@@ -675,7 +675,7 @@ static int hc_start(bleak_client *c, bk_op *op) {
   if (op->kind == BK_OP_CONNECT)
     return start_connect(h, op);
   if (op->kind == BK_OP_DISCONNECT) {
-    if (h->ph != PH_CONNECTED || !h->u.linked) {
+    if (h->ph != PH_CONNECTED || !bk_ctrl_user_linked(&h->u)) {
       bk_client_disconnected(c, 0);
       return 0;
     }

@@ -50,10 +50,17 @@ typedef struct bk_ctrl_user_ops {
   void (*tick)(bk_ctrl_user *u, uint64_t now);
 } bk_ctrl_user_ops;
 
+/*
+ * A user of a controller, embedded in the user's own state. The user sets
+ * ops (before bk_ctrl_acquire) and nothing else: every other field is the
+ * controller's, written by controller.c only, and read by the user through
+ * the accessors below (so that the controller may change how it keeps
+ * them).
+ */
 struct bk_ctrl_user {
-  const bk_ctrl_user_ops *ops;
+  const bk_ctrl_user_ops *ops; /* the user's */
+  /* the controller's: */
   bk_ctrl *ctrl;
-  bk_ctrl_user *next;
   bool ready_pending; /* ops->ready still to be delivered */
   bool scanning, active;
   bool connecting;    /* waiting for (or in) LE Create Connection */
@@ -61,6 +68,17 @@ struct bk_ctrl_user {
   uint8_t peer[6], peer_type;
   uint16_t handle;
 };
+
+/* The controller has not yet told this user whether it is ready. */
+static inline bool bk_ctrl_user_ready_pending(const bk_ctrl_user *u) {
+  return u->ready_pending;
+}
+/* This user wants scanning on (bk_ctrl_scan). */
+static inline bool bk_ctrl_user_scanning(const bk_ctrl_user *u) { return u->scanning; }
+/* This user's connect is pending (bk_ctrl_connect, before ops->connected). */
+static inline bool bk_ctrl_user_connecting(const bk_ctrl_user *u) { return u->connecting; }
+/* This user has a link (ops->connected said 0; no ops->disconnected yet). */
+static inline bool bk_ctrl_user_linked(const bk_ctrl_user *u) { return u->linked; }
 
 /*
  * Join the controller for @p spec on @p loop (opened and initialised on
