@@ -116,24 +116,18 @@ static int att_send(void *owner, const uint8_t *pdu, size_t len) {
   return bk_ctrl_send_att(&h->u, pdu, len);
 }
 
+/* A stream of notifications names one handle again and again: the last
+ * one found is kept, before the collection's binary search. */
 static const bleak_gatt_characteristic *char_by_value_handle(hc *h, uint16_t vh) {
   if (h->last_ch && h->last_vh == vh)
     return h->last_ch;
-  const bleak_gatt_services *s = bleak_client_services(h->c);
-  size_t ns = bleak_gatt_services_count(s);
-  for (size_t i = 0; i < ns; i++) {
-    const bleak_gatt_service *svc = bleak_gatt_services_at(s, i);
-    size_t nc = bleak_gatt_service_characteristic_count(svc);
-    for (size_t j = 0; j < nc; j++) {
-      const bleak_gatt_characteristic *ch = bleak_gatt_service_characteristic_at(svc, j);
-      if (bleak_gatt_characteristic_value_handle(ch) == vh) {
-        h->last_ch = ch;
-        h->last_vh = vh;
-        return ch;
-      }
-    }
+  const bleak_gatt_characteristic *ch =
+      bleak_gatt_services_get_characteristic_by_value_handle(bleak_client_services(h->c), vh);
+  if (ch) {
+    h->last_ch = ch;
+    h->last_vh = vh;
   }
-  return NULL;
+  return ch;
 }
 
 static void att_value(void *owner, uint16_t handle, const uint8_t *v, size_t len, bool ind) {
