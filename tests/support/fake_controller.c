@@ -117,7 +117,7 @@ static void on_att(fake_controller *f, const uint8_t *p, size_t n) {
     uint16_t type = n == 7 ? bk_get_le16(p + 5) : 0;
     if (type == 0x2803 && start <= 2) {
       f->discovery_requests++;
-      static const uint8_t r[] = {0x09, 7, 2, 0, 0x12, 3, 0, 0x19, 0x2a,
+      static const uint8_t r[] = {0x09, 7, 2, 0, 0x16, 3, 0, 0x19, 0x2a,
                                   6, 0, 0x02, 7, 0, 0x2a, 0x2b};
       att_out(f, r, sizeof r);
     } else if (type == 0x2803 && start <= 6) {
@@ -171,6 +171,10 @@ static void on_att(fake_controller *f, const uint8_t *p, size_t n) {
     } else {
       att_error(f, 0x12, p + 1, 0x03);
     }
+    break;
+  case 0x52: /* Write Command: kept, in order, no answer */
+    if (n == 4 && start == 3 && f->writes_seen < (int)sizeof f->written)
+      f->written[f->writes_seen++] = p[3];
     break;
   default:
     if (!(p[0] & 0x40) && p[0] != 0x1e && !(p[0] & 1)) {

@@ -4,7 +4,8 @@
  * socket in the caller's bleak_loop: the hci backend connects to it as to
  * any H4 transport. It speaks just enough HCI (init, scan with one named
  * advertiser, connect, disconnect, buffer credits) and ATT (a Battery
- * Service: 0x0001-0x0004, Battery Level at 0x0003 (read, notify), its CCCD
+ * Service: 0x0001-0x0004, Battery Level at 0x0003 (read, write without
+ * response, notify), its CCCD
  * at 0x0004; a GATT Service 0x0005-0x0007 with the Database Hash at
  * 0x0007) to drive the backend end to end without a radio. For the
  * unit tests (tests/unit/test_hci_backend.c) and the notification
@@ -32,6 +33,8 @@ typedef struct fake_controller {
   bk_l2cap_rx rx;
   bool linked, silent_reads;
   int reads_seen; /* reads of the Battery Level */
+  int writes_seen; /* one-byte writes without response to it, their bytes: */
+  uint8_t written[64];
   uint16_t mtu; /* its ATT MTU answer (default 64) */
   uint8_t hash_version; /* the Database Hash: 16 bytes of this */
   int discovery_requests; /* Read By Group Type, Read By Type 0x2803, Find Information */

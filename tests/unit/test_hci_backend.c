@@ -283,6 +283,53 @@ static void test_signalling_and_smp(void **state) {
   bleak_client_free(c);
 }
 
+/* Writes without response paced by controller credits: those beyond the
+ * backlog wait in the client's queue and go out in order as buffers free
+ * up; one canceled while waiting never goes, the others are not held up. */
+static int wwr_status[24], wwr_done;
+static void on_wwr(bleak_client *c, int st, void *u) {
+  (void)c;
+  wwr_status[(intptr_t)u] = st;
+  wwr_done++;
+}
+
+static void test_paced_writes(void **state) {
+  (void)state;
+  bleak_client_options o;
+  client_opts(&o);
+  bleak_client *c = NULL;
+  assert_int_equal(bleak_client_new(PEER, &o, &c), 0);
+  assert_int_equal(bleak_client_connect(c), 0);
+  const bleak_gatt_characteristic *ch = NULL;
+  assert_int_equal(bleak_client_char_by_uuid(c, "2a19", &ch), 0);
+  enum { N = 24, CANCELED = 20 };
+  int ids[N];
+  wwr_done = 0;
+  for (int i = 0; i < N; i++) {
+    uint8_t v = (uint8_t)i;
+    wwr_status[i] = 1;
+    ids[i] = bleak_client_write_gatt_char_async(c, ch, &v, 1, BLEAK_WRITE_WITHOUT_RESPONSE,
+                                                on_wwr, (void *)(intptr_t)i);
+    assert_true(ids[i] > 0);
+  }
+  /* 8 went to the controller's buffers, 8 wait for credits in the host:
+   * the rest wait in the client, where a cancel takes one out. */
+  assert_int_equal(bleak_client_cancel(c, ids[CANCELED]), 0);
+  bool never = false;
+  for (int i = 0; i < 100 && wwr_done < N; i++)
+    bleak_loop_run_until(L, &never, 10);
+  assert_int_equal(wwr_done, N);
+  for (int i = 0; i < N; i++)
+    assert_int_equal(wwr_status[i], i == CANCELED ? BLEAK_ERR_CANCELED : 0);
+  for (int i = 0; i < 50 && F.writes_seen < N - 1; i++)
+    bleak_loop_run_until(L, &never, 10);
+  assert_int_equal(F.writes_seen, N - 1);
+  for (int i = 0, k = 0; i < N; i++)
+    if (i != CANCELED)
+      assert_int_equal(F.written[k++], i);
+  bleak_client_free(c);
+}
+
 /* No transport at all: a clear error at creation. */
 static void test_no_transport(void **state) {
   (void)state;
@@ -315,6 +362,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_transport, setup, teardown),
       cmocka_unit_test_setup_teardown(test_signalling_and_smp, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_paced_writes, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
