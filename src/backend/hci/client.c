@@ -18,6 +18,7 @@
 #include "core/ad.h"
 #include "core/gatt_build.h"
 #include "core/internal.h"
+#include "core/queue.h"
 
 #define MOD "hci"
 /* Writes without response complete while fewer ACL packets than this wait
@@ -72,9 +73,8 @@ typedef struct hc {
   /* notification lookup cache */
   const bleak_gatt_characteristic *last_ch;
   uint16_t last_vh;
-  /* writes without response waiting for ACL buffers */
-  bk_op **paced;
-  size_t n_paced, cap_paced;
+  /* writes without response waiting for ACL buffers: hc_op.paced nodes */
+  bk_queue paced;
 } hc;
 
 static hc *H(const bleak_client *c) { return bk_client_backend_state(c); }
@@ -604,15 +604,26 @@ static int start_connect(hc *h, bk_op *op) {
 
 /* ---- operations ---------------------------------------------------------- */
 
+/* What the backend keeps per operation (bk_op_state, allocated and zeroed
+ * with the op): the GATT procedure running it, or, for a write without
+ * response waiting for ACL buffers, its place in hc.paced. */
+typedef struct hc_op {
+  bk_op *op;           /* set while paced: the node leads back to it */
+  bk_gattc_proc *proc; /* NULL: none running */
+  bk_qnode paced;      /* linked: waiting in hc.paced */
+} hc_op;
+
+static hc_op *op_state(bk_op *op) { return bk_op_state(op); }
+
 static void on_read(void *user, int status, const uint8_t *v, size_t len) {
   bk_op *op = user;
-  op->backend_data = NULL;
+  op_state(op)->proc = NULL;
   bk_op_done_read(op, status, v, len);
 }
 
 static void on_written(void *user, int status) {
   bk_op *op = user;
-  op->backend_data = NULL;
+  op_state(op)->proc = NULL;
   bk_op_done(op, status);
 }
 
@@ -622,32 +633,28 @@ static int write_command(hc *h, bk_op *op) {
 }
 
 static void drain_paced(hc *h) {
-  while (h->n_paced && bk_ctrl_backlog(&h->u) < PACE_BACKLOG) {
-    bk_op *op = h->paced[0];
-    memmove(h->paced, h->paced + 1, --h->n_paced * sizeof *h->paced);
-    op->backend_data = NULL;
-    bk_op_done(op, write_command(h, op));
+  while (bk_ctrl_backlog(&h->u) < PACE_BACKLOG) {
+    hc_op *s = BK_QUEUE_ENTRY(bk_queue_pop(&h->paced), hc_op, paced);
+    if (!s)
+      return;
+    bk_op_done(s->op, write_command(h, s->op));
   }
 }
 
+/* A write without response goes now while few ACL packets wait for the
+ * controller's buffers (and none of ours is queued before it), else it
+ * waits its turn (completed by drain_paced). */
 static int pace(hc *h, bk_op *op) {
-  if (h->n_paced == 0 && bk_ctrl_backlog(&h->u) < PACE_BACKLOG) {
+  if (bk_queue_empty(&h->paced) && bk_ctrl_backlog(&h->u) < PACE_BACKLOG) {
     int err = write_command(h, op);
     if (err)
       return err;
     bk_op_done(op, 0);
     return 0;
   }
-  if (h->n_paced == h->cap_paced) {
-    size_t cap = h->cap_paced ? h->cap_paced * 2 : 16;
-    bk_op **n = realloc(h->paced, cap * sizeof *n);
-    if (!n)
-      return BLEAK_ERR_NO_MEMORY;
-    h->paced = n;
-    h->cap_paced = cap;
-  }
-  h->paced[h->n_paced++] = op;
-  op->backend_data = h; /* marks "paced" for abort */
+  hc_op *s = op_state(op);
+  s->op = op;
+  bk_queue_push(&h->paced, &s->paced);
   return 0;
 }
 
@@ -661,7 +668,7 @@ static int subscribe(hc *h, bk_op *op, uint16_t value) {
   uint8_t v[2];
   bk_put_le16(v, value);
   return bk_gattc_write(&h->att, bleak_gatt_descriptor_handle(d), v, 2, false, on_written, op,
-                        bk_ctrl_now(&h->u), (bk_gattc_proc **)&op->backend_data);
+                        bk_ctrl_now(&h->u), &op_state(op)->proc);
 }
 
 static int hc_start(bleak_client *c, bk_op *op) {
@@ -681,7 +688,7 @@ static int hc_start(bleak_client *c, bk_op *op) {
   if (h->ph != PH_CONNECTED || !h->att_up)
     return bk_fail(BLEAK_ERR_NOT_CONNECTED, "not connected");
   uint64_t now = bk_ctrl_now(&h->u);
-  bk_gattc_proc **slot = (bk_gattc_proc **)&op->backend_data;
+  bk_gattc_proc **slot = &op_state(op)->proc;
   int err;
   switch (op->kind) {
   case BK_OP_READ_CHAR:
@@ -720,19 +727,13 @@ static void hc_abort(bleak_client *c, bk_op *op) {
     h->connect_op = NULL;
     return;
   }
-  if (op->kind == BK_OP_WRITE_CHAR && op->backend_data == h) {
-    for (size_t i = 0; i < h->n_paced; i++)
-      if (h->paced[i] == op) {
-        memmove(h->paced + i, h->paced + i + 1, (h->n_paced - i - 1) * sizeof *h->paced);
-        h->n_paced--;
-        break;
-      }
-    op->backend_data = NULL;
-    return;
-  }
-  if (op->kind != BK_OP_CONNECT && op->kind != BK_OP_DISCONNECT)
-    bk_gattc_cancel(op->backend_data);
-  op->backend_data = NULL;
+  /* Any other op: a paced write leaves the queue, a procedure is
+   * canceled; connects (not the current one) and disconnects have
+   * neither. */
+  hc_op *s = op_state(op);
+  bk_queue_remove(&h->paced, &s->paced);
+  bk_gattc_cancel(s->proc);
+  s->proc = NULL;
 }
 
 static int hc_mtu(const bleak_client *c) {
@@ -762,6 +763,7 @@ static int hc_init(bleak_client *c, const bleak_client_options *opts, void **sta
     return BLEAK_ERR_NO_MEMORY;
   }
   h->c = c;
+  bk_queue_init(&h->paced);
   h->loop = opts->loop ? opts->loop : bleak_loop_default();
   if (!h->loop || bk_hci_parse_address(bk_client_address(c), h->addr) != 0) {
     free(h->spec);
@@ -785,13 +787,13 @@ static void hc_destroy(bleak_client *c, void *state) {
   if (h->att_up)
     bk_att_close(&h->att, BLEAK_ERR_DISCONNECTED);
   release_ctrl(h); /* drops the link */
-  free(h->paced);
   free(h->spec);
   free(h);
 }
 
 const bk_client_backend bk_hci_client_backend = {
     .name = "hci",
+    .op_state_size = sizeof(hc_op),
     .init = hc_init,
     .destroy = hc_destroy,
     .start = hc_start,
