@@ -50,6 +50,16 @@ static void client_opts(bleak_client_options *o) {
   o->timeout_ms = 5000;
 }
 
+/* A client on the fake controller, connected with the default options. */
+static bleak_client *connected_client(void) {
+  bleak_client_options o;
+  client_opts(&o);
+  bleak_client *c = NULL;
+  assert_int_equal(bleak_client_new(PEER, &o, &c), 0);
+  assert_int_equal(bleak_client_connect(c), 0);
+  return c;
+}
+
 static void test_scan(void **state) {
   (void)state;
   bleak_scanner_options so;
@@ -190,11 +200,7 @@ static void test_controller_gone(void **state) {
  * again. */
 static void test_cache(void **state) {
   (void)state;
-  bleak_client_options o;
-  client_opts(&o);
-  bleak_client *c = NULL;
-  assert_int_equal(bleak_client_new(PEER, &o, &c), 0);
-  assert_int_equal(bleak_client_connect(c), 0);
+  bleak_client *c = connected_client();
   int cold = F.discovery_requests;
   assert_true(cold >= 4);
   /* The hash is read after connect, in the background. */
@@ -257,11 +263,7 @@ static void test_not_found(void **state) {
  * with LE Connection Update, a Security Request is refused. */
 static void test_signalling_and_smp(void **state) {
   (void)state;
-  bleak_client_options o;
-  client_opts(&o);
-  bleak_client *c = NULL;
-  assert_int_equal(bleak_client_new(PEER, &o, &c), 0);
-  assert_int_equal(bleak_client_connect(c), 0);
+  bleak_client *c = connected_client();
   static const uint8_t upd[] = {0x12, 0x07, 8, 0, 0x06, 0, 0x18, 0, 0x04, 0, 0xf4, 0x01};
   fake_controller_send_l2cap(&F, 5, upd, sizeof upd);
   static const uint8_t sec[] = {0x0b, 0x01};
@@ -295,11 +297,7 @@ static void on_wwr(bleak_client *c, int st, void *u) {
 
 static void test_paced_writes(void **state) {
   (void)state;
-  bleak_client_options o;
-  client_opts(&o);
-  bleak_client *c = NULL;
-  assert_int_equal(bleak_client_new(PEER, &o, &c), 0);
-  assert_int_equal(bleak_client_connect(c), 0);
+  bleak_client *c = connected_client();
   const bleak_gatt_characteristic *ch = NULL;
   assert_int_equal(bleak_client_char_by_uuid(c, "2a19", &ch), 0);
   enum { N = 24, CANCELED = 20 };
