@@ -124,6 +124,13 @@ int bleak_gatt_services_find_characteristic_str(
 const bleak_gatt_characteristic *
 bleak_gatt_services_get_characteristic_by_handle(const bleak_gatt_services *s,
                                                  uint16_t handle);
+/**
+ * The characteristic whose value handle is @p value_handle (the handle
+ * notifications and indications name), or NULL when none has it.
+ */
+const bleak_gatt_characteristic *
+bleak_gatt_services_get_characteristic_by_value_handle(const bleak_gatt_services *s,
+                                                       uint16_t value_handle);
 /** The descriptor whose handle is @p handle. */
 const bleak_gatt_descriptor *
 bleak_gatt_services_get_descriptor_by_handle(const bleak_gatt_services *s,

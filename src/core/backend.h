@@ -92,7 +92,6 @@ struct bk_op {
   size_t len;
   bool with_response;                   /* WRITE_CHAR: resolved mode */
   bool indicate;                        /* START_NOTIFY: indications */
-  void *backend_data; /* TRANSITIONAL: being replaced by bk_op_state() */
   /* core bookkeeping: not for backends */
   bleak_done_fn done_cb;
   bleak_read_fn read_cb;

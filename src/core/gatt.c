@@ -214,6 +214,13 @@ static int cmp_char(const void *a, const void *b) {
   const bleak_gatt_characteristic *x = a, *y = b;
   return (int)x->handle - (int)y->handle;
 }
+/* Finished collections have declaration < value < next declaration
+ * (link_characteristics checks it), so the characteristics, sorted by
+ * declaration handle, are sorted by value handle too. */
+static int cmp_char_value(const void *a, const void *b) {
+  const bleak_gatt_characteristic *x = a, *y = b;
+  return (int)x->value_handle - (int)y->value_handle;
+}
 static int cmp_desc(const void *a, const void *b) {
   const bleak_gatt_descriptor *x = a, *y = b;
   return (int)x->handle - (int)y->handle;
@@ -484,6 +491,15 @@ const bleak_gatt_characteristic *
 bleak_gatt_services_get_characteristic_by_handle(const bleak_gatt_services *s,
                                                  uint16_t handle) {
   return s && s->finished ? char_by_handle(s, handle) : NULL;
+}
+
+const bleak_gatt_characteristic *
+bleak_gatt_services_get_characteristic_by_value_handle(const bleak_gatt_services *s,
+                                                       uint16_t value_handle) {
+  if (!s || !s->finished)
+    return NULL;
+  bleak_gatt_characteristic key = {.value_handle = value_handle};
+  return bsearch(&key, s->chars, s->n_chars, sizeof *s->chars, cmp_char_value);
 }
 
 const bleak_gatt_descriptor *

@@ -30,21 +30,15 @@ void bk_client_set_services(bleak_client *c, bleak_gatt_services *services) {
   c->services = services;
 }
 
-/* The characteristic of @p s with @p value_handle and @p uuid, or NULL. */
+/* The twin of @p old in @p s: the same value handle and UUID, or NULL. */
 static const bleak_gatt_characteristic *same_char(const bleak_gatt_services *s,
                                                   const bleak_gatt_characteristic *old) {
-  uint16_t vh = bleak_gatt_characteristic_value_handle(old);
-  for (size_t i = 0; i < bleak_gatt_services_count(s); i++) {
-    const bleak_gatt_service *svc = bleak_gatt_services_at(s, i);
-    for (size_t j = 0; j < bleak_gatt_service_characteristic_count(svc); j++) {
-      const bleak_gatt_characteristic *ch = bleak_gatt_service_characteristic_at(svc, j);
-      if (bleak_gatt_characteristic_value_handle(ch) == vh &&
-          bleak_uuid_equal(bleak_gatt_characteristic_uuid(ch),
-                           bleak_gatt_characteristic_uuid(old)))
-        return ch;
-    }
-  }
-  return NULL;
+  const bleak_gatt_characteristic *ch = bleak_gatt_services_get_characteristic_by_value_handle(
+      s, bleak_gatt_characteristic_value_handle(old));
+  return ch && bleak_uuid_equal(bleak_gatt_characteristic_uuid(ch),
+                                bleak_gatt_characteristic_uuid(old))
+             ? ch
+             : NULL;
 }
 
 int bk_client_replace_services(bleak_client *c, bleak_gatt_services *services) {

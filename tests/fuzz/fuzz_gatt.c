@@ -85,14 +85,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   bleak_uuid u = bleak_uuid_from_u16(0x180f);
   int r;
   switch (data[0] % 8) {
-  case 0: r = bk_gattc_discover(&att, on_disc, NULL, NULL); break;
-  case 1: r = bk_gattc_read(&att, 3, on_value, NULL, NULL); break;
-  case 2: r = bk_gattc_write(&att, 3, value, 512, false, on_done, NULL, NULL); break;
-  case 3: r = bk_gattc_write(&att, 3, value, 4, true, on_done, NULL, NULL); break;
-  case 4: r = bk_gattc_read_by_uuid(&att, 1, 0xffff, &u, &found, on_value, NULL, NULL); break;
-  case 5: r = bk_gattc_discover_primary_by_uuid(&att, &u, on_list, NULL, NULL); break;
-  case 6: r = bk_gattc_find_included(&att, 1, 0xffff, on_list, NULL, NULL); break;
-  default: r = bk_gattc_read_multiple(&att, handles, 3, data[0] & 8, on_value, NULL, NULL); break;
+  case 0: r = bk_gattc_discover(&att, on_disc, NULL, 0, NULL); break;
+  case 1: r = bk_gattc_read(&att, 3, on_value, NULL, 0, NULL); break;
+  case 2: r = bk_gattc_write(&att, 3, value, 512, false, on_done, NULL, 0, NULL); break;
+  case 3: r = bk_gattc_write(&att, 3, value, 4, true, on_done, NULL, 0, NULL); break;
+  case 4: r = bk_gattc_read_by_uuid(&att, 1, 0xffff, &u, &found, on_value, NULL, 0, NULL); break;
+  case 5: r = bk_gattc_discover_primary_by_uuid(&att, &u, on_list, NULL, 0, NULL); break;
+  case 6: r = bk_gattc_find_included(&att, 1, 0xffff, on_list, NULL, 0, NULL); break;
+  default:
+    r = bk_gattc_read_multiple(&att, handles, 3, data[0] & 8, on_value, NULL, 0, NULL);
+    break;
   }
   if (r != 0)
     abort(); /* every start is valid here */

@@ -69,11 +69,24 @@ static void cmd_status(fake_controller *f, uint16_t op) {
   out(f, b, sizeof b);
 }
 
-static void att_out(fake_controller *f, const uint8_t *pdu, size_t n) {
+static void l2cap_out(fake_controller *f, uint16_t cid, const uint8_t *pdu, size_t n) {
   uint8_t b[9 + 600] = {2, 0x40, 0x20, (uint8_t)(n + 4), (uint8_t)((n + 4) >> 8),
-                        (uint8_t)n, (uint8_t)(n >> 8), 4, 0};
+                        (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)cid, (uint8_t)(cid >> 8)};
   memcpy(b + 9, pdu, n);
   out(f, b, 9 + n);
+}
+
+static void att_out(fake_controller *f, const uint8_t *pdu, size_t n) { l2cap_out(f, 4, pdu, n); }
+
+void fake_controller_send_l2cap(fake_controller *f, uint16_t cid, const uint8_t *pdu,
+                                size_t len) {
+  l2cap_out(f, cid, pdu, len);
+}
+
+/* What the host sent on a fixed channel other than ATT: the last PDU. */
+static void keep_last(uint8_t *buf, size_t cap, size_t *len, const uint8_t *pdu, size_t n) {
+  *len = n < cap ? n : cap;
+  memcpy(buf, pdu, *len);
 }
 
 void fake_controller_notify(fake_controller *f, uint16_t handle, const uint8_t *v, size_t len) {
@@ -108,7 +121,7 @@ static void on_att(fake_controller *f, const uint8_t *p, size_t n) {
     uint16_t type = n == 7 ? bk_get_le16(p + 5) : 0;
     if (type == 0x2803 && start <= 2) {
       f->discovery_requests++;
-      static const uint8_t r[] = {0x09, 7, 2, 0, 0x12, 3, 0, 0x19, 0x2a,
+      static const uint8_t r[] = {0x09, 7, 2, 0, 0x16, 3, 0, 0x19, 0x2a,
                                   6, 0, 0x02, 7, 0, 0x2a, 0x2b};
       att_out(f, r, sizeof r);
     } else if (type == 0x2803 && start <= 6) {
@@ -162,6 +175,10 @@ static void on_att(fake_controller *f, const uint8_t *p, size_t n) {
     } else {
       att_error(f, 0x12, p + 1, 0x03);
     }
+    break;
+  case 0x52: /* Write Command: kept, in order, no answer */
+    if (n == 4 && start == 3 && f->writes_seen < (int)sizeof f->written)
+      f->written[f->writes_seen++] = p[3];
     break;
   default:
     if (!(p[0] & 0x40) && p[0] != 0x1e && !(p[0] & 1)) {
@@ -247,6 +264,10 @@ static void on_command(fake_controller *f, uint16_t op, const uint8_t *par, size
     bk_l2cap_rx_init(&f->rx, BK_L2CAP_MAX_PDU);
     break;
   }
+  case 0x2013: /* LE Connection Update: the update itself is the air's */
+    cmd_status(f, op);
+    keep_last(f->conn_update, sizeof f->conn_update, &f->conn_update_len, par, n);
+    break;
   case 0x0406: {
     cmd_status(f, op);
     static const uint8_t ev[] = {4, 0x05, 4, 0, 0x40, 0, 0x16};
@@ -273,9 +294,14 @@ static void on_packet(void *user, uint8_t type, const uint8_t *pkt, size_t len) 
       abort();
     static const uint8_t nocp[] = {4, 0x13, 5, 1, 0x40, 0, 1, 0}; /* the buffer is free */
     out(f, nocp, sizeof nocp);
-    if (bk_l2cap_rx_feed(&f->rx, pb == 0 ? BK_ACL_PB_START : pb, d, dl, &cid, &pdu, &pl) == 1 &&
-        cid == 4)
+    if (bk_l2cap_rx_feed(&f->rx, pb == 0 ? BK_ACL_PB_START : pb, d, dl, &cid, &pdu, &pl) != 1)
+      return;
+    if (cid == 4)
       on_att(f, pdu, pl);
+    else if (cid == 5)
+      keep_last(f->sig_rx, sizeof f->sig_rx, &f->sig_rx_len, pdu, pl);
+    else if (cid == 6)
+      keep_last(f->smp_rx, sizeof f->smp_rx, &f->smp_rx_len, pdu, pl);
   }
 }
 

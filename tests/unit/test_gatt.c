@@ -131,6 +131,50 @@ static void test_lookups(void **state) {
   bleak_gatt_services_unref(s);
 }
 
+/* By value handle (what notifications name): every characteristic, and
+ * NULL for declarations, descriptors, services and gaps; a value handle
+ * that is not its declaration's + 1 too; nothing before finish. */
+static void test_characteristic_by_value_handle(void **state) {
+  (void)state;
+  bleak_gatt_services *s = build_db();
+  for (size_t i = 0; i < bleak_gatt_services_count(s); i++) {
+    const bleak_gatt_service *v = bleak_gatt_services_at(s, i);
+    for (size_t j = 0; j < bleak_gatt_service_characteristic_count(v); j++) {
+      const bleak_gatt_characteristic *ch = bleak_gatt_service_characteristic_at(v, j);
+      assert_ptr_equal(bleak_gatt_services_get_characteristic_by_value_handle(
+                           s, bleak_gatt_characteristic_value_handle(ch)),
+                       ch);
+    }
+  }
+  assert_int_equal(bleak_gatt_characteristic_handle(
+                       bleak_gatt_services_get_characteristic_by_value_handle(s, 21)),
+                   20);
+  static const uint16_t not_values[] = {0, 1, 2, 4, 5, 7, 9, 10, 16, 17, 20, 22, 25, 0xffff};
+  for (size_t i = 0; i < BK_ARRAY_SIZE(not_values); i++)
+    assert_null(bleak_gatt_services_get_characteristic_by_value_handle(s, not_values[i]));
+  assert_null(bleak_gatt_services_get_characteristic_by_value_handle(NULL, 3));
+  bleak_gatt_services_unref(s);
+
+  s = bk_gatt_services_new();
+  assert_non_null(s);
+  bleak_uuid u = U16(0x180f);
+  assert_int_equal(bk_gatt_services_add_service(s, &u, 1, 9, true), 0);
+  u = U16(0x2a19);
+  assert_int_equal(bk_gatt_services_add_characteristic(s, 1, &u, 2, 5, BLEAK_GATT_PROP_READ), 0);
+  assert_int_equal(bk_gatt_services_add_characteristic(s, 1, &u, 6, 9, BLEAK_GATT_PROP_READ), 0);
+  assert_null(bleak_gatt_services_get_characteristic_by_value_handle(s, 5)); /* not finished */
+  assert_int_equal(bk_gatt_services_finish(s), 0);
+  assert_int_equal(bleak_gatt_characteristic_handle(
+                       bleak_gatt_services_get_characteristic_by_value_handle(s, 5)),
+                   2);
+  assert_int_equal(bleak_gatt_characteristic_handle(
+                       bleak_gatt_services_get_characteristic_by_value_handle(s, 9)),
+                   6);
+  assert_null(bleak_gatt_services_get_characteristic_by_value_handle(s, 3));
+  assert_null(bleak_gatt_services_get_characteristic_by_value_handle(s, 6));
+  bleak_gatt_services_unref(s);
+}
+
 static void test_ambiguous_and_not_found(void **state) {
   (void)state;
   bleak_gatt_services *s = build_db();
@@ -324,6 +368,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_iteration_in_handle_order),
       cmocka_unit_test(test_lookups),
+      cmocka_unit_test(test_characteristic_by_value_handle),
       cmocka_unit_test(test_ambiguous_and_not_found),
       cmocka_unit_test(test_null_arguments),
       cmocka_unit_test(test_validation),

@@ -22,6 +22,7 @@
 #include "bleak/error.h"
 #include "bleak/gatt.h"
 #include "bleak/log.h"
+#include "hex.h"
 
 #define MAXPDU 600
 #define SVC128 "f0debc9a785634127856341278563412"  /* 12345678-...-56789abcdef0 */
@@ -80,26 +81,10 @@ static void fake_timeout(void *owner) { ((rig *)owner)->timeouts++; }
 
 static const bk_att_ops ops = {fake_send, fake_value, fake_timeout};
 
-static size_t unhex(const char *s, uint8_t *out) {
-  size_t n = 0;
-  while (*s) {
-    if (*s == ' ') {
-      s++;
-      continue;
-    }
-    unsigned v;
-    assert_int_equal(sscanf(s, "%2x", &v), 1);
-    assert_true(n < MAXPDU);
-    out[n++] = (uint8_t)v;
-    s += 2;
-  }
-  return n;
-}
-
 #define EXPECT(hex) expect_pdu(hex, __LINE__)
 static void expect_pdu(const char *hex, int line) {
   uint8_t want[MAXPDU];
-  size_t n = unhex(hex, want);
+  size_t n = test_unhex(hex, want, sizeof want);
   if (R.checked >= R.n_out)
     fail_msg("line %d: nothing sent, expected %s", line, hex);
   if (R.out_len[R.checked] != n || memcmp(R.out[R.checked], want, n) != 0) {
@@ -113,7 +98,7 @@ static void expect_pdu(const char *hex, int line) {
 
 static void INJECT(const char *hex) {
   uint8_t b[MAXPDU];
-  size_t n = unhex(hex, b);
+  size_t n = test_unhex(hex, b, sizeof b);
   bk_att_recv(&R.att, b, n, R.now);
 }
 
@@ -127,7 +112,6 @@ static int setup(void **state) {
   memset(&R, 0, sizeof R);
   R.now = 1000;
   bk_att_init(&R.att, &ops, &R, 517);
-  bk_att_set_now(&R.att, R.now);
   return 0;
 }
 
@@ -175,8 +159,9 @@ static void on_list(void *user, int status, size_t n, const uint16_t *h, const u
   }
 }
 
-static void on_mtu(void *user, int status, const bk_att_pdu *rsp) {
+static void on_mtu(void *user, int status, const bk_att_pdu *rsp, uint64_t now) {
   (void)rsp;
+  (void)now;
   on_done(user, status);
 }
 
@@ -214,7 +199,7 @@ static void test_server_requests_answered(void **state) {
  * characteristics over the whole span, descriptors over merged spans. */
 static void test_discover_all(void **state) {
   (void)state;
-  assert_int_equal(bk_gattc_discover(&R.att, on_discovered, &R, NULL), 0);
+  assert_int_equal(bk_gattc_discover(&R.att, on_discovered, &R, R.now, NULL), 0);
   EXPECT("10 0100 ffff 0028");
   INJECT("11 06 0100 0500 0018 0600 0900 0118");
   EXPECT("10 0a00 ffff 0028");
@@ -271,7 +256,7 @@ static void test_discover_changed_range(void **state) {
   R.services = NULL;
   R.checked = R.n_out;
   assert_int_equal(bk_gattc_discover_range(&R.att, 0x0010, 0x0018, before, on_discovered, &R,
-                                           NULL),
+                                           R.now, NULL),
                    0);
   bleak_gatt_services_unref(before); /* the procedure holds its own reference */
   EXPECT("10 1000 1800 0028");
@@ -302,7 +287,7 @@ static void test_discover_changed_range(void **state) {
 /* A server with no services at all. */
 static void test_discover_empty(void **state) {
   (void)state;
-  assert_int_equal(bk_gattc_discover(&R.att, on_discovered, &R, NULL), 0);
+  assert_int_equal(bk_gattc_discover(&R.att, on_discovered, &R, R.now, NULL), 0);
   EXPECT("10 0100 ffff 0028");
   INJECT("01 10 0100 0a");
   assert_int_equal(R.done, 1);
@@ -317,7 +302,7 @@ static void test_discover_empty(void **state) {
  * with a protocol error; nothing is left pending. */
 static void test_discover_services_backwards(void **state) {
   (void)state;
-  assert_int_equal(bk_gattc_discover(&R.att, on_discovered, &R, NULL), 0);
+  assert_int_equal(bk_gattc_discover(&R.att, on_discovered, &R, R.now, NULL), 0);
   EXPECT("10 0100 ffff 0028");
   INJECT("11 06 0500 0900 0018 0100 0400 0118");
   assert_int_equal(R.done, 1);
@@ -326,7 +311,7 @@ static void test_discover_services_backwards(void **state) {
 }
 
 static void discover_to_characteristics(void) {
-  assert_int_equal(bk_gattc_discover(&R.att, on_discovered, &R, NULL), 0);
+  assert_int_equal(bk_gattc_discover(&R.att, on_discovered, &R, R.now, NULL), 0);
   EXPECT("10 0100 ffff 0028");
   INJECT("11 06 0100 0900 0018");
   EXPECT("10 0a00 ffff 0028");
@@ -375,7 +360,7 @@ static void test_discover_descriptor_out_of_span(void **state) {
 /* An answer that is not the outstanding request's fails it alone. */
 static void test_wrong_response_opcode(void **state) {
   (void)state;
-  assert_int_equal(bk_gattc_read(&R.att, 0x0003, on_value, &R, NULL), 0);
+  assert_int_equal(bk_gattc_read(&R.att, 0x0003, on_value, &R, R.now, NULL), 0);
   EXPECT("0a 0300");
   INJECT("13");
   assert_int_equal(R.done, 1);
@@ -386,7 +371,7 @@ static void test_wrong_response_opcode(void **state) {
 static void test_primary_by_uuid(void **state) {
   (void)state;
   bleak_uuid u = bleak_uuid_from_u16(0x180f);
-  assert_int_equal(bk_gattc_discover_primary_by_uuid(&R.att, &u, on_list, &R, NULL), 0);
+  assert_int_equal(bk_gattc_discover_primary_by_uuid(&R.att, &u, on_list, &R, R.now, NULL), 0);
   EXPECT("06 0100 ffff 0028 0f18");
   INJECT("07 1000 1400 2000 2200");
   EXPECT("06 2300 ffff 0028 0f18");
@@ -400,7 +385,7 @@ static void test_primary_by_uuid(void **state) {
 /* TP/GAD/CL/BV-03-C: find included services. */
 static void test_find_included(void **state) {
   (void)state;
-  assert_int_equal(bk_gattc_find_included(&R.att, 0x0001, 0x0010, on_list, &R, NULL), 0);
+  assert_int_equal(bk_gattc_find_included(&R.att, 0x0001, 0x0010, on_list, &R, R.now, NULL), 0);
   EXPECT("08 0100 1000 0228");
   INJECT("09 08 0200 2000 2500 0f18");
   EXPECT("08 0300 1000 0228");
@@ -414,13 +399,13 @@ static void test_find_included(void **state) {
 /* TP/GAR/CL/BV-01-C and BI-02-C: read; an invalid handle. */
 static void test_read(void **state) {
   (void)state;
-  assert_int_equal(bk_gattc_read(&R.att, 0x0003, on_value, &R, NULL), 0);
+  assert_int_equal(bk_gattc_read(&R.att, 0x0003, on_value, &R, R.now, NULL), 0);
   EXPECT("0a 0300");
   INJECT("0b 010203");
   assert_int_equal(R.status, 0);
   assert_int_equal(R.result_len, 3);
   assert_int_equal(R.result[2], 3);
-  assert_int_equal(bk_gattc_read(&R.att, 0x0099, on_value, &R, NULL), 0);
+  assert_int_equal(bk_gattc_read(&R.att, 0x0099, on_value, &R, R.now, NULL), 0);
   EXPECT("0a 9900");
   INJECT("01 0a 9900 01");
   assert_int_equal(R.done, 2);
@@ -430,7 +415,7 @@ static void test_read(void **state) {
 /* TP/GAR/CL/BV-04-C: read long; Read Blob until a short answer. */
 static void test_read_long(void **state) {
   (void)state;
-  assert_int_equal(bk_gattc_read(&R.att, 0x0003, on_value, &R, NULL), 0);
+  assert_int_equal(bk_gattc_read(&R.att, 0x0003, on_value, &R, R.now, NULL), 0);
   EXPECT("0a 0300");
   INJECT("0b 000102030405060708090a0b0c0d0e0f101112131415"); /* 22 = MTU-1 */
   EXPECT("0c 0300 1600");
@@ -447,7 +432,7 @@ static void test_read_long(void **state) {
  * blob ends the read with what came. */
 static void test_read_long_exact(void **state) {
   (void)state;
-  assert_int_equal(bk_gattc_read(&R.att, 0x0003, on_value, &R, NULL), 0);
+  assert_int_equal(bk_gattc_read(&R.att, 0x0003, on_value, &R, R.now, NULL), 0);
   EXPECT("0a 0300");
   INJECT("0b 000102030405060708090a0b0c0d0e0f101112131415");
   EXPECT("0c 0300 1600");
@@ -461,7 +446,7 @@ static void test_read_by_uuid(void **state) {
   (void)state;
   uint16_t h = 0;
   bleak_uuid u = bleak_uuid_from_u16(0x2a19);
-  assert_int_equal(bk_gattc_read_by_uuid(&R.att, 1, 0xffff, &u, &h, on_value, &R, NULL), 0);
+  assert_int_equal(bk_gattc_read_by_uuid(&R.att, 1, 0xffff, &u, &h, on_value, &R, R.now, NULL), 0);
   EXPECT("08 0100 ffff 192a");
   INJECT("09 03 2a00 64");
   assert_int_equal(R.status, 0);
@@ -474,16 +459,16 @@ static void test_read_by_uuid(void **state) {
 static void test_read_multiple(void **state) {
   (void)state;
   uint16_t hs[2] = {3, 5};
-  assert_int_equal(bk_gattc_read_multiple(&R.att, hs, 2, false, on_value, &R, NULL), 0);
+  assert_int_equal(bk_gattc_read_multiple(&R.att, hs, 2, false, on_value, &R, R.now, NULL), 0);
   EXPECT("0e 0300 0500");
   INJECT("0f 0102");
   assert_int_equal(R.result_len, 2);
-  assert_int_equal(bk_gattc_read_multiple(&R.att, hs, 2, true, on_value, &R, NULL), 0);
+  assert_int_equal(bk_gattc_read_multiple(&R.att, hs, 2, true, on_value, &R, R.now, NULL), 0);
   EXPECT("20 0300 0500");
   INJECT("21 0100 01 0200 0203");
   assert_int_equal(R.status, 0);
   assert_int_equal(R.result_len, 7);
-  assert_int_equal(bk_gattc_read_multiple(&R.att, hs, 1, true, on_value, &R, NULL),
+  assert_int_equal(bk_gattc_read_multiple(&R.att, hs, 1, true, on_value, &R, R.now, NULL),
                    BLEAK_ERR_INVALID_ARG);
 }
 
@@ -500,11 +485,11 @@ static void test_write_command(void **state) {
 static void test_write(void **state) {
   (void)state;
   uint8_t v[2] = {0xaa, 0xbb};
-  assert_int_equal(bk_gattc_write(&R.att, 0x0010, v, 2, false, on_done, &R, NULL), 0);
+  assert_int_equal(bk_gattc_write(&R.att, 0x0010, v, 2, false, on_done, &R, R.now, NULL), 0);
   EXPECT("12 1000 aabb");
   INJECT("13");
   assert_int_equal(R.status, 0);
-  assert_int_equal(bk_gattc_write(&R.att, 0x0010, v, 2, false, on_done, &R, NULL), 0);
+  assert_int_equal(bk_gattc_write(&R.att, 0x0010, v, 2, false, on_done, &R, R.now, NULL), 0);
   EXPECT("12 1000 aabb");
   INJECT("01 12 1000 03");
   assert_int_equal(R.status, BLEAK_ERR_ATT(0x03));
@@ -522,7 +507,7 @@ static void test_write_long(void **state) {
   (void)state;
   uint8_t v[40];
   make_value(v, sizeof v);
-  assert_int_equal(bk_gattc_write(&R.att, 0x0010, v, sizeof v, false, on_done, &R, NULL), 0);
+  assert_int_equal(bk_gattc_write(&R.att, 0x0010, v, sizeof v, false, on_done, &R, R.now, NULL), 0);
   EXPECT("16 1000 0000 000102030405060708090a0b0c0d0e0f1011");
   INJECT("17 1000 0000 000102030405060708090a0b0c0d0e0f1011");
   EXPECT("16 1000 1200 12131415161718191a1b1c1d1e1f20212223");
@@ -541,7 +526,7 @@ static void test_write_long(void **state) {
 static void test_reliable_write_bad_echo(void **state) {
   (void)state;
   uint8_t v[3] = {1, 2, 3};
-  assert_int_equal(bk_gattc_write(&R.att, 0x0010, v, 3, true, on_done, &R, NULL), 0);
+  assert_int_equal(bk_gattc_write(&R.att, 0x0010, v, 3, true, on_done, &R, R.now, NULL), 0);
   EXPECT("16 1000 0000 010203");
   INJECT("17 1000 0000 010209");
   EXPECT("18 00");
@@ -556,7 +541,7 @@ static void test_write_long_refused(void **state) {
   (void)state;
   uint8_t v[30];
   make_value(v, sizeof v);
-  assert_int_equal(bk_gattc_write(&R.att, 0x0010, v, sizeof v, false, on_done, &R, NULL), 0);
+  assert_int_equal(bk_gattc_write(&R.att, 0x0010, v, sizeof v, false, on_done, &R, R.now, NULL), 0);
   EXPECT("16 1000 0000 000102030405060708090a0b0c0d0e0f1011");
   INJECT("01 16 1000 09"); /* Prepare Queue Full */
   EXPECT("18 00");
@@ -588,8 +573,8 @@ static void test_notifications(void **state) {
 /* Requests queue one at a time, in order. */
 static void test_one_outstanding(void **state) {
   (void)state;
-  assert_int_equal(bk_gattc_read(&R.att, 1, on_value, &R, NULL), 0);
-  assert_int_equal(bk_gattc_read(&R.att, 2, on_value, &R, NULL), 0);
+  assert_int_equal(bk_gattc_read(&R.att, 1, on_value, &R, R.now, NULL), 0);
+  assert_int_equal(bk_gattc_read(&R.att, 2, on_value, &R, R.now, NULL), 0);
   assert_int_equal(R.n_out, 1);
   EXPECT("0a 0100");
   INJECT("0b 01");
@@ -603,8 +588,8 @@ static void test_one_outstanding(void **state) {
  * request fails with a timeout, the owner is told to drop the link. */
 static void test_timeout(void **state) {
   (void)state;
-  assert_int_equal(bk_gattc_read(&R.att, 1, on_value, &R, NULL), 0);
-  assert_int_equal(bk_gattc_read(&R.att, 2, on_value, &R, NULL), 0);
+  assert_int_equal(bk_gattc_read(&R.att, 1, on_value, &R, R.now, NULL), 0);
+  assert_int_equal(bk_gattc_read(&R.att, 2, on_value, &R, R.now, NULL), 0);
   EXPECT("0a 0100");
   assert_int_equal(bk_att_deadline(&R.att), R.now + 30000);
   /* The owner arms its timer from inside send: the deadline is there. */
@@ -615,17 +600,40 @@ static void test_timeout(void **state) {
   assert_int_equal(R.done, 2);
   assert_int_equal(R.status, BLEAK_ERR_TIMEOUT);
   assert_int_equal(R.timeouts, 1);
-  assert_int_equal(bk_gattc_read(&R.att, 1, on_value, &R, NULL), BLEAK_ERR_NOT_CONNECTED);
+  assert_int_equal(bk_gattc_read(&R.att, 1, on_value, &R, R.now, NULL), BLEAK_ERR_NOT_CONNECTED);
   INJECT("0b 01"); /* late: ignored */
   assert_int_equal(R.done, 2);
+}
+
+/* Time comes with every call: a procedure started long after the bearer
+ * last heard anything times out 30 s after its start, and its next
+ * request 30 s after the answer that caused it. The bearer's clock never
+ * goes back. */
+static void test_time_given(void **state) {
+  (void)state;
+  assert_int_equal(bk_gattc_read(&R.att, 3, on_value, &R, 50000, NULL), 0);
+  EXPECT("0a 0300");
+  assert_int_equal(bk_att_deadline(&R.att), 50000 + 30000);
+  uint8_t full[512] = {0x0b}; /* a whole MTU of value: Read Blob follows */
+  bk_att_recv(&R.att, full, R.att.mtu, 60000);
+  EXPECT("0c 0300 1600");
+  assert_int_equal(bk_att_deadline(&R.att), 60000 + 30000);
+  INJECT("0d 01"); /* at R.now, behind the bearer's clock */
+  assert_int_equal(R.done, 1);
+  assert_int_equal(R.status, 0);
+  assert_int_equal(R.result_len, 23);
+  assert_int_equal(bk_gattc_read(&R.att, 3, on_value, &R, 59000, NULL), 0);
+  EXPECT("0a 0300");
+  assert_int_equal(bk_att_deadline(&R.att), 60000 + 30000);
+  INJECT("0b 01");
 }
 
 /* Disconnect fails everything pending with DISCONNECTED, once. */
 static void test_close(void **state) {
   (void)state;
   uint8_t v[40] = {0};
-  assert_int_equal(bk_gattc_write(&R.att, 0x10, v, sizeof v, false, on_done, &R, NULL), 0);
-  assert_int_equal(bk_gattc_discover(&R.att, on_discovered, &R, NULL), 0);
+  assert_int_equal(bk_gattc_write(&R.att, 0x10, v, sizeof v, false, on_done, &R, R.now, NULL), 0);
+  assert_int_equal(bk_gattc_discover(&R.att, on_discovered, &R, R.now, NULL), 0);
   EXPECT("16 1000 0000 000000000000000000000000000000000000");
   bk_att_close(&R.att, BLEAK_ERR_DISCONNECTED);
   assert_int_equal(R.done, 2);
@@ -639,11 +647,11 @@ static void test_close(void **state) {
 static void test_cancel(void **state) {
   (void)state;
   bk_gattc_proc *p = NULL, *q = NULL;
-  assert_int_equal(bk_gattc_read(&R.att, 1, on_value, &R, &p), 0);
-  assert_int_equal(bk_gattc_read(&R.att, 2, on_value, &R, &q), 0);
+  assert_int_equal(bk_gattc_read(&R.att, 1, on_value, &R, R.now, &p), 0);
+  assert_int_equal(bk_gattc_read(&R.att, 2, on_value, &R, R.now, &q), 0);
   bk_gattc_cancel(q); /* queued: gone at once */
   bk_gattc_cancel(p); /* on the air */
-  assert_int_equal(bk_gattc_read(&R.att, 3, on_value, &R, NULL), 0);
+  assert_int_equal(bk_gattc_read(&R.att, 3, on_value, &R, R.now, NULL), 0);
   EXPECT("0a 0100");
   assert_int_equal(R.n_out, 1);
   INJECT("0b 01");
@@ -657,7 +665,7 @@ static void test_cancel(void **state) {
 static void test_send_failure(void **state) {
   (void)state;
   R.send_err = BLEAK_ERR_IO;
-  assert_int_equal(bk_gattc_read(&R.att, 1, on_value, &R, NULL), BLEAK_ERR_IO);
+  assert_int_equal(bk_gattc_read(&R.att, 1, on_value, &R, R.now, NULL), BLEAK_ERR_IO);
   assert_int_equal(R.done, 0);
   R.send_err = 0;
 }
@@ -692,6 +700,7 @@ int main(void) {
       T(test_notifications),
       T(test_one_outstanding),
       T(test_timeout),
+      T(test_time_given),
       T(test_close),
       T(test_cancel),
       T(test_send_failure),

@@ -50,6 +50,16 @@ static void client_opts(bleak_client_options *o) {
   o->timeout_ms = 5000;
 }
 
+/* A client on the fake controller, connected with the default options. */
+static bleak_client *connected_client(void) {
+  bleak_client_options o;
+  client_opts(&o);
+  bleak_client *c = NULL;
+  assert_int_equal(bleak_client_new(PEER, &o, &c), 0);
+  assert_int_equal(bleak_client_connect(c), 0);
+  return c;
+}
+
 static void test_scan(void **state) {
   (void)state;
   bleak_scanner_options so;
@@ -190,11 +200,7 @@ static void test_controller_gone(void **state) {
  * again. */
 static void test_cache(void **state) {
   (void)state;
-  bleak_client_options o;
-  client_opts(&o);
-  bleak_client *c = NULL;
-  assert_int_equal(bleak_client_new(PEER, &o, &c), 0);
-  assert_int_equal(bleak_client_connect(c), 0);
+  bleak_client *c = connected_client();
   int cold = F.discovery_requests;
   assert_true(cold >= 4);
   /* The hash is read after connect, in the background. */
@@ -252,6 +258,76 @@ static void test_not_found(void **state) {
   bleak_client *c = NULL;
   assert_int_equal(bleak_client_new("66:55:44:33:22:11", &o, &c), 0);
   assert_int_equal(bleak_client_connect(c), BLEAK_ERR_DEVICE_NOT_FOUND);
+  bleak_client_free(c);
+}
+
+/* The peer's LE signalling and SMP reach the sans-I/O answerers and their
+ * answers go back on the link: a parameter update is accepted and applied
+ * with LE Connection Update, a Security Request is refused. */
+static void test_signalling_and_smp(void **state) {
+  (void)state;
+  bleak_client *c = connected_client();
+  static const uint8_t upd[] = {0x12, 0x07, 8, 0, 0x06, 0, 0x18, 0, 0x04, 0, 0xf4, 0x01};
+  fake_controller_send_l2cap(&F, 5, upd, sizeof upd);
+  static const uint8_t sec[] = {0x0b, 0x01};
+  fake_controller_send_l2cap(&F, 6, sec, sizeof sec);
+  bool never = false;
+  for (int i = 0; i < 50 && (!F.smp_rx_len || !F.conn_update_len); i++)
+    bleak_loop_run_until(L, &never, 10);
+  static const uint8_t accepted[] = {0x13, 0x07, 2, 0, 0, 0};
+  assert_int_equal(F.sig_rx_len, sizeof accepted);
+  assert_memory_equal(F.sig_rx, accepted, sizeof accepted);
+  /* handle 0x0040, the peer's values, no connection event length wish */
+  static const uint8_t update[] = {0x40, 0, 0x06, 0, 0x18, 0, 0x04, 0, 0xf4, 0x01, 0, 0, 0, 0};
+  assert_int_equal(F.conn_update_len, sizeof update);
+  assert_memory_equal(F.conn_update, update, sizeof update);
+  static const uint8_t refused[] = {0x05, 0x05};
+  assert_int_equal(F.smp_rx_len, sizeof refused);
+  assert_memory_equal(F.smp_rx, refused, sizeof refused);
+  assert_true(bleak_client_is_connected(c));
+  bleak_client_free(c);
+}
+
+/* Writes without response paced by controller credits: those beyond the
+ * backlog wait in the client's queue and go out in order as buffers free
+ * up; one canceled while waiting never goes, the others are not held up. */
+static int wwr_status[24], wwr_done;
+static void on_wwr(bleak_client *c, int st, void *u) {
+  (void)c;
+  wwr_status[(intptr_t)u] = st;
+  wwr_done++;
+}
+
+static void test_paced_writes(void **state) {
+  (void)state;
+  bleak_client *c = connected_client();
+  const bleak_gatt_characteristic *ch = NULL;
+  assert_int_equal(bleak_client_char_by_uuid(c, "2a19", &ch), 0);
+  enum { N = 24, CANCELED = 20 };
+  int ids[N];
+  wwr_done = 0;
+  for (int i = 0; i < N; i++) {
+    uint8_t v = (uint8_t)i;
+    wwr_status[i] = 1;
+    ids[i] = bleak_client_write_gatt_char_async(c, ch, &v, 1, BLEAK_WRITE_WITHOUT_RESPONSE,
+                                                on_wwr, (void *)(intptr_t)i);
+    assert_true(ids[i] > 0);
+  }
+  /* 8 went to the controller's buffers, 8 wait for credits in the host:
+   * the rest wait in the client, where a cancel takes one out. */
+  assert_int_equal(bleak_client_cancel(c, ids[CANCELED]), 0);
+  bool never = false;
+  for (int i = 0; i < 100 && wwr_done < N; i++)
+    bleak_loop_run_until(L, &never, 10);
+  assert_int_equal(wwr_done, N);
+  for (int i = 0; i < N; i++)
+    assert_int_equal(wwr_status[i], i == CANCELED ? BLEAK_ERR_CANCELED : 0);
+  for (int i = 0; i < 50 && F.writes_seen < N - 1; i++)
+    bleak_loop_run_until(L, &never, 10);
+  assert_int_equal(F.writes_seen, N - 1);
+  for (int i = 0, k = 0; i < N; i++)
+    if (i != CANCELED)
+      assert_int_equal(F.written[k++], i);
   bleak_client_free(c);
 }
 
@@ -429,6 +505,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_transport, setup, teardown),
       cmocka_unit_test_setup_teardown(test_callbacks_may_cancel_start_or_free, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_signalling_and_smp, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_paced_writes, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

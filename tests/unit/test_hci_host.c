@@ -15,6 +15,7 @@
 #include "backend/hci/hci_host.h"
 #include "bleak/error.h"
 #include "bleak/log.h"
+#include "hex.h"
 #include "transport/h4.h"
 
 typedef struct rig {
@@ -74,25 +75,10 @@ static void lost(void *o, int err) {
 }
 static const bk_hci_ops ops = {w, ready, adv, conn, disc, l2, sent, lost};
 
-static size_t unhex(const char *s, uint8_t *out) {
-  size_t n = 0;
-  unsigned v;
-  while (*s) {
-    if (*s == ' ') {
-      s++;
-      continue;
-    }
-    assert_int_equal(sscanf(s, "%2x", &v), 1);
-    out[n++] = (uint8_t)v;
-    s += 2;
-  }
-  return n;
-}
-
 #define EXPECT(hex) expect_out(hex, __LINE__)
 static void expect_out(const char *hex, int line) {
   uint8_t want[300];
-  size_t n = unhex(hex, want);
+  size_t n = test_unhex(hex, want, sizeof want);
   if (R.checked >= R.n_out)
     fail_msg("line %d: nothing sent, expected %s", line, hex);
   if (R.out_len[R.checked] != n || memcmp(R.out[R.checked], want, n) != 0) {
@@ -107,7 +93,7 @@ static void expect_out(const char *hex, int line) {
 /* An event or ACL packet from the controller (H4 type byte first). */
 static void IN(const char *hex) {
   uint8_t b[300];
-  size_t n = unhex(hex, b);
+  size_t n = test_unhex(hex, b, sizeof b);
   bk_hci_feed(&R.h, b[0], b + 1, n - 1, 1000);
 }
 
@@ -199,7 +185,7 @@ static void test_init_reset_fails(void **state) {
 static void test_command_credits(void **state) {
   (void)state;
   init_controller();
-  assert_int_equal(bk_hci_le_scan(&R.h, true, true, NULL, NULL), 0);
+  assert_int_equal(bk_hci_le_scan(&R.h, true, true, NULL, NULL, 1000), 0);
   EXPECT("01 0b20 07 01 3000 3000 00 00");
   assert_int_equal(R.n_out, R.checked); /* enable waits */
   IN("04 0e 04 00 0b20 00");            /* answered, but no credit */
@@ -211,7 +197,7 @@ static void test_command_credits(void **state) {
 
 static void connect_link(void) {
   static const uint8_t peer[6] = {1, 2, 3, 4, 5, 6};
-  assert_int_equal(bk_hci_le_connect(&R.h, 0, peer, NULL, NULL), 0);
+  assert_int_equal(bk_hci_le_connect(&R.h, 0, peer, NULL, NULL, 1000), 0);
   EXPECT("01 0d20 19 6000 6000 00 00 010203040506 00 0600 1800 0000 f401 0000 0000");
   IN("04 0f 04 00 01 0d20");
   IN("04 3e 13 01 00 4000 00 00 010203040506 1800 0000 f401 00");
@@ -284,7 +270,7 @@ static void cmd_cb(void *u, int st, const uint8_t *r, size_t n) {
 static void test_command_timeout(void **state) {
   (void)state;
   init_controller();
-  assert_int_equal(bk_hci_command(&R.h, 0x0c14, NULL, 0, cmd_cb, NULL), 0);
+  assert_int_equal(bk_hci_command(&R.h, 0x0c14, NULL, 0, cmd_cb, NULL, 1000), 0);
   EXPECT("01 140c 00");
   assert_int_equal(bk_hci_deadline(&R.h), 1000 + BK_HCI_CMD_TIMEOUT_MS);
   bk_hci_tick(&R.h, 1000 + BK_HCI_CMD_TIMEOUT_MS - 1);
@@ -292,7 +278,25 @@ static void test_command_timeout(void **state) {
   bk_hci_tick(&R.h, 1000 + BK_HCI_CMD_TIMEOUT_MS);
   assert_int_equal(R.lost, 1);
   assert_int_equal(cmd_status, BLEAK_ERR_TIMEOUT);
-  assert_int_equal(bk_hci_command(&R.h, 0x0c14, NULL, 0, NULL, NULL), BLEAK_ERR_IO);
+  assert_int_equal(bk_hci_command(&R.h, 0x0c14, NULL, 0, NULL, NULL, 1000), BLEAK_ERR_IO);
+}
+
+/* A command given after a long quiet spell (no packets, no ticks) times
+ * out from when it went, not from the last time the host saw: the time
+ * comes with the call. */
+static void test_command_deadline_from_now(void **state) {
+  (void)state;
+  init_controller(); /* last packet at 1000 */
+  assert_int_equal(bk_hci_disconnect(&R.h, 0x40, 0x13, 61000), 0);
+  EXPECT("01 0604 03 4000 13");
+  assert_int_equal(bk_hci_deadline(&R.h), 61000 + BK_HCI_CMD_TIMEOUT_MS);
+  bk_hci_tick(&R.h, 61001);
+  assert_int_equal(R.lost, 0);
+  /* A caller's clock a little behind the last one seen moves nothing. */
+  IN("04 0f 04 00 01 0604");
+  assert_int_equal(bk_hci_command(&R.h, 0x0c14, NULL, 0, NULL, NULL, 60000), 0);
+  EXPECT("01 140c 00");
+  assert_int_equal(bk_hci_deadline(&R.h), 61001 + BK_HCI_CMD_TIMEOUT_MS);
 }
 
 /* A controller with Extended Advertising: extended scan and create
@@ -302,13 +306,13 @@ static void test_extended(void **state) {
   (void)state;
   init_controller_with("0010000000000000");
   assert_true(R.h.extended);
-  assert_int_equal(bk_hci_le_scan(&R.h, true, false, NULL, NULL), 0);
+  assert_int_equal(bk_hci_le_scan(&R.h, true, false, NULL, NULL, 1000), 0);
   EXPECT("01 4120 08 00 00 01 00 3000 3000");
   IN("04 0e 04 01 4120 00");
   EXPECT("01 4220 06 01 00 0000 0000");
   IN("04 0e 04 01 4220 00");
   static const uint8_t peer[6] = {1, 2, 3, 4, 5, 6};
-  assert_int_equal(bk_hci_le_connect(&R.h, 1, peer, NULL, NULL), 0);
+  assert_int_equal(bk_hci_le_connect(&R.h, 1, peer, NULL, NULL, 1000), 0);
   EXPECT("01 4320 1a 00 00 01 010203040506 01 6000 6000 0600 1800 0000 f401 0000 0000");
   IN("04 0f 04 00 01 4320");
   /* An Enhanced Connection Complete ends it as well as a legacy one. */
@@ -338,6 +342,7 @@ int main(void) {
       T(test_completed_lies),
       T(test_acl_in),
       T(test_command_timeout),
+      T(test_command_deadline_from_now),
       T(test_peripheral_link_dropped),
       T(test_extended),
   };

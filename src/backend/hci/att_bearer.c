@@ -11,7 +11,7 @@
 #define MOD "att"
 
 struct bk_att_req {
-  bk_att_req *next;
+  bk_qnode node; /* in bk_att.reqs */
   unsigned id;
   bk_att_rsp_fn cb; /* NULL once canceled */
   void *user;
@@ -22,6 +22,7 @@ struct bk_att_req {
 
 void bk_att_init(bk_att *a, const bk_att_ops *ops, void *owner, uint16_t local_mtu) {
   memset(a, 0, sizeof *a);
+  bk_queue_init(&a->reqs);
   a->ops = ops;
   a->owner = owner;
   a->mtu = BK_ATT_DEFAULT_MTU;
@@ -31,21 +32,20 @@ void bk_att_init(bk_att *a, const bk_att_ops *ops, void *owner, uint16_t local_m
   a->next_id = 1;
 }
 
+static bk_att_req *head(const bk_att *a) {
+  return BK_QUEUE_ENTRY(bk_queue_head(&a->reqs), bk_att_req, node);
+}
+
 static bk_att_req *pop_head(bk_att *a) {
-  bk_att_req *r = a->head;
-  if (r) {
-    a->head = r->next;
-    if (!a->head)
-      a->tail = NULL;
-  }
+  bk_att_req *r = BK_QUEUE_ENTRY(bk_queue_pop(&a->reqs), bk_att_req, node);
   a->sent = false;
   a->deadline = 0;
   return r;
 }
 
-static void finish(bk_att_req *r, int status, const bk_att_pdu *rsp) {
+static void finish(bk_att *a, bk_att_req *r, int status, const bk_att_pdu *rsp) {
   if (r->cb)
-    r->cb(r->user, status, rsp);
+    r->cb(r->user, status, rsp, a->now);
   free(r);
 }
 
@@ -53,7 +53,7 @@ static void finish(bk_att_req *r, int status, const bk_att_pdu *rsp) {
  * owner's send is called, so that the owner, which looks at
  * bk_att_deadline() when it arms its timer, sees this request's. */
 static int send_head(bk_att *a) {
-  bk_att_req *r = a->head;
+  bk_att_req *r = head(a);
   a->sent = true;
   a->deadline = a->now + BK_ATT_TIMEOUT_MS;
   int err = a->ops->send(a->owner, r->pdu, r->len);
@@ -67,16 +67,23 @@ static int send_head(bk_att *a) {
 /* Send the head when the bearer is free. A send failure fails that request
  * and goes on with the next. */
 static void kick(bk_att *a) {
-  while (!a->dead && a->head && !a->sent) {
-    if (!a->head->cb) { /* canceled before it went out */
+  while (!a->dead && !bk_queue_empty(&a->reqs) && !a->sent) {
+    if (!head(a)->cb) { /* canceled before it went out */
       free(pop_head(a));
       continue;
     }
     int err = send_head(a);
     if (err == 0)
       return;
-    finish(pop_head(a), err, NULL);
+    finish(a, pop_head(a), err, NULL);
   }
+}
+
+/* The clock only moves forward (two clocks a few ms apart change
+ * nothing). */
+static void advance(bk_att *a, uint64_t now) {
+  if (now > a->now)
+    a->now = now;
 }
 
 static int queue(bk_att *a, const uint8_t *pdu, size_t len, bk_att_rsp_fn cb, void *user,
@@ -87,8 +94,7 @@ static int queue(bk_att *a, const uint8_t *pdu, size_t len, bk_att_rsp_fn cb, vo
     return bk_fail(BLEAK_ERR_NOT_CONNECTED, "ATT bearer is closed");
   if (len > a->mtu)
     return bk_fail(BLEAK_ERR_TOO_LONG, "ATT request of %zu bytes, MTU %u", len, a->mtu);
-  if (now > a->now)
-    a->now = now;
+  advance(a, now);
   bk_att_req *r = malloc(sizeof *r + len);
   if (!r)
     return BLEAK_ERR_NO_MEMORY;
@@ -101,14 +107,10 @@ static int queue(bk_att *a, const uint8_t *pdu, size_t len, bk_att_rsp_fn cb, vo
   r->mtu_exchange = mtu_exchange;
   r->len = len;
   memcpy(r->pdu, pdu, len);
-  if (a->tail)
-    a->tail->next = r;
-  else
-    a->head = r;
-  a->tail = r;
+  bk_queue_push(&a->reqs, &r->node);
   if (id)
     *id = r->id;
-  if (r == a->head) {
+  if (r == head(a)) {
     /* The bearer is free: send now, and fail here rather than through
      * the callback, which must not run inside this call. */
     int err = send_head(a);
@@ -132,20 +134,15 @@ int bk_att_exchange_mtu(bk_att *a, bk_att_rsp_fn cb, void *user, uint64_t now) {
 }
 
 void bk_att_cancel(bk_att *a, unsigned id) {
-  for (bk_att_req **p = &a->head; *p; p = &(*p)->next) {
-    bk_att_req *r = *p;
+  for (bk_qnode *n = bk_queue_head(&a->reqs); n; n = bk_qnode_next(n)) {
+    bk_att_req *r = BK_QUEUE_ENTRY(n, bk_att_req, node);
     if (r->id != id)
       continue;
-    if (r == a->head && a->sent) {
+    if (r == head(a) && a->sent) {
       r->cb = NULL; /* its answer still frees the bearer */
       return;
     }
-    *p = r->next;
-    if (a->tail == r) {
-      a->tail = NULL;
-      for (bk_att_req *t = a->head; t; t = t->next)
-        a->tail = t;
-    }
+    bk_queue_remove(&a->reqs, n);
     free(r);
     return;
   }
@@ -239,8 +236,7 @@ static void dropped(bk_att *a, const uint8_t *pdu, size_t len, const char *why) 
 }
 
 void bk_att_recv(bk_att *a, const uint8_t *pdu, size_t len, uint64_t now) {
-  if (now > a->now)
-    a->now = now;
+  advance(a, now);
   if (a->dead)
     return;
   if (len == 0) {
@@ -293,11 +289,11 @@ void bk_att_recv(bk_att *a, const uint8_t *pdu, size_t len, uint64_t now) {
     return;
   }
   /* A response: it must answer the outstanding request. */
-  if (!a->head || !a->sent) {
+  if (bk_queue_empty(&a->reqs) || !a->sent) {
     dropped(a, pdu, len, "a response with no request outstanding");
     return;
   }
-  bk_att_req *r = a->head;
+  bk_att_req *r = head(a);
   uint8_t req_op = r->pdu[0];
   bool answers = (op == BK_ATT_ERROR_RSP && len >= 2 && pdu[1] == req_op) ||
                  op == (uint8_t)(req_op + 1);
@@ -305,24 +301,25 @@ void bk_att_recv(bk_att *a, const uint8_t *pdu, size_t len, uint64_t now) {
     /* Not ours: a confused or hostile server. The request fails; the
      * bearer goes on (its next answer may be right). */
     dropped(a, pdu, len, "does not answer the outstanding request");
-    finish(pop_head(a), bk_fail(BLEAK_ERR_PROTOCOL, "ATT 0x%02x answers no request 0x%02x",
-                                op, req_op), NULL);
+    finish(a, pop_head(a),
+           bk_fail(BLEAK_ERR_PROTOCOL, "ATT 0x%02x answers no request 0x%02x", op, req_op),
+           NULL);
     kick(a);
     return;
   }
   pop_head(a);
   if (err) {
     dropped(a, pdu, len, bleak_error_detail());
-    finish(r, BLEAK_ERR_PROTOCOL, NULL);
+    finish(a, r, BLEAK_ERR_PROTOCOL, NULL);
   } else if (op == BK_ATT_ERROR_RSP) {
-    finish(r, BLEAK_ERR_ATT(p.u.error.code), &p);
+    finish(a, r, BLEAK_ERR_ATT(p.u.error.code), &p);
   } else {
     if (r->mtu_exchange) {
       uint16_t m = p.u.mtu.mtu < a->local_mtu ? p.u.mtu.mtu : a->local_mtu;
       if (m > a->mtu)
         a->mtu = m;
     }
-    finish(r, 0, &p);
+    finish(a, r, 0, &p);
   }
   kick(a);
 }
@@ -332,15 +329,14 @@ uint64_t bk_att_deadline(const bk_att *a) { return a->dead || !a->sent ? 0 : a->
 static void fail_all(bk_att *a, int status) {
   bk_att_req *r;
   while ((r = pop_head(a)) != NULL)
-    finish(r, status, NULL);
+    finish(a, r, status, NULL);
 }
 
 void bk_att_tick(bk_att *a, uint64_t now) {
-  if (now > a->now)
-    a->now = now;
+  advance(a, now);
   if (a->dead || !a->sent || now < a->deadline)
     return;
-  BK_WARN(MOD, "ATT request 0x%02x unanswered for %d s: bearer closed", a->head->pdu[0],
+  BK_WARN(MOD, "ATT request 0x%02x unanswered for %d s: bearer closed", head(a)->pdu[0],
           BK_ATT_TIMEOUT_MS / 1000);
   a->dead = true;
   fail_all(a, BLEAK_ERR_TIMEOUT);
@@ -352,9 +348,4 @@ void bk_att_close(bk_att *a, int status) {
   fail_all(a, status);
 }
 
-size_t bk_att_pending(const bk_att *a) {
-  size_t n = 0;
-  for (const bk_att_req *r = a->head; r; r = r->next)
-    n++;
-  return n;
-}
+size_t bk_att_pending(const bk_att *a) { return bk_queue_len(&a->reqs); }

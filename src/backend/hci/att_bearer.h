@@ -4,7 +4,8 @@
  * sans-I/O: PDUs and time in, PDUs (through ops->send), responses,
  * notifications and the next deadline out.
  *
- * - One request outstanding at a time; the rest wait in order.
+ * - One request outstanding at a time; the rest wait in order (on the
+ *   library's one FIFO, core/queue.h).
  * - A request unanswered for 30 s ends the bearer (3.3.3): every request
  *   fails with BLEAK_ERR_TIMEOUT, nothing more is sent, and ops->timeout
  *   tells the owner to drop the link.
@@ -23,6 +24,7 @@
 #include <stdint.h>
 
 #include "backend/hci/att_pdu.h"
+#include "core/queue.h"
 
 #define BK_ATT_DEFAULT_MTU 23
 #define BK_ATT_MAX_MTU 517
@@ -33,9 +35,12 @@
  * @p rsp, BLEAK_ERR_PROTOCOL (a malformed or unexpected answer: the bearer
  * goes on), BLEAK_ERR_TIMEOUT, BLEAK_ERR_DISCONNECTED (bearer closed).
  * @p rsp is NULL unless status is 0 or an ATT error; it is valid during
- * the call only. Called exactly once per request, never from inside
+ * the call only. @p now is the time of the entry point that runs the
+ * callback (bk_att_recv's, bk_att_tick's; for bk_att_close, the latest the
+ * bearer was given): a procedure that goes on queues its next request
+ * with it. Called exactly once per request, never from inside
  * bk_att_request(). */
-typedef void (*bk_att_rsp_fn)(void *user, int status, const bk_att_pdu *rsp);
+typedef void (*bk_att_rsp_fn)(void *user, int status, const bk_att_pdu *rsp, uint64_t now);
 
 typedef struct bk_att_ops {
   /* Send one PDU on the ATT channel. Return 0 or an error (the bearer
@@ -55,11 +60,13 @@ typedef struct bk_att {
   void *owner;
   uint16_t mtu;       /* negotiated, 23 until the exchange */
   uint16_t local_mtu; /* what we ask for and accept */
-  bk_att_req *head, *tail; /* head: outstanding once sent */
+  bk_queue reqs;      /* of bk_att_req, in order; the head is the one
+                       * outstanding once sent */
   bool sent;          /* head is on the air */
   bool dead;          /* timed out or closed */
   uint64_t deadline;  /* of the outstanding request; 0: none */
-  uint64_t now;       /* the owner's clock: see bk_att_set_now() */
+  uint64_t now;       /* the latest time an entry point was given: the
+                       * clock of requests sent from inside one */
   unsigned next_id;
   unsigned long dropped; /* malformed or unexpected PDUs */
 } bk_att;
@@ -67,7 +74,10 @@ typedef struct bk_att {
 void bk_att_init(bk_att *a, const bk_att_ops *ops, void *owner, uint16_t local_mtu);
 
 /*
- * Queue a request (@p pdu copied; at most the MTU). @p id (may be NULL)
+ * Queue a request (@p pdu copied; at most the MTU). @p now (the caller's
+ * clock, ms) starts its 30 s when the bearer is free to send it at once;
+ * time is given with every call that may send, never kept for later by
+ * the caller. @p id (may be NULL)
  * receives a non-zero id for bk_att_cancel(). @return 0; BLEAK_ERR_TOO_LONG
  * (longer than the MTU), BLEAK_ERR_NOT_CONNECTED (bearer dead),
  * BLEAK_ERR_NO_MEMORY, BLEAK_ERR_INVALID_ARG. Sending may fail later: the
@@ -75,13 +85,6 @@ void bk_att_init(bk_att *a, const bk_att_ops *ops, void *owner, uint16_t local_m
  */
 int bk_att_request(bk_att *a, const uint8_t *pdu, size_t len, bk_att_rsp_fn cb, void *user,
                    uint64_t now, unsigned *id);
-
-/* The owner's clock (ms), kept current before starting GATT procedures
- * (they queue requests with it); bk_att_recv/tick/request advance it too. */
-static inline void bk_att_set_now(bk_att *a, uint64_t now) {
-  if (now > a->now)
-    a->now = now;
-}
 
 /* Forget request @p id: its callback never runs. A request already sent
  * still holds the bearer until its answer (or the timeout) comes. */

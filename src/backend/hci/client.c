@@ -18,6 +18,7 @@
 #include "core/ad.h"
 #include "core/gatt_build.h"
 #include "core/internal.h"
+#include "core/queue.h"
 
 #define MOD "hci"
 /* Writes without response complete while fewer ACL packets than this wait
@@ -66,9 +67,8 @@ typedef struct hc {
   /* notification lookup cache */
   const bleak_gatt_characteristic *last_ch;
   uint16_t last_vh;
-  /* writes without response waiting for ACL buffers */
-  bk_op **paced;
-  size_t n_paced, cap_paced;
+  /* writes without response waiting for ACL buffers: hc_op.paced nodes */
+  bk_queue paced;
 } hc;
 
 static hc *H(const bleak_client *c) { return bk_client_backend_state(c); }
@@ -110,24 +110,18 @@ static int att_send(void *owner, const uint8_t *pdu, size_t len) {
   return bk_ctrl_send_att(&h->u, pdu, len);
 }
 
+/* A stream of notifications names one handle again and again: the last
+ * one found is kept, before the collection's binary search. */
 static const bleak_gatt_characteristic *char_by_value_handle(hc *h, uint16_t vh) {
   if (h->last_ch && h->last_vh == vh)
     return h->last_ch;
-  const bleak_gatt_services *s = bleak_client_services(h->c);
-  size_t ns = bleak_gatt_services_count(s);
-  for (size_t i = 0; i < ns; i++) {
-    const bleak_gatt_service *svc = bleak_gatt_services_at(s, i);
-    size_t nc = bleak_gatt_service_characteristic_count(svc);
-    for (size_t j = 0; j < nc; j++) {
-      const bleak_gatt_characteristic *ch = bleak_gatt_service_characteristic_at(svc, j);
-      if (bleak_gatt_characteristic_value_handle(ch) == vh) {
-        h->last_ch = ch;
-        h->last_vh = vh;
-        return ch;
-      }
-    }
+  const bleak_gatt_characteristic *ch =
+      bleak_gatt_services_get_characteristic_by_value_handle(bleak_client_services(h->c), vh);
+  if (ch) {
+    h->last_ch = ch;
+    h->last_vh = vh;
   }
-  return NULL;
+  return ch;
 }
 
 static void att_value(void *owner, uint16_t handle, const uint8_t *v, size_t len, bool ind) {
@@ -165,11 +159,11 @@ static void connect_reset(hc *h) {
   h->disc = NULL;
   cancel_background(h);
   if (h->acquired) {
-    if (h->u.scanning)
+    if (bk_ctrl_user_scanning(&h->u))
       (void)bk_ctrl_scan(&h->u, false, false);
-    if (h->u.connecting)
+    if (bk_ctrl_user_connecting(&h->u))
       bk_ctrl_connect_cancel(&h->u);
-    if (h->u.linked) {
+    if (bk_ctrl_user_linked(&h->u)) {
       h->disconnecting = true;
       (void)bk_ctrl_disconnect(&h->u);
     }
@@ -220,7 +214,7 @@ static void watch_service_changed(hc *h) {
   h->sc_handle = bleak_gatt_characteristic_value_handle(ch);
   static const uint8_t on[2] = {0x02, 0x00};
   (void)bk_gattc_write(&h->att, bleak_gatt_descriptor_handle(d), on, 2, false, on_sc_subscribed,
-                       h, &h->sc_subscribe);
+                       h, bk_ctrl_now(&h->u), &h->sc_subscribe);
 }
 
 static void on_changed(void *user, int status, bleak_gatt_services *s, unsigned requests) {
@@ -253,9 +247,8 @@ static void rediscover(hc *h, uint16_t start, uint16_t end) {
       h->again_end = end;
     return;
   }
-  bk_att_set_now(&h->att, bk_ctrl_now(&h->u));
   int err = bk_gattc_discover_range(&h->att, start, end, bleak_client_services(h->c), on_changed,
-                                    h, &h->rediscover);
+                                    h, bk_ctrl_now(&h->u), &h->rediscover);
   if (err)
     BK_WARN(MOD, "%s: cannot re-discover: %s", bk_client_address(h->c), bleak_strerror(err));
 }
@@ -282,7 +275,7 @@ static void cache_store(hc *h) {
   h->cache = bk_gattc_copy_services(bleak_client_services(h->c));
   if (h->cache)
     (void)bk_gattc_read(&h->att, bleak_gatt_characteristic_value_handle(ch), on_hash, h,
-                        &h->hash_read);
+                        bk_ctrl_now(&h->u), &h->hash_read);
 }
 
 static void on_name(void *user, int status, const uint8_t *v, size_t len) {
@@ -307,7 +300,7 @@ static void read_name(hc *h) {
   if (bleak_client_char_by_uuid(h->c, "2a00", &ch) != 0 || !ch)
     return;
   (void)bk_gattc_read(&h->att, bleak_gatt_characteristic_value_handle(ch), on_name, h,
-                      &h->name_read);
+                      bk_ctrl_now(&h->u), &h->name_read);
 }
 
 static void on_discovered(void *user, int status, bleak_gatt_services *s, unsigned requests) {
@@ -349,12 +342,12 @@ static void on_hash_check(void *user, int status, const uint8_t *v, size_t len) 
     return;
   }
   h->cache_ok = false; /* changed (or unreadable): discover it all */
-  int err = bk_gattc_discover(&h->att, on_discovered, h, &h->disc);
+  int err = bk_gattc_discover(&h->att, on_discovered, h, bk_ctrl_now(&h->u), &h->disc);
   if (err)
     connect_fail(h, err);
 }
 
-static void on_mtu(void *user, int status, const bk_att_pdu *rsp) {
+static void on_mtu(void *user, int status, const bk_att_pdu *rsp, uint64_t now) {
   hc *h = user;
   (void)rsp;
   if (h->ph != PH_MTU)
@@ -365,14 +358,13 @@ static void on_mtu(void *user, int status, const bk_att_pdu *rsp) {
     return;
   }
   h->ph = PH_DISCOVER;
-  bk_att_set_now(&h->att, bk_ctrl_now(&h->u));
   int err;
   if (h->cache_ok) {
     bleak_uuid hash = bleak_uuid_from_u16(0x2b2a);
     err = bk_gattc_read_by_uuid(&h->att, 0x0001, 0xffff, &hash, &h->hash_handle, on_hash_check,
-                                h, &h->disc);
+                                h, now, &h->disc);
   } else {
-    err = bk_gattc_discover(&h->att, on_discovered, h, &h->disc);
+    err = bk_gattc_discover(&h->att, on_discovered, h, now, &h->disc);
   }
   if (err)
     connect_fail(h, err);
@@ -389,7 +381,6 @@ static void u_connected(bk_ctrl_user *u, int status) {
     return;
   }
   bk_att_init(&h->att, &att_ops, h, BK_ATT_MAX_MTU);
-  bk_att_set_now(&h->att, bk_ctrl_now(u));
   h->att_up = true;
   h->ph = PH_MTU;
   bk_client_link_up(h->c);
@@ -420,7 +411,7 @@ static void u_adv(bk_ctrl_user *u, const bk_hci_adv_report *r) {
  * else the core searches for it first, and calls hc_connect_found. */
 static void begin(hc *h) {
   uint8_t type;
-  if (bk_ctrl_address_type(h->u.ctrl, h->addr, &type)) {
+  if (bk_ctrl_user_seen(&h->u, h->addr, &type)) {
     start_link(h, type);
     return;
   }
@@ -433,7 +424,7 @@ static int hc_connect_found(bleak_client *c, bk_op *op) {
   uint8_t type;
   if (h->ph != PH_SEARCH || op != h->connect_op)
     return bk_fail(BLEAK_ERR_STATE, "no connect waits for its device");
-  if (!bk_ctrl_address_type(h->u.ctrl, h->addr, &type)) {
+  if (!bk_ctrl_user_seen(&h->u, h->addr, &type)) {
     connect_reset(h);
     h->connect_op = NULL;
     return bk_fail(BLEAK_ERR_DEVICE_NOT_FOUND, "%s: seen, but not by this controller",
@@ -547,15 +538,26 @@ static int start_connect(hc *h, bk_op *op) {
 
 /* ---- operations ---------------------------------------------------------- */
 
+/* What the backend keeps per operation (bk_op_state, allocated and zeroed
+ * with the op): the GATT procedure running it, or, for a write without
+ * response waiting for ACL buffers, its place in hc.paced. */
+typedef struct hc_op {
+  bk_op *op;           /* set while paced: the node leads back to it */
+  bk_gattc_proc *proc; /* NULL: none running */
+  bk_qnode paced;      /* linked: waiting in hc.paced */
+} hc_op;
+
+static hc_op *op_state(bk_op *op) { return bk_op_state(op); }
+
 static void on_read(void *user, int status, const uint8_t *v, size_t len) {
   bk_op *op = user;
-  op->backend_data = NULL;
+  op_state(op)->proc = NULL;
   bk_op_done_read(op, status, v, len);
 }
 
 static void on_written(void *user, int status) {
   bk_op *op = user;
-  op->backend_data = NULL;
+  op_state(op)->proc = NULL;
   bk_op_done(op, status);
 }
 
@@ -565,32 +567,28 @@ static int write_command(hc *h, bk_op *op) {
 }
 
 static void drain_paced(hc *h) {
-  while (h->n_paced && bk_ctrl_backlog(&h->u) < PACE_BACKLOG) {
-    bk_op *op = h->paced[0];
-    memmove(h->paced, h->paced + 1, --h->n_paced * sizeof *h->paced);
-    op->backend_data = NULL;
-    bk_op_done(op, write_command(h, op));
+  while (bk_ctrl_backlog(&h->u) < PACE_BACKLOG) {
+    hc_op *s = BK_QUEUE_ENTRY(bk_queue_pop(&h->paced), hc_op, paced);
+    if (!s)
+      return;
+    bk_op_done(s->op, write_command(h, s->op));
   }
 }
 
+/* A write without response goes now while few ACL packets wait for the
+ * controller's buffers (and none of ours is queued before it), else it
+ * waits its turn (completed by drain_paced). */
 static int pace(hc *h, bk_op *op) {
-  if (h->n_paced == 0 && bk_ctrl_backlog(&h->u) < PACE_BACKLOG) {
+  if (bk_queue_empty(&h->paced) && bk_ctrl_backlog(&h->u) < PACE_BACKLOG) {
     int err = write_command(h, op);
     if (err)
       return err;
     bk_op_done(op, 0);
     return 0;
   }
-  if (h->n_paced == h->cap_paced) {
-    size_t cap = h->cap_paced ? h->cap_paced * 2 : 16;
-    bk_op **n = realloc(h->paced, cap * sizeof *n);
-    if (!n)
-      return BLEAK_ERR_NO_MEMORY;
-    h->paced = n;
-    h->cap_paced = cap;
-  }
-  h->paced[h->n_paced++] = op;
-  op->backend_data = h; /* marks "paced" for abort */
+  hc_op *s = op_state(op);
+  s->op = op;
+  bk_queue_push(&h->paced, &s->paced);
   return 0;
 }
 
@@ -604,7 +602,7 @@ static int subscribe(hc *h, bk_op *op, uint16_t value) {
   uint8_t v[2];
   bk_put_le16(v, value);
   return bk_gattc_write(&h->att, bleak_gatt_descriptor_handle(d), v, 2, false, on_written, op,
-                        (bk_gattc_proc **)&op->backend_data);
+                        bk_ctrl_now(&h->u), &op_state(op)->proc);
 }
 
 static int hc_start(bleak_client *c, bk_op *op) {
@@ -612,7 +610,7 @@ static int hc_start(bleak_client *c, bk_op *op) {
   if (op->kind == BK_OP_CONNECT)
     return start_connect(h, op);
   if (op->kind == BK_OP_DISCONNECT) {
-    if (!h->u.linked) { /* nothing to take down */
+    if (!bk_ctrl_user_linked(&h->u)) { /* nothing to take down */
       bk_client_disconnected(c, 0);
       return 0;
     }
@@ -623,26 +621,26 @@ static int hc_start(bleak_client *c, bk_op *op) {
     return bk_fail(BLEAK_ERR_NOT_SUPPORTED, "pairing is not on the hci backend yet");
   if (bk_client_state(c) != BK_CONN_CONNECTED || !h->att_up)
     return bk_fail(BLEAK_ERR_NOT_CONNECTED, "not connected");
-  bk_att_set_now(&h->att, bk_ctrl_now(&h->u));
-  bk_gattc_proc **slot = (bk_gattc_proc **)&op->backend_data;
+  uint64_t now = bk_ctrl_now(&h->u);
+  bk_gattc_proc **slot = &op_state(op)->proc;
   int err;
   switch (op->kind) {
   case BK_OP_READ_CHAR:
     err = bk_gattc_read(&h->att, bleak_gatt_characteristic_value_handle(op->ch), on_read, op,
-                        slot);
+                        now, slot);
     break;
   case BK_OP_READ_DESC:
-    err = bk_gattc_read(&h->att, bleak_gatt_descriptor_handle(op->desc), on_read, op, slot);
+    err = bk_gattc_read(&h->att, bleak_gatt_descriptor_handle(op->desc), on_read, op, now, slot);
     break;
   case BK_OP_WRITE_CHAR:
     if (!op->with_response)
       return pace(h, op);
     err = bk_gattc_write(&h->att, bleak_gatt_characteristic_value_handle(op->ch), op->data,
-                         op->len, false, on_written, op, slot);
+                         op->len, false, on_written, op, now, slot);
     break;
   case BK_OP_WRITE_DESC:
     err = bk_gattc_write(&h->att, bleak_gatt_descriptor_handle(op->desc), op->data, op->len,
-                         false, on_written, op, slot);
+                         false, on_written, op, now, slot);
     break;
   case BK_OP_START_NOTIFY:
     err = subscribe(h, op, op->indicate ? 0x0002 : 0x0001);
@@ -663,19 +661,13 @@ static void hc_abort(bleak_client *c, bk_op *op) {
     h->connect_op = NULL;
     return;
   }
-  if (op->kind == BK_OP_WRITE_CHAR && op->backend_data == h) {
-    for (size_t i = 0; i < h->n_paced; i++)
-      if (h->paced[i] == op) {
-        memmove(h->paced + i, h->paced + i + 1, (h->n_paced - i - 1) * sizeof *h->paced);
-        h->n_paced--;
-        break;
-      }
-    op->backend_data = NULL;
-    return;
-  }
-  if (op->kind != BK_OP_CONNECT && op->kind != BK_OP_DISCONNECT)
-    bk_gattc_cancel(op->backend_data);
-  op->backend_data = NULL;
+  /* Any other op: a paced write leaves the queue, a procedure is
+   * canceled; connects (not the current one) and disconnects have
+   * neither. */
+  hc_op *s = op_state(op);
+  bk_queue_remove(&h->paced, &s->paced);
+  bk_gattc_cancel(s->proc);
+  s->proc = NULL;
 }
 
 static int hc_mtu(const bleak_client *c) {
@@ -705,6 +697,7 @@ static int hc_init(bleak_client *c, const bleak_client_options *opts, void **sta
     return BLEAK_ERR_NO_MEMORY;
   }
   h->c = c;
+  bk_queue_init(&h->paced);
   h->loop = opts->loop ? opts->loop : bleak_loop_default();
   if (!h->loop || bk_hci_parse_address(bk_client_address(c), h->addr) != 0) {
     free(h->spec);
@@ -726,13 +719,13 @@ static void hc_destroy(bleak_client *c, void *state) {
   if (h->att_up)
     bk_att_close(&h->att, BLEAK_ERR_DISCONNECTED);
   release_ctrl(h); /* drops the link */
-  free(h->paced);
   free(h->spec);
   free(h);
 }
 
 const bk_client_backend bk_hci_client_backend = {
     .name = "hci",
+    .op_state_size = sizeof(hc_op),
     .init = hc_init,
     .destroy = hc_destroy,
     .start = hc_start,

@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "backend/hci/l2cap_signal.h"
+#include "backend/hci/smp.h"
 #include "bleak/error.h"
 #include "core/internal.h"
 #include "transport/btsnoop.h"
@@ -19,7 +21,6 @@
 #define MAX_USERS 32
 #define SEEN 64
 
-#define HCI_OP_LE_CONN_UPDATE 0x2013
 #define REASON_REMOTE_USER 0x13
 
 struct bk_ctrl {
@@ -32,7 +33,9 @@ struct bk_ctrl {
   uint32_t io_events; /* what the fd watch waits for now */
   uint64_t armed;     /* when the timer fires (loop ms), 0: not armed */
   bleak_source *io, *timer, *notify;
-  uint64_t rx_now; /* the loop's time for the packets of one read pass */
+  uint64_t rx_now; /* the loop's time for the packets of one read pass, and so
+                   * for the commands the HCI host's callbacks send (they run
+                   * inside bk_hci_feed) */
   bk_h4 h4;
   bk_hci hci;
   bk_btsnoop snoop;
@@ -245,7 +248,7 @@ static void hci_connected(void *owner, int status, uint16_t handle, uint8_t peer
   c->conn_inflight = false;
   if (status == 0 && (!u || !u->connecting)) {
     BK_INFO(MOD, "link 0x%03x came up after its connect was canceled: dropped", handle);
-    (void)bk_hci_disconnect(&c->hci, handle, REASON_REMOTE_USER);
+    (void)bk_hci_disconnect(&c->hci, handle, REASON_REMOTE_USER, c->rx_now);
   } else if (u && u->connecting) {
     u->connecting = false;
     if (status == 0) {
@@ -258,7 +261,8 @@ static void hci_connected(void *owner, int status, uint16_t handle, uint8_t peer
         bk_put_le16(p, handle);
         bk_put_le16(p + 2, 251);
         bk_put_le16(p + 4, 2120);
-        (void)bk_hci_command(&c->hci, BK_HCI_OP_LE_SET_DATA_LENGTH, p, 6, NULL, NULL);
+        (void)bk_hci_command(&c->hci, BK_HCI_OP_LE_SET_DATA_LENGTH, p, 6, NULL, NULL,
+                             c->rx_now);
       }
       /* And the 2M PHY where both sides have it (twice the air rate);
        * the controller negotiates, the answer does not matter. */
@@ -269,7 +273,7 @@ static void hci_connected(void *owner, int status, uint16_t handle, uint8_t peer
         p[3] = 0x02; /* TX: 2M */
         p[4] = 0x02; /* RX: 2M */
         bk_put_le16(p + 5, 0);
-        (void)bk_hci_command(&c->hci, BK_HCI_OP_LE_SET_PHY, p, 7, NULL, NULL);
+        (void)bk_hci_command(&c->hci, BK_HCI_OP_LE_SET_PHY, p, 7, NULL, NULL, c->rx_now);
       }
     }
     if (u->ops->connected)
@@ -293,37 +297,30 @@ static void send_on(bk_ctrl *c, uint16_t handle, uint16_t cid, const uint8_t *pd
   (void)bk_hci_send_l2cap(&c->hci, handle, cid, pdu, len);
 }
 
-/* LE signalling (Core Vol 3 Part A 4): accept connection parameter
- * updates, reject what we do not implement. */
+/* LE signalling and SMP: what to answer is decided by l2cap_signal.c and
+ * smp.c; here it is sent, and accepted connection parameters applied. */
 static void signalling(bk_ctrl *c, uint16_t handle, const uint8_t *pdu, size_t len) {
-  if (len < 4)
-    return;
-  uint8_t code = pdu[0], id = pdu[1];
-  uint16_t dlen = bk_get_le16(pdu + 2);
-  if ((size_t)dlen + 4 != len)
-    return;
-  if (code == 0x12 && dlen == 8) { /* Connection Parameter Update Request */
-    uint8_t rsp[6] = {0x13, id, 2, 0, 0, 0};
-    uint16_t min = bk_get_le16(pdu + 4), max = bk_get_le16(pdu + 6);
-    uint16_t lat = bk_get_le16(pdu + 8), to = bk_get_le16(pdu + 10);
-    bool ok = min >= 6 && max <= 3200 && min <= max && lat <= 499 && to >= 10 && to <= 3200;
-    if (!ok)
-      rsp[4] = 1; /* rejected */
-    send_on(c, handle, BK_L2CAP_CID_LE_SIGNALING, rsp, sizeof rsp);
-    if (ok) {
-      uint8_t p[14];
-      bk_put_le16(p, handle);
-      memcpy(p + 2, pdu + 4, 8);
-      bk_put_le16(p + 10, 0);
-      bk_put_le16(p + 12, 0);
-      (void)bk_hci_command(&c->hci, HCI_OP_LE_CONN_UPDATE, p, sizeof p, NULL, NULL);
-    }
+  uint8_t ans[BK_L2CAP_SIG_MAX_ANSWER];
+  bk_l2cap_sig_event ev;
+  int n = bk_l2cap_sig_recv(pdu, len, ans, sizeof ans, &ev);
+  if (n < 0) {
+    BK_DEBUG(MOD, "signalling frame of link 0x%03x dropped: %s", handle, bleak_error_detail());
     return;
   }
-  if (code & 1 || code == 0x01)
-    return; /* a response or a reject: we asked for nothing */
-  uint8_t rej[6] = {0x01, id, 2, 0, 0, 0}; /* Command not understood */
-  send_on(c, handle, BK_L2CAP_CID_LE_SIGNALING, rej, sizeof rej);
+  if (n > 0)
+    send_on(c, handle, BK_L2CAP_CID_LE_SIGNALING, ans, (size_t)n);
+  if (ev.kind == BK_L2CAP_SIG_EV_CONN_PARAMS) {
+    const bk_l2cap_sig_conn_params *p = &ev.conn_params;
+    (void)bk_hci_le_conn_update(&c->hci, handle, p->interval_min, p->interval_max, p->latency,
+                                p->timeout, c->rx_now);
+  }
+}
+
+static void smp(bk_ctrl *c, uint16_t handle, const uint8_t *pdu, size_t len) {
+  uint8_t ans[BK_SMP_MAX_ANSWER];
+  int n = bk_smp_refuse(pdu, len, ans, sizeof ans);
+  if (n > 0)
+    send_on(c, handle, BK_L2CAP_CID_SMP, ans, (size_t)n);
 }
 
 static void hci_l2cap(void *owner, uint16_t handle, uint16_t cid, const uint8_t *pdu,
@@ -340,12 +337,7 @@ static void hci_l2cap(void *owner, uint16_t handle, uint16_t cid, const uint8_t 
     signalling(c, handle, pdu, len);
     break;
   case BK_L2CAP_CID_SMP:
-    /* Security Request or Pairing Request: Pairing Failed, "Pairing Not
-     * Supported" (pairing on this backend is a later issue). */
-    if (len >= 1 && (pdu[0] == 0x0b || pdu[0] == 0x01)) {
-      uint8_t f[2] = {0x05, 0x05};
-      send_on(c, handle, BK_L2CAP_CID_SMP, f, sizeof f);
-    }
+    smp(c, handle, pdu, len);
     break;
   default:
     BK_DEBUG(MOD, "PDU on unknown channel 0x%04x of link 0x%03x dropped", cid, handle);
@@ -400,7 +392,7 @@ static void scan_sync(bk_ctrl *c) {
   }
   c->scan_cmd = true;
   c->scan_active = active;
-  if (bk_hci_le_scan(&c->hci, want, active, scan_done, c) != 0)
+  if (bk_hci_le_scan(&c->hci, want, active, scan_done, c, bleak_loop_now_ms(c->loop)) != 0)
     c->scan_cmd = false;
 }
 
@@ -437,7 +429,8 @@ static void conn_sync(bk_ctrl *c) {
     return;
   bk_ctrl_user *u = c->conn_user;
   c->conn_inflight = true;
-  int err = bk_hci_le_connect(&c->hci, u->peer_type, u->peer, connect_status, c);
+  int err = bk_hci_le_connect(&c->hci, u->peer_type, u->peer, connect_status, c,
+                              bleak_loop_now_ms(c->loop));
   if (err) {
     c->conn_inflight = false;
     c->conn_user = NULL;
@@ -657,7 +650,8 @@ void bk_ctrl_release(bk_ctrl_user *u) {
     return;
   enter(c);
   if (u->linked && !c->lost)
-    (void)bk_hci_disconnect(&c->hci, u->handle, REASON_REMOTE_USER);
+    (void)bk_hci_disconnect(&c->hci, u->handle, REASON_REMOTE_USER,
+                            bleak_loop_now_ms(c->loop));
   if (u->connecting)
     bk_ctrl_connect_cancel(u);
   u->scanning = u->linked = false;
@@ -713,7 +707,7 @@ void bk_ctrl_connect_cancel(bk_ctrl_user *u) {
      * link that is then dropped) and clears conn_inflight. */
     c->conn_user = NULL;
     if (c->conn_inflight && !c->lost)
-      (void)bk_hci_le_connect_cancel(&c->hci);
+      (void)bk_hci_le_connect_cancel(&c->hci, bleak_loop_now_ms(c->loop));
   }
   scan_sync(c);
 }
@@ -722,7 +716,8 @@ int bk_ctrl_disconnect(bk_ctrl_user *u) {
   bk_ctrl *c = u->ctrl;
   if (!c || !u->linked)
     return bk_fail(BLEAK_ERR_NOT_CONNECTED, "no link");
-  return bk_hci_disconnect(&c->hci, u->handle, REASON_REMOTE_USER);
+  return bk_hci_disconnect(&c->hci, u->handle, REASON_REMOTE_USER,
+                           bleak_loop_now_ms(c->loop));
 }
 
 int bk_ctrl_send_att(bk_ctrl_user *u, const uint8_t *pdu, size_t len) {

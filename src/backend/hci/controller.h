@@ -9,9 +9,10 @@
  * clients on one transport use one controller and one init. The last user
  * to leave closes it.
  *
- * Also here, because they are a few lines each: the LE signalling channel
- * (connection parameter update requests accepted, anything else rejected)
- * and SMP (pairing is a later issue: answered "pairing not supported").
+ * Also here, the I/O of two small fixed channels whose answers are decided
+ * by sans-I/O layers: LE signalling (l2cap_signal.h; accepted connection
+ * parameters are applied with HCI LE Connection Update) and SMP (smp.h;
+ * pairing is a later issue: refused).
  */
 #ifndef BLEAK_HCI_CONTROLLER_H
 #define BLEAK_HCI_CONTROLLER_H
@@ -49,10 +50,17 @@ typedef struct bk_ctrl_user_ops {
   void (*tick)(bk_ctrl_user *u, uint64_t now);
 } bk_ctrl_user_ops;
 
+/*
+ * A user of a controller, embedded in the user's own state. The user sets
+ * ops (before bk_ctrl_acquire) and nothing else: every other field is the
+ * controller's, written by controller.c only, and read by the user through
+ * the accessors below (so that the controller may change how it keeps
+ * them).
+ */
 struct bk_ctrl_user {
-  const bk_ctrl_user_ops *ops;
+  const bk_ctrl_user_ops *ops; /* the user's */
+  /* the controller's: */
   bk_ctrl *ctrl;
-  bk_ctrl_user *next;
   bool ready_pending; /* ops->ready still to be delivered */
   bool scanning, active;
   bool connecting;    /* waiting for (or in) LE Create Connection */
@@ -60,6 +68,17 @@ struct bk_ctrl_user {
   uint8_t peer[6], peer_type;
   uint16_t handle;
 };
+
+/* The controller has not yet told this user whether it is ready. */
+static inline bool bk_ctrl_user_ready_pending(const bk_ctrl_user *u) {
+  return u->ready_pending;
+}
+/* This user wants scanning on (bk_ctrl_scan). */
+static inline bool bk_ctrl_user_scanning(const bk_ctrl_user *u) { return u->scanning; }
+/* This user's connect is pending (bk_ctrl_connect, before ops->connected). */
+static inline bool bk_ctrl_user_connecting(const bk_ctrl_user *u) { return u->connecting; }
+/* This user has a link (ops->connected said 0; no ops->disconnected yet). */
+static inline bool bk_ctrl_user_linked(const bk_ctrl_user *u) { return u->linked; }
 
 /*
  * Join the controller for @p spec on @p loop (opened and initialised on
@@ -83,6 +102,11 @@ int bk_ctrl_scan(bk_ctrl_user *u, bool on, bool active);
 /* The address type last advertised by @p addr (little-endian): true and
  * *type when seen since the controller opened. */
 bool bk_ctrl_address_type(bk_ctrl *c, const uint8_t addr[6], uint8_t *type);
+/* The same for this user's controller (false before it is acquired). */
+static inline bool bk_ctrl_user_seen(const bk_ctrl_user *u, const uint8_t addr[6],
+                                     uint8_t *type) {
+  return u->ctrl && bk_ctrl_address_type(u->ctrl, addr, type);
+}
 
 /* Connect to @p peer; ops->connected follows. Connects are done one at a
  * time per controller (scanning pauses meanwhile). @return 0, BUSY (this

@@ -66,6 +66,8 @@ static void *vec_push(vec *v, size_t size) {
 struct bk_gattc_proc {
   bk_att *att;
   kind kind;
+  uint64_t now; /* the time of the step running: the start call's, then
+                 * each answer's (its next request's timeout counts from it) */
   unsigned req; /* outstanding ATT request id, 0: none */
   void *user;
   bk_gattc_discover_fn discover_cb;
@@ -102,11 +104,11 @@ static void proc_free(bk_gattc_proc *p) {
   free(p);
 }
 
-static void on_rsp(void *user, int status, const bk_att_pdu *rsp);
+static void on_rsp(void *user, int status, const bk_att_pdu *rsp, uint64_t now);
 
 /* Queue the next request of @p p. */
 static int send_req(bk_gattc_proc *p, const uint8_t *pdu, size_t len) {
-  int err = bk_att_request(p->att, pdu, len, on_rsp, p, p->att->now, &p->req);
+  int err = bk_att_request(p->att, pdu, len, on_rsp, p, p->now, &p->req);
   if (err == 0)
     p->requests++;
   return err;
@@ -128,7 +130,7 @@ void bk_gattc_cancel(bk_gattc_proc *p) {
   proc_free(p);
 }
 
-static bk_gattc_proc *proc_new(bk_att *a, kind k, void *user) {
+static bk_gattc_proc *proc_new(bk_att *a, kind k, void *user, uint64_t now) {
   if (!a)
     return NULL;
   bk_gattc_proc *p = calloc(1, sizeof *p);
@@ -137,6 +139,7 @@ static bk_gattc_proc *proc_new(bk_att *a, kind k, void *user) {
   p->att = a;
   p->kind = k;
   p->user = user;
+  p->now = now;
   return p;
 }
 
@@ -446,15 +449,17 @@ static int build(bk_gattc_proc *p, bleak_gatt_services **out) {
   return 0;
 }
 
-int bk_gattc_discover(bk_att *a, bk_gattc_discover_fn cb, void *user, bk_gattc_proc **out) {
-  return bk_gattc_discover_range(a, 0x0001, 0xffff, NULL, cb, user, out);
+int bk_gattc_discover(bk_att *a, bk_gattc_discover_fn cb, void *user, uint64_t now,
+                      bk_gattc_proc **out) {
+  return bk_gattc_discover_range(a, 0x0001, 0xffff, NULL, cb, user, now, out);
 }
 
 int bk_gattc_discover_range(bk_att *a, uint16_t start, uint16_t end, bleak_gatt_services *base,
-                            bk_gattc_discover_fn cb, void *user, bk_gattc_proc **out) {
+                            bk_gattc_discover_fn cb, void *user, uint64_t now,
+                            bk_gattc_proc **out) {
   if (!cb || start == 0 || end < start)
     return BLEAK_ERR_INVALID_ARG;
-  bk_gattc_proc *p = proc_new(a, P_DISCOVER, user);
+  bk_gattc_proc *p = proc_new(a, P_DISCOVER, user, now);
   if (!p)
     return BLEAK_ERR_NO_MEMORY;
   p->discover_cb = cb;
@@ -535,10 +540,10 @@ static int list_step(bk_gattc_proc *p, int status, const bk_att_pdu *rsp) {
 }
 
 int bk_gattc_discover_primary_by_uuid(bk_att *a, const bleak_uuid *uuid, bk_gattc_list_fn cb,
-                                      void *user, bk_gattc_proc **out) {
+                                      void *user, uint64_t now, bk_gattc_proc **out) {
   if (!uuid || !cb)
     return BLEAK_ERR_INVALID_ARG;
-  bk_gattc_proc *p = proc_new(a, P_PRIMARY_BY_UUID, user);
+  bk_gattc_proc *p = proc_new(a, P_PRIMARY_BY_UUID, user, now);
   if (!p)
     return BLEAK_ERR_NO_MEMORY;
   p->list_cb = cb;
@@ -548,10 +553,10 @@ int bk_gattc_discover_primary_by_uuid(bk_att *a, const bleak_uuid *uuid, bk_gatt
 }
 
 int bk_gattc_find_included(bk_att *a, uint16_t start, uint16_t end, bk_gattc_list_fn cb,
-                           void *user, bk_gattc_proc **out) {
+                           void *user, uint64_t now, bk_gattc_proc **out) {
   if (!cb || start == 0 || end < start)
     return BLEAK_ERR_INVALID_ARG;
-  bk_gattc_proc *p = proc_new(a, P_INCLUDED, user);
+  bk_gattc_proc *p = proc_new(a, P_INCLUDED, user, now);
   if (!p)
     return BLEAK_ERR_NO_MEMORY;
   p->list_cb = cb;
@@ -591,11 +596,11 @@ static int read_step(bk_gattc_proc *p, int status, const bk_att_pdu *rsp) {
   return 1;
 }
 
-int bk_gattc_read(bk_att *a, uint16_t handle, bk_gattc_value_fn cb, void *user,
+int bk_gattc_read(bk_att *a, uint16_t handle, bk_gattc_value_fn cb, void *user, uint64_t now,
                   bk_gattc_proc **out) {
   if (!cb || handle == 0)
     return BLEAK_ERR_INVALID_ARG;
-  bk_gattc_proc *p = proc_new(a, P_READ, user);
+  bk_gattc_proc *p = proc_new(a, P_READ, user, now);
   if (!p || !(p->data = malloc(BK_GATT_MAX_VALUE))) {
     free(p);
     return BLEAK_ERR_NO_MEMORY;
@@ -623,11 +628,11 @@ static int read_by_uuid_step(bk_gattc_proc *p, int status, const bk_att_pdu *rsp
 }
 
 int bk_gattc_read_by_uuid(bk_att *a, uint16_t start_h, uint16_t end, const bleak_uuid *uuid,
-                          uint16_t *handle_out, bk_gattc_value_fn cb, void *user,
+                          uint16_t *handle_out, bk_gattc_value_fn cb, void *user, uint64_t now,
                           bk_gattc_proc **out) {
   if (!cb || !uuid || start_h == 0 || end < start_h)
     return BLEAK_ERR_INVALID_ARG;
-  bk_gattc_proc *p = proc_new(a, P_READ_BY_UUID, user);
+  bk_gattc_proc *p = proc_new(a, P_READ_BY_UUID, user, now);
   if (!p || !(p->data = malloc(BK_GATT_MAX_VALUE))) {
     free(p);
     return BLEAK_ERR_NO_MEMORY;
@@ -643,12 +648,12 @@ int bk_gattc_read_by_uuid(bk_att *a, uint16_t start_h, uint16_t end, const bleak
 }
 
 int bk_gattc_read_multiple(bk_att *a, const uint16_t *handles, size_t n, bool variable,
-                           bk_gattc_value_fn cb, void *user, bk_gattc_proc **out) {
+                           bk_gattc_value_fn cb, void *user, uint64_t now, bk_gattc_proc **out) {
   if (!cb || !handles || n < 2)
     return BLEAK_ERR_INVALID_ARG; /* the procedure reads two or more */
   if (1 + 2 * n > (size_t)(a ? a->mtu : 0))
     return bk_fail(BLEAK_ERR_TOO_LONG, "%zu handles do not fit the MTU", n);
-  bk_gattc_proc *p = proc_new(a, P_READ_MULT, user);
+  bk_gattc_proc *p = proc_new(a, P_READ_MULT, user, now);
   uint8_t *pdu = malloc(1 + 2 * n);
   if (!p || !pdu || !(p->data = malloc(BK_GATT_MAX_VALUE + BK_ATT_MAX_MTU))) {
     free(p);
@@ -716,14 +721,14 @@ static int write_step(bk_gattc_proc *p, int status, const bk_att_pdu *rsp) {
 }
 
 int bk_gattc_write(bk_att *a, uint16_t handle, const uint8_t *value, size_t len, bool reliable,
-                   bk_gattc_done_fn cb, void *user, bk_gattc_proc **out) {
+                   bk_gattc_done_fn cb, void *user, uint64_t now, bk_gattc_proc **out) {
   if (!cb || handle == 0 || (len && !value))
     return BLEAK_ERR_INVALID_ARG;
   if (len > BK_GATT_MAX_VALUE)
     return bk_fail(BLEAK_ERR_TOO_LONG, "%zu bytes: an attribute holds at most 512", len);
   if (!a)
     return BLEAK_ERR_INVALID_ARG;
-  bk_gattc_proc *p = proc_new(a, P_WRITE, user);
+  bk_gattc_proc *p = proc_new(a, P_WRITE, user, now);
   if (!p || !(p->data = malloc(len ? len : 1))) {
     free(p);
     return BLEAK_ERR_NO_MEMORY;
@@ -787,9 +792,10 @@ static void complete(bk_gattc_proc *p, int status) {
   proc_free(p);
 }
 
-static void on_rsp(void *user, int status, const bk_att_pdu *rsp) {
+static void on_rsp(void *user, int status, const bk_att_pdu *rsp, uint64_t now) {
   bk_gattc_proc *p = user;
   p->req = 0;
+  p->now = now;
   int r;
   switch (p->kind) {
   case P_DISCOVER:

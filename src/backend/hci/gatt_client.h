@@ -42,7 +42,9 @@ typedef void (*bk_gattc_list_fn)(void *user, int status, size_t n, const uint16_
                                  const uint16_t *ends, const bleak_uuid *uuids);
 
 /*
- * Every start function: @return 0 and (when @p out is not NULL) the
+ * Every start function takes @p now, the caller's clock (ms): the first
+ * request's 30 s count from it (later ones from the answers' times).
+ * @return 0 and (when @p out is not NULL) the
  * procedure for bk_gattc_cancel(); or BLEAK_ERR_NO_MEMORY,
  * BLEAK_ERR_NOT_CONNECTED (bearer closed), BLEAK_ERR_INVALID_ARG,
  * BLEAK_ERR_TOO_LONG; the callback does not run then. The callback's
@@ -53,14 +55,16 @@ typedef void (*bk_gattc_list_fn)(void *user, int status, size_t n, const uint16_
  */
 
 /* Discover all primary services, characteristics and descriptors. */
-int bk_gattc_discover(bk_att *a, bk_gattc_discover_fn cb, void *user, bk_gattc_proc **out);
+int bk_gattc_discover(bk_att *a, bk_gattc_discover_fn cb, void *user, uint64_t now,
+                      bk_gattc_proc **out);
 
 /* Service Changed: discover the services that start in [start, end]
  * again, and keep those of @p base (the collection before the change; a
  * reference is taken while the procedure runs) that lie wholly outside
  * it. The result is a new collection: base is not modified. */
 int bk_gattc_discover_range(bk_att *a, uint16_t start, uint16_t end, bleak_gatt_services *base,
-                            bk_gattc_discover_fn cb, void *user, bk_gattc_proc **out);
+                            bk_gattc_discover_fn cb, void *user, uint64_t now,
+                            bk_gattc_proc **out);
 
 /* A copy of a finished collection (for a cache: the client's own copy
  * gets filtered and must not be shared). NULL when out of memory. */
@@ -68,39 +72,40 @@ bleak_gatt_services *bk_gattc_copy_services(const bleak_gatt_services *src);
 
 /* Primary services of one UUID (Find By Type Value): handles and ends. */
 int bk_gattc_discover_primary_by_uuid(bk_att *a, const bleak_uuid *uuid, bk_gattc_list_fn cb,
-                                      void *user, bk_gattc_proc **out);
+                                      void *user, uint64_t now, bk_gattc_proc **out);
 
 /* Included service declarations in [start, end]: the declaration handles
  * (handles), the included services' start (ends: their end handles), and
  * their UUIDs when the declaration carries a 16-bit one (else the nil
  * UUID: a 128-bit one needs a read, which this procedure does not do). */
 int bk_gattc_find_included(bk_att *a, uint16_t start, uint16_t end, bk_gattc_list_fn cb,
-                           void *user, bk_gattc_proc **out);
+                           void *user, uint64_t now, bk_gattc_proc **out);
 
 /* Read a value, long values with Read Blob up to 512 bytes. */
-int bk_gattc_read(bk_att *a, uint16_t handle, bk_gattc_value_fn cb, void *user,
+int bk_gattc_read(bk_att *a, uint16_t handle, bk_gattc_value_fn cb, void *user, uint64_t now,
                   bk_gattc_proc **out);
 
 /* Read Using Characteristic UUID in [start, end]: the first value found
  * and its handle (through @p handle_out, set before @p cb runs). */
 int bk_gattc_read_by_uuid(bk_att *a, uint16_t start, uint16_t end, const bleak_uuid *uuid,
-                          uint16_t *handle_out, bk_gattc_value_fn cb, void *user,
+                          uint16_t *handle_out, bk_gattc_value_fn cb, void *user, uint64_t now,
                           bk_gattc_proc **out);
 
 /* Read Multiple (values concatenated, as the server sends them) or,
  * @p variable, Read Multiple Variable (the response's length/value tuples,
  * as received: walk them with bk_att_tuple_next() semantics). */
 int bk_gattc_read_multiple(bk_att *a, const uint16_t *handles, size_t n, bool variable,
-                           bk_gattc_value_fn cb, void *user, bk_gattc_proc **out);
+                           bk_gattc_value_fn cb, void *user, uint64_t now, bk_gattc_proc **out);
 
 /* Write with response; values longer than MTU-3 go as a reliable long
  * write (Prepare Write, each echo checked, then Execute Write; a wrong
  * echo cancels the queue and fails with BLEAK_ERR_PROTOCOL). @p reliable
  * forces the prepared-write path for short values too. */
 int bk_gattc_write(bk_att *a, uint16_t handle, const uint8_t *value, size_t len, bool reliable,
-                   bk_gattc_done_fn cb, void *user, bk_gattc_proc **out);
+                   bk_gattc_done_fn cb, void *user, uint64_t now, bk_gattc_proc **out);
 
-/* Write Without Response (at most MTU-3 bytes): sent now, no callback.
+/* Write Without Response (at most MTU-3 bytes): sent now, no callback (and
+ * no time: a command has no timeout).
  * @return 0, BLEAK_ERR_TOO_LONG, BLEAK_ERR_NOT_CONNECTED, a send error. */
 int bk_gattc_write_command(bk_att *a, uint16_t handle, const uint8_t *value, size_t len);
 

@@ -12,7 +12,7 @@
 #define MOD "hci"
 
 struct bk_hci_cmd {
-  bk_hci_cmd *next;
+  bk_qnode node; /* in bk_hci.cmds while it waits */
   uint16_t opcode;
   bk_hci_cmd_fn cb;
   void *user;
@@ -21,7 +21,7 @@ struct bk_hci_cmd {
 };
 
 struct bk_hci_acl {
-  bk_hci_acl *next;
+  bk_qnode node; /* in bk_hci.acl while it waits for a credit */
   uint16_t handle;
   size_t len;
   uint8_t pkt[]; /* ACL header + data */
@@ -29,6 +29,8 @@ struct bk_hci_acl {
 
 void bk_hci_init(bk_hci *h, const bk_hci_ops *ops, void *owner) {
   memset(h, 0, sizeof *h);
+  bk_queue_init(&h->cmds);
+  bk_queue_init(&h->acl);
   h->ops = ops;
   h->owner = owner;
   h->ncmd = 1; /* one command may go before the controller says more */
@@ -42,12 +44,8 @@ static void write_packet(bk_hci *h, uint8_t type, const uint8_t *pkt, size_t len
 }
 
 static void cmd_kick(bk_hci *h) {
-  while (!h->lost && h->ncmd > 0 && !h->cmd_sent && h->cmd_head) {
-    bk_hci_cmd *c = h->cmd_head;
-    h->cmd_head = c->next;
-    if (!h->cmd_head)
-      h->cmd_tail = NULL;
-    c->next = NULL;
+  while (!h->lost && h->ncmd > 0 && !h->cmd_sent && !bk_queue_empty(&h->cmds)) {
+    bk_hci_cmd *c = BK_QUEUE_ENTRY(bk_queue_pop(&h->cmds), bk_hci_cmd, node);
     h->cmd_sent = c;
     h->ncmd--;
     h->cmd_deadline = h->now + BK_HCI_CMD_TIMEOUT_MS;
@@ -55,12 +53,20 @@ static void cmd_kick(bk_hci *h) {
   }
 }
 
+/* The clock only moves forward: an entry point called with an older time
+ * than the last one seen (two clocks a few ms apart) changes nothing. */
+static void advance(bk_hci *h, uint64_t now) {
+  if (now > h->now)
+    h->now = now;
+}
+
 int bk_hci_command(bk_hci *h, uint16_t opcode, const uint8_t *params, size_t len,
-                   bk_hci_cmd_fn cb, void *user) {
+                   bk_hci_cmd_fn cb, void *user, uint64_t now) {
   if (!h || len > 255 || (len && !params))
     return BLEAK_ERR_INVALID_ARG;
   if (h->lost)
     return bk_fail(BLEAK_ERR_IO, "the controller is gone");
+  advance(h, now);
   bk_hci_cmd *c = calloc(1, sizeof *c);
   if (!c)
     return BLEAK_ERR_NO_MEMORY;
@@ -72,11 +78,7 @@ int bk_hci_command(bk_hci *h, uint16_t opcode, const uint8_t *params, size_t len
   if (len)
     memcpy(c->pkt + 3, params, len);
   c->len = 3 + len;
-  if (h->cmd_tail)
-    h->cmd_tail->next = c;
-  else
-    h->cmd_head = c;
-  h->cmd_tail = c;
+  bk_queue_push(&h->cmds, &c->node);
   cmd_kick(h);
   return 0;
 }
@@ -84,9 +86,11 @@ int bk_hci_command(bk_hci *h, uint16_t opcode, const uint8_t *params, size_t len
 void bk_hci_forget(bk_hci *h, void *user) {
   if (h->cmd_sent && h->cmd_sent->user == user)
     h->cmd_sent->cb = NULL;
-  for (bk_hci_cmd *c = h->cmd_head; c; c = c->next)
+  for (bk_qnode *n = bk_queue_head(&h->cmds); n; n = bk_qnode_next(n)) {
+    bk_hci_cmd *c = BK_QUEUE_ENTRY(n, bk_hci_cmd, node);
     if (c->user == user)
       c->cb = NULL;
+  }
 }
 
 /* The answer to the sent command (@p opcode from the event). */
@@ -112,22 +116,19 @@ static void cmd_answered(bk_hci *h, uint16_t opcode, uint8_t ncmd, int status,
   cmd_kick(h);
 }
 
+static void fail_command(bk_hci_cmd *c, int err) {
+  if (c->cb)
+    c->cb(c->user, err, NULL, 0);
+  free(c);
+}
+
 static void fail_commands(bk_hci *h, int err) {
   bk_hci_cmd *c = h->cmd_sent;
   h->cmd_sent = NULL;
-  if (c) {
-    if (c->cb)
-      c->cb(c->user, err, NULL, 0);
-    free(c);
-  }
-  while ((c = h->cmd_head) != NULL) {
-    h->cmd_head = c->next;
-    if (!h->cmd_head)
-      h->cmd_tail = NULL;
-    if (c->cb)
-      c->cb(c->user, err, NULL, 0);
-    free(c);
-  }
+  if (c)
+    fail_command(c, err);
+  while ((c = BK_QUEUE_ENTRY(bk_queue_pop(&h->cmds), bk_hci_cmd, node)) != NULL)
+    fail_command(c, err);
 }
 
 static void set_lost(bk_hci *h, int err) {
@@ -148,12 +149,8 @@ static bk_hci_link *link_of(bk_hci *h, uint16_t handle) {
 }
 
 static void acl_kick(bk_hci *h) {
-  while (!h->lost && h->acl_credits > 0 && h->acl_head) {
-    bk_hci_acl *a = h->acl_head;
-    h->acl_head = a->next;
-    if (!h->acl_head)
-      h->acl_tail = NULL;
-    h->acl_queued--;
+  while (!h->lost && h->acl_credits > 0 && !bk_queue_empty(&h->acl)) {
+    bk_hci_acl *a = BK_QUEUE_ENTRY(bk_queue_pop(&h->acl), bk_hci_acl, node);
     bk_hci_link *l = link_of(h, a->handle);
     if (l) {
       h->acl_credits--;
@@ -164,12 +161,10 @@ static void acl_kick(bk_hci *h) {
   }
 }
 
-static void free_chain(bk_hci_acl *a) {
-  while (a) {
-    bk_hci_acl *next = a->next;
-    free(a);
-    a = next;
-  }
+static void free_chain(bk_queue *q) {
+  bk_qnode *n;
+  while ((n = bk_queue_pop(q)) != NULL)
+    free(BK_QUEUE_ENTRY(n, bk_hci_acl, node));
 }
 
 int bk_hci_send_l2cap(bk_hci *h, uint16_t handle, uint16_t cid, const uint8_t *pdu, size_t len) {
@@ -180,8 +175,8 @@ int bk_hci_send_l2cap(bk_hci *h, uint16_t handle, uint16_t cid, const uint8_t *p
   if (len + 4 > BK_L2CAP_MAX_PDU + 0u)
     return bk_fail(BLEAK_ERR_TOO_LONG, "L2CAP PDU of %zu bytes", len);
   size_t off = 0;
-  bk_hci_acl *first = NULL, *last = NULL;
-  size_t n = 0;
+  bk_queue frags;
+  bk_queue_init(&frags);
   for (;;) {
     uint8_t pkt[4 + BK_H4_MAX_ACL];
     int r = bk_l2cap_fragment(handle, cid, pdu, len, h->acl_mtu ? h->acl_mtu : 27, &off, pkt,
@@ -190,47 +185,31 @@ int bk_hci_send_l2cap(bk_hci *h, uint16_t handle, uint16_t cid, const uint8_t *p
       break;
     bk_hci_acl *a = r > 0 ? malloc(sizeof *a + (size_t)r) : NULL;
     if (!a) {
-      free_chain(first);
+      free_chain(&frags);
       return r < 0 ? r : BLEAK_ERR_NO_MEMORY;
     }
-    a->next = NULL;
     a->handle = handle;
     a->len = (size_t)r;
     memcpy(a->pkt, pkt, (size_t)r);
-    if (last)
-      last->next = a;
-    else
-      first = a;
-    last = a;
-    n++;
+    bk_queue_push(&frags, &a->node);
   }
   /* All fragments queued together: a PDU is never cut by a failure. */
-  if (h->acl_tail)
-    h->acl_tail->next = first;
-  else
-    h->acl_head = first;
-  h->acl_tail = last;
-  h->acl_queued += n;
+  bk_queue_splice(&h->acl, &frags);
   acl_kick(h);
   return 0;
 }
 
-size_t bk_hci_acl_backlog(const bk_hci *h) { return h->acl_queued; }
+size_t bk_hci_acl_backlog(const bk_hci *h) { return bk_queue_len(&h->acl); }
 
 static void drop_link(bk_hci *h, bk_hci_link *l) {
   /* Its queued packets go; the buffers it held are free again (Vol 4
    * Part E 4.3: the controller flushes them on disconnection). */
-  bk_hci_acl **p = &h->acl_head;
-  h->acl_tail = NULL;
-  while (*p) {
-    bk_hci_acl *a = *p;
+  for (bk_qnode *n = bk_queue_head(&h->acl), *next; n; n = next) {
+    next = bk_qnode_next(n);
+    bk_hci_acl *a = BK_QUEUE_ENTRY(n, bk_hci_acl, node);
     if (a->handle == l->handle) {
-      *p = a->next;
+      bk_queue_remove(&h->acl, n);
       free(a);
-      h->acl_queued--;
-    } else {
-      h->acl_tail = a;
-      p = &a->next;
     }
   }
   h->acl_credits += l->in_flight;
@@ -316,29 +295,29 @@ static void init_next(bk_hci *h) {
   int err = 0;
   switch (h->init_step) {
   case 0:
-    err = bk_hci_command(h, BK_HCI_OP_RESET, NULL, 0, init_cb, h);
+    err = bk_hci_command(h, BK_HCI_OP_RESET, NULL, 0, init_cb, h, h->now);
     break;
   case 1:
-    err = bk_hci_command(h, BK_HCI_OP_READ_LOCAL_VERSION, NULL, 0, init_cb, h);
+    err = bk_hci_command(h, BK_HCI_OP_READ_LOCAL_VERSION, NULL, 0, init_cb, h, h->now);
     break;
   case 2:
-    err = bk_hci_command(h, BK_HCI_OP_READ_BD_ADDR, NULL, 0, init_cb, h);
+    err = bk_hci_command(h, BK_HCI_OP_READ_BD_ADDR, NULL, 0, init_cb, h, h->now);
     break;
   case 3: /* Disconnection Complete, Encryption Change, Hardware Error,
            * Encryption Key Refresh, LE Meta */
     bk_put_le32(p, (1u << 4) | (1u << 7) | (1u << 15));
     bk_put_le32(p + 4, (1u << (47 - 32)) | (1u << (61 - 32)));
-    err = bk_hci_command(h, BK_HCI_OP_SET_EVENT_MASK, p, 8, init_cb, h);
+    err = bk_hci_command(h, BK_HCI_OP_SET_EVENT_MASK, p, 8, init_cb, h, h->now);
     break;
   case 4: /* LE: Connection Complete, Advertising Report, Connection Update,
            * Remote Features, LTK Request, Data Length Change, PHY Update,
            * Extended Advertising Report */
     memset(p, 0, 8);
     bk_put_le32(p, 0x1u | 0x2u | 0x4u | 0x8u | 0x10u | 0x40u | 0x800u | 0x1000u);
-    err = bk_hci_command(h, BK_HCI_OP_LE_SET_EVENT_MASK, p, 8, init_cb, h);
+    err = bk_hci_command(h, BK_HCI_OP_LE_SET_EVENT_MASK, p, 8, init_cb, h, h->now);
     break;
   case 5:
-    err = bk_hci_command(h, BK_HCI_OP_LE_READ_BUFFER_SIZE, NULL, 0, init_cb, h);
+    err = bk_hci_command(h, BK_HCI_OP_LE_READ_BUFFER_SIZE, NULL, 0, init_cb, h, h->now);
     break;
   case 6:
     if (h->acl_max) { /* LE has its own buffers */
@@ -346,10 +325,10 @@ static void init_next(bk_hci *h) {
       init_next(h);
       return;
     }
-    err = bk_hci_command(h, BK_HCI_OP_READ_BUFFER_SIZE, NULL, 0, init_cb, h);
+    err = bk_hci_command(h, BK_HCI_OP_READ_BUFFER_SIZE, NULL, 0, init_cb, h, h->now);
     break;
   case 7:
-    err = bk_hci_command(h, BK_HCI_OP_LE_READ_LOCAL_FEATURES, NULL, 0, init_cb, h);
+    err = bk_hci_command(h, BK_HCI_OP_LE_READ_LOCAL_FEATURES, NULL, 0, init_cb, h, h->now);
     break;
   default:
     if (h->acl_max == 0 || h->acl_mtu < 27) {
@@ -442,10 +421,7 @@ static void on_event(bk_hci *h, const uint8_t *pkt, size_t len) {
       if (st == 0) {
         if (ev.u.le_conn.role != 0) {
           /* We never advertise; a peripheral link is not ours to keep. */
-          uint8_t p[3];
-          bk_put_le16(p, ev.u.le_conn.handle);
-          p[2] = 0x13;
-          (void)bk_hci_command(h, BK_HCI_OP_DISCONNECT, p, 3, NULL, NULL);
+          (void)bk_hci_disconnect(h, ev.u.le_conn.handle, 0x13, h->now);
           break;
         }
         bk_hci_link *l = NULL;
@@ -454,10 +430,7 @@ static void on_event(bk_hci *h, const uint8_t *pkt, size_t len) {
             l = &h->links[i];
         if (!l || link_of(h, ev.u.le_conn.handle)) {
           BK_ERROR(MOD, "no room for link 0x%03x (or a duplicate handle)", ev.u.le_conn.handle);
-          uint8_t p[3];
-          bk_put_le16(p, ev.u.le_conn.handle);
-          p[2] = 0x13;
-          (void)bk_hci_command(h, BK_HCI_OP_DISCONNECT, p, 3, NULL, NULL);
+          (void)bk_hci_disconnect(h, ev.u.le_conn.handle, 0x13, h->now);
           st = BLEAK_ERR_HCI(0x09); /* Connection Limit Exceeded */
         } else {
           l->used = true;
@@ -488,8 +461,7 @@ static void on_event(bk_hci *h, const uint8_t *pkt, size_t len) {
 }
 
 void bk_hci_feed(bk_hci *h, uint8_t type, const uint8_t *pkt, size_t len, uint64_t now) {
-  if (now > h->now)
-    h->now = now;
+  advance(h, now);
   if (h->lost)
     return;
   if (type == BK_H4_EVENT)
@@ -503,8 +475,7 @@ void bk_hci_feed(bk_hci *h, uint8_t type, const uint8_t *pkt, size_t len, uint64
 uint64_t bk_hci_deadline(const bk_hci *h) { return h->cmd_sent && !h->lost ? h->cmd_deadline : 0; }
 
 void bk_hci_tick(bk_hci *h, uint64_t now) {
-  if (now > h->now)
-    h->now = now;
+  advance(h, now);
   if (h->cmd_sent && !h->lost && now >= h->cmd_deadline) {
     BK_ERROR(MOD, "command 0x%04x unanswered for %d s", h->cmd_sent->opcode,
              BK_HCI_CMD_TIMEOUT_MS / 1000);
@@ -516,14 +487,13 @@ void bk_hci_tick(bk_hci *h, uint64_t now) {
 void bk_hci_close(bk_hci *h) {
   h->lost = true;
   fail_commands(h, BLEAK_ERR_IO);
-  free_chain(h->acl_head);
-  h->acl_head = h->acl_tail = NULL;
-  h->acl_queued = 0;
+  free_chain(&h->acl);
 }
 
 /* ---- LE helpers ---------------------------------------------------------- */
 
-int bk_hci_le_scan(bk_hci *h, bool enable, bool active, bk_hci_cmd_fn cb, void *user) {
+int bk_hci_le_scan(bk_hci *h, bool enable, bool active, bk_hci_cmd_fn cb, void *user,
+                   uint64_t now) {
   uint8_t p[8];
   int err;
   if (h->extended) {
@@ -534,7 +504,7 @@ int bk_hci_le_scan(bk_hci *h, bool enable, bool active, bk_hci_cmd_fn cb, void *
       p[3] = active ? 1 : 0;
       bk_put_le16(p + 4, 0x0030); /* 30 ms interval and window */
       bk_put_le16(p + 6, 0x0030);
-      err = bk_hci_command(h, BK_HCI_OP_LE_SET_EXT_SCAN_PARAMS, p, 8, NULL, NULL);
+      err = bk_hci_command(h, BK_HCI_OP_LE_SET_EXT_SCAN_PARAMS, p, 8, NULL, NULL, now);
       if (err)
         return err;
     }
@@ -542,7 +512,7 @@ int bk_hci_le_scan(bk_hci *h, bool enable, bool active, bk_hci_cmd_fn cb, void *
     p[1] = 0;                     /* report duplicates */
     bk_put_le16(p + 2, 0);        /* until disabled */
     bk_put_le16(p + 4, 0);
-    return bk_hci_command(h, BK_HCI_OP_LE_SET_EXT_SCAN_ENABLE, p, 6, cb, user);
+    return bk_hci_command(h, BK_HCI_OP_LE_SET_EXT_SCAN_ENABLE, p, 6, cb, user, now);
   }
   if (enable) {
     p[0] = active ? 1 : 0;
@@ -550,13 +520,13 @@ int bk_hci_le_scan(bk_hci *h, bool enable, bool active, bk_hci_cmd_fn cb, void *
     bk_put_le16(p + 3, 0x0030); /* and window: scan all the time */
     p[5] = 0;                   /* own address: public */
     p[6] = 0;                   /* accept all advertisements */
-    err = bk_hci_command(h, BK_HCI_OP_LE_SET_SCAN_PARAMS, p, 7, NULL, NULL);
+    err = bk_hci_command(h, BK_HCI_OP_LE_SET_SCAN_PARAMS, p, 7, NULL, NULL, now);
     if (err)
       return err;
   }
   p[0] = enable ? 1 : 0;
   p[1] = 0; /* report duplicates: RSSI updates and scan responses, as BlueZ */
-  return bk_hci_command(h, BK_HCI_OP_LE_SET_SCAN_ENABLE, p, 2, cb, user);
+  return bk_hci_command(h, BK_HCI_OP_LE_SET_SCAN_ENABLE, p, 2, cb, user, now);
 }
 
 /* Connection parameters of our connects: interval 7.5..30 ms (round trips
@@ -571,7 +541,7 @@ static void conn_params(uint8_t *p) {
 }
 
 int bk_hci_le_connect(bk_hci *h, uint8_t peer_type, const uint8_t peer[6], bk_hci_cmd_fn cb,
-                      void *user) {
+                      void *user, uint64_t now) {
   if (h->extended) {
     uint8_t p[10 + 16];
     p[0] = 0;                   /* the peer given, not the accept list */
@@ -582,7 +552,7 @@ int bk_hci_le_connect(bk_hci *h, uint8_t peer_type, const uint8_t peer[6], bk_hc
     bk_put_le16(p + 10, 0x0060); /* scan interval and window 60 ms */
     bk_put_le16(p + 12, 0x0060);
     conn_params(p + 14);
-    return bk_hci_command(h, BK_HCI_OP_LE_EXT_CREATE_CONN, p, sizeof p, cb, user);
+    return bk_hci_command(h, BK_HCI_OP_LE_EXT_CREATE_CONN, p, sizeof p, cb, user, now);
   }
   uint8_t p[25];
   bk_put_le16(p, 0x0060);  /* scan interval 60 ms */
@@ -592,16 +562,30 @@ int bk_hci_le_connect(bk_hci *h, uint8_t peer_type, const uint8_t peer[6], bk_hc
   memcpy(p + 6, peer, 6);
   p[12] = 0;               /* own address: public */
   conn_params(p + 13);
-  return bk_hci_command(h, BK_HCI_OP_LE_CREATE_CONN, p, sizeof p, cb, user);
+  return bk_hci_command(h, BK_HCI_OP_LE_CREATE_CONN, p, sizeof p, cb, user, now);
 }
 
-int bk_hci_le_connect_cancel(bk_hci *h) {
-  return bk_hci_command(h, BK_HCI_OP_LE_CREATE_CONN_CANCEL, NULL, 0, NULL, NULL);
+int bk_hci_le_connect_cancel(bk_hci *h, uint64_t now) {
+  return bk_hci_command(h, BK_HCI_OP_LE_CREATE_CONN_CANCEL, NULL, 0, NULL, NULL, now);
 }
 
-int bk_hci_disconnect(bk_hci *h, uint16_t handle, uint8_t reason) {
+int bk_hci_disconnect(bk_hci *h, uint16_t handle, uint8_t reason, uint64_t now) {
   uint8_t p[3];
   bk_put_le16(p, handle);
   p[2] = reason;
-  return bk_hci_command(h, BK_HCI_OP_DISCONNECT, p, 3, NULL, NULL);
+  return bk_hci_command(h, BK_HCI_OP_DISCONNECT, p, 3, NULL, NULL, now);
+}
+
+int bk_hci_le_conn_update(bk_hci *h, uint16_t handle, uint16_t interval_min,
+                          uint16_t interval_max, uint16_t latency, uint16_t timeout,
+                          uint64_t now) {
+  uint8_t p[14];
+  bk_put_le16(p, handle);
+  bk_put_le16(p + 2, interval_min);
+  bk_put_le16(p + 4, interval_max);
+  bk_put_le16(p + 6, latency);
+  bk_put_le16(p + 8, timeout);
+  bk_put_le16(p + 10, 0); /* connection event length: no preference */
+  bk_put_le16(p + 12, 0);
+  return bk_hci_command(h, BK_HCI_OP_LE_CONN_UPDATE, p, sizeof p, NULL, NULL, now);
 }

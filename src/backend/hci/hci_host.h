@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The HCI side of our LE host (Core Vol 4 Part E), sans-I/O: packets and
- * time in (bk_hci_feed, bk_hci_tick), H4 bytes out (ops->write), events
- * out (the other ops), and the next deadline (bk_hci_deadline).
+ * time in (bk_hci_feed, bk_hci_tick, and every call that may send a
+ * command, since sending one starts its timeout), H4 bytes out
+ * (ops->write), events out (the other ops), and the next deadline
+ * (bk_hci_deadline).
  *
  * - Init: Reset, Read BD_ADDR, event masks, LE buffer size (or the shared
  *   ACL buffers when the controller has no LE ones), LE features.
@@ -25,6 +27,7 @@
 
 #include "backend/hci/hci_event.h"
 #include "backend/hci/l2cap.h"
+#include "core/queue.h"
 
 #define BK_HCI_MAX_LINKS 8
 #define BK_HCI_CMD_TIMEOUT_MS 10000
@@ -43,6 +46,7 @@ enum bk_hci_opcode {
   BK_HCI_OP_LE_SET_SCAN_ENABLE = 0x200c,
   BK_HCI_OP_LE_CREATE_CONN = 0x200d,
   BK_HCI_OP_LE_CREATE_CONN_CANCEL = 0x200e,
+  BK_HCI_OP_LE_CONN_UPDATE = 0x2013,
   BK_HCI_OP_LE_SET_DATA_LENGTH = 0x2022,
   BK_HCI_OP_LE_SET_PHY = 0x2032,
   BK_HCI_OP_LE_SET_EXT_SCAN_PARAMS = 0x2041,
@@ -104,13 +108,14 @@ typedef struct bk_hci {
   bool extended;
   /* commands */
   unsigned ncmd; /* credits */
-  bk_hci_cmd *cmd_head, *cmd_tail, *cmd_sent; /* cmd_sent: awaiting its answer */
-  uint64_t cmd_deadline, now;
+  bk_queue cmds;       /* of bk_hci_cmd, waiting for a credit */
+  bk_hci_cmd *cmd_sent; /* awaiting its answer */
+  uint64_t cmd_deadline;
+  uint64_t now; /* the latest time an entry point was given */
   /* ACL */
   uint16_t acl_mtu;
   unsigned acl_max, acl_credits;
-  bk_hci_acl *acl_head, *acl_tail;
-  size_t acl_queued;
+  bk_queue acl; /* of bk_hci_acl, waiting for buffer credits */
   bk_hci_link links[BK_HCI_MAX_LINKS];
   unsigned long dropped; /* malformed or unexpected packets */
 } bk_hci;
@@ -128,25 +133,35 @@ uint64_t bk_hci_deadline(const bk_hci *h);
 void bk_hci_tick(bk_hci *h, uint64_t now);
 
 /* Queue a command (@p params copied, at most 255 bytes). @p cb may be NULL.
+ * @p now (the caller's clock, ms) starts the command's timeout when it goes
+ * out at once: every entry point that may send a command takes the time,
+ * so that no deadline is counted from a clock last seen long ago.
  * @return 0, BLEAK_ERR_NO_MEMORY, BLEAK_ERR_INVALID_ARG, BLEAK_ERR_IO (lost). */
 int bk_hci_command(bk_hci *h, uint16_t opcode, const uint8_t *params, size_t len,
-                   bk_hci_cmd_fn cb, void *user);
+                   bk_hci_cmd_fn cb, void *user, uint64_t now);
 /* Forget the callbacks of every queued or sent command of @p user (the
  * commands still go out: the controller's state must follow). */
 void bk_hci_forget(bk_hci *h, void *user);
 
 /* Scanning on or off; @p active: scan requests for scan responses.
  * Legacy or extended commands, as the controller allows. */
-int bk_hci_le_scan(bk_hci *h, bool enable, bool active, bk_hci_cmd_fn cb, void *user);
+int bk_hci_le_scan(bk_hci *h, bool enable, bool active, bk_hci_cmd_fn cb, void *user,
+                   uint64_t now);
 /* LE Create Connection to @p peer (little-endian) of @p peer_type.
  * ops->connected reports the outcome. */
 int bk_hci_le_connect(bk_hci *h, uint8_t peer_type, const uint8_t peer[6], bk_hci_cmd_fn cb,
-                      void *user);
-int bk_hci_le_connect_cancel(bk_hci *h);
-int bk_hci_disconnect(bk_hci *h, uint16_t handle, uint8_t reason);
+                      void *user, uint64_t now);
+int bk_hci_le_connect_cancel(bk_hci *h, uint64_t now);
+int bk_hci_disconnect(bk_hci *h, uint16_t handle, uint8_t reason, uint64_t now);
+/* LE Connection Update of a link: intervals in 1.25 ms units, latency in
+ * connection events, supervision timeout in 10 ms units (the controller
+ * checks the ranges); the answer does not matter to us. */
+int bk_hci_le_conn_update(bk_hci *h, uint16_t handle, uint16_t interval_min,
+                          uint16_t interval_max, uint16_t latency, uint16_t timeout, uint64_t now);
 
 /* Send an L2CAP PDU on a link: fragmented to the controller's ACL size,
- * queued behind its buffer credits. @return 0, BLEAK_ERR_NOT_CONNECTED,
+ * queued behind its buffer credits (no deadline: ACL data has no timeout
+ * of ours, so no time is needed). @return 0, BLEAK_ERR_NOT_CONNECTED,
  * BLEAK_ERR_NO_MEMORY, BLEAK_ERR_TOO_LONG. */
 int bk_hci_send_l2cap(bk_hci *h, uint16_t handle, uint16_t cid, const uint8_t *pdu, size_t len);
 /* ACL packets waiting for credits. */

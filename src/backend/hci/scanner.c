@@ -185,7 +185,7 @@ static int hs_start(bleak_scanner *s) {
     z->acquired = true;
     return 0; /* su_ready starts the scan */
   }
-  if (z->u.ready_pending)
+  if (bk_ctrl_user_ready_pending(&z->u))
     return 0;
   int err = bk_ctrl_scan(&z->u, true, z->active);
   bk_scanner_started(s, err);
@@ -200,7 +200,7 @@ static void hs_stop(bleak_scanner *s) {
       release_held(z, &z->held[i]);
   if (z->hold_timer)
     bleak_source_stop_timer(z->hold_timer);
-  if (z->acquired && !z->u.ready_pending)
+  if (z->acquired && !bk_ctrl_user_ready_pending(&z->u))
     (void)bk_ctrl_scan(&z->u, false, false);
 }
 
