@@ -14,6 +14,7 @@
 
 #include "bleak/client.h"
 #include "bleak/error.h"
+#include "callbacks.h"
 #include "core/backend.h"
 #include "core/gatt_build.h"
 
@@ -639,20 +640,8 @@ static void probe_done(bleak_client *c, int status, void *user) {
   probe_act(c, p);
 }
 
-static void probe_read(bleak_client *c, int status, const uint8_t *d, size_t n, void *user) {
-  (void)d;
-  (void)n;
-  probe_done(c, status, user);
-}
+TEST_READ_AS_DONE(probe_read, probe_done)
 
-static void probe_value(bleak_client *c, const bleak_gatt_characteristic *ch, const uint8_t *d,
-                        size_t n, void *u) {
-  (void)c;
-  (void)ch;
-  (void)d;
-  (void)n;
-  (void)u;
-}
 
 static int start_kind(bk_op_kind kind, probe *p) {
   static const uint8_t v[2] = {1, 0};
@@ -669,7 +658,7 @@ static int start_kind(bk_op_kind kind, probe *p) {
   case BK_OP_WRITE_CHAR:
     return bleak_client_write_gatt_char_async(C.c, chr(6), v, 2, BLEAK_WRITE_AUTO, probe_done, p);
   case BK_OP_START_NOTIFY:
-    return bleak_client_start_notify_async(C.c, chr(2), probe_value, NULL, probe_done, p);
+    return bleak_client_start_notify_async(C.c, chr(2), test_ignore_value, NULL, probe_done, p);
   case BK_OP_STOP_NOTIFY:
     return bleak_client_stop_notify_async(C.c, chr(2), probe_done, p);
   case BK_OP_READ_DESC:
@@ -695,7 +684,7 @@ static void contract_case(bk_op_kind kind, action act) {
     connect_now();
   if (kind == BK_OP_STOP_NOTIFY) { /* subscribed first */
     static done sub;
-    assert_true(bleak_client_start_notify_async(C.c, chr(2), probe_value, NULL, on_done, &sub) > 0);
+    assert_true(bleak_client_start_notify_async(C.c, chr(2), test_ignore_value, NULL, on_done, &sub) > 0);
     bk_op_done(last_op(), 0);
     bleak_loop_dispatch(C.loop);
   }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "bleak/bleak.h"
+#include "callbacks.h"
 #include "fake_controller.h"
 
 #define PEER FAKE_PEER
@@ -403,20 +404,8 @@ static void probe_done(bleak_client *c, int status, void *u) {
   }
 }
 
-static void probe_read(bleak_client *c, int status, const uint8_t *d, size_t n, void *u) {
-  (void)d;
-  (void)n;
-  probe_done(c, status, u);
-}
+TEST_READ_AS_DONE(probe_read, probe_done)
 
-static void no_value(bleak_client *c, const bleak_gatt_characteristic *ch, const uint8_t *d,
-                     size_t n, void *u) {
-  (void)c;
-  (void)ch;
-  (void)d;
-  (void)n;
-  (void)u;
-}
 
 static int start_kind(bleak_client *c, int kind, probe *p) {
   static const uint8_t on[2] = {1, 0};
@@ -430,7 +419,7 @@ static int start_kind(bleak_client *c, int kind, probe *p) {
   case 2:
     return bleak_client_write_gatt_char_async(c, ch, on, 1, BLEAK_WRITE_AUTO, probe_done, p);
   case 3:
-    return bleak_client_start_notify_async(c, ch, no_value, NULL, probe_done, p);
+    return bleak_client_start_notify_async(c, ch, test_ignore_value, NULL, probe_done, p);
   case 4:
     return bleak_client_stop_notify_async(c, ch, probe_done, p);
   case 5:
@@ -465,7 +454,7 @@ static void test_callbacks_may_cancel_start_or_free(void **state) {
       if (kind != 0) {
         assert_int_equal(bleak_client_connect(p.c), 0);
         if (kind == 4)
-          assert_int_equal(bleak_client_start_notify(p.c, battery(p.c), no_value, NULL), 0);
+          assert_int_equal(bleak_client_start_notify(p.c, battery(p.c), test_ignore_value, NULL), 0);
         if (act == ACT_CANCEL) /* queued behind the op: one ATT request at a time */
           p.other_id = -1;
       }

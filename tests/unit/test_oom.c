@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "bleak/bleak.h"
+#include "callbacks.h"
 #include "fake_controller.h"
 
 /* ---- the failing allocator ---- */
@@ -83,20 +84,8 @@ static void on_done(bleak_client *c, int status, void *user) {
   R.returned[k] = !R.in_call[k];
 }
 
-static void on_read(bleak_client *c, int status, const uint8_t *d, size_t n, void *user) {
-  (void)d;
-  (void)n;
-  on_done(c, status, user);
-}
+TEST_READ_AS_DONE(on_read, on_done)
 
-static void on_value(bleak_client *c, const bleak_gatt_characteristic *ch, const uint8_t *d,
-                     size_t n, void *u) {
-  (void)c;
-  (void)ch;
-  (void)d;
-  (void)n;
-  (void)u;
-}
 
 enum { OP_CONNECT, OP_READ, OP_NOTIFY, OP_DISCONNECT, OP_SECOND_READ, OP_LAST_DISCONNECT };
 
@@ -135,7 +124,7 @@ static void scenario(bleak_loop *loop, fake_controller *f) {
     if (bleak_client_char_by_uuid(R.client, "2a19", &ch) == 0) {
       START(OP_READ, bleak_client_read_gatt_char_async(R.client, ch, on_read,
                                                         (void *)(intptr_t)OP_READ));
-      START(OP_NOTIFY, bleak_client_start_notify_async(R.client, ch, on_value, NULL, on_done,
+      START(OP_NOTIFY, bleak_client_start_notify_async(R.client, ch, test_ignore_value, NULL, on_done,
                                                         (void *)(intptr_t)OP_NOTIFY));
       START(OP_SECOND_READ, bleak_client_read_gatt_char_async(
                                 R.client, ch, on_read, (void *)(intptr_t)OP_SECOND_READ));
