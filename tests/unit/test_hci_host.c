@@ -330,6 +330,27 @@ static void test_peripheral_link_dropped(void **state) {
   EXPECT("01 0604 03 4100 13");
 }
 
+
+/* A new link is tuned where the controller can: LE Data Length (251
+ * octets, 2120 us), then the 2M PHY both ways, one command at a time. */
+static void test_tune_link(void **state) {
+  (void)state;
+  init_controller_with("2001000000000000"); /* Data Length and 2M PHY */
+  bk_hci_le_tune_link(&R.h, 0x0040, 2000);
+  EXPECT("01 2220 06 4000 fb00 4808");
+  IN("04 0e 06 01 2220 00 4000");
+  EXPECT("01 3220 07 4000 00 02 02 0000");
+  IN("04 0f 04 00 01 3220");
+}
+
+/* Neither feature: nothing is asked. */
+static void test_tune_link_without_features(void **state) {
+  (void)state;
+  init_controller_with("0000000000000000");
+  bk_hci_le_tune_link(&R.h, 0x0040, 2000);
+  assert_int_equal(R.n_out, R.checked);
+}
+
 int main(void) {
   bleak_log_set_level(BLEAK_LOG_NONE);
   const struct CMUnitTest tests[] = {
@@ -345,6 +366,8 @@ int main(void) {
       T(test_command_deadline_from_now),
       T(test_peripheral_link_dropped),
       T(test_extended),
+      T(test_tune_link),
+      T(test_tune_link_without_features),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

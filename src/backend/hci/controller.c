@@ -254,27 +254,7 @@ static void hci_connected(void *owner, int status, uint16_t handle, uint8_t peer
     if (status == 0) {
       u->linked = true;
       u->handle = handle;
-      /* Longer LE packets where the controller has them (fewer fragments
-       * per ATT PDU); the answer does not matter. */
-      if (c->hci.le_features & BK_HCI_LE_FEAT_DATA_LENGTH) {
-        uint8_t p[6];
-        bk_put_le16(p, handle);
-        bk_put_le16(p + 2, 251);
-        bk_put_le16(p + 4, 2120);
-        (void)bk_hci_command(&c->hci, BK_HCI_OP_LE_SET_DATA_LENGTH, p, 6, NULL, NULL,
-                             c->rx_now);
-      }
-      /* And the 2M PHY where both sides have it (twice the air rate);
-       * the controller negotiates, the answer does not matter. */
-      if (c->hci.le_features & BK_HCI_LE_FEAT_2M_PHY) {
-        uint8_t p[7];
-        bk_put_le16(p, handle);
-        p[2] = 0;    /* preferences for both directions follow */
-        p[3] = 0x02; /* TX: 2M */
-        p[4] = 0x02; /* RX: 2M */
-        bk_put_le16(p + 5, 0);
-        (void)bk_hci_command(&c->hci, BK_HCI_OP_LE_SET_PHY, p, 7, NULL, NULL, c->rx_now);
-      }
+      bk_hci_le_tune_link(&c->hci, handle, c->rx_now);
     }
     if (u->ops->connected)
       u->ops->connected(u, status);

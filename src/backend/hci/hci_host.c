@@ -589,3 +589,24 @@ int bk_hci_le_conn_update(bk_hci *h, uint16_t handle, uint16_t interval_min,
   bk_put_le16(p + 12, 0);
   return bk_hci_command(h, BK_HCI_OP_LE_CONN_UPDATE, p, sizeof p, NULL, NULL, now);
 }
+
+void bk_hci_le_tune_link(bk_hci *h, uint16_t handle, uint64_t now) {
+  /* Longer LE packets (fewer fragments per ATT PDU): 251 octets, 2120 us. */
+  if (h->le_features & BK_HCI_LE_FEAT_DATA_LENGTH) {
+    uint8_t p[6];
+    bk_put_le16(p, handle);
+    bk_put_le16(p + 2, 251);
+    bk_put_le16(p + 4, 2120);
+    (void)bk_hci_command(h, BK_HCI_OP_LE_SET_DATA_LENGTH, p, sizeof p, NULL, NULL, now);
+  }
+  /* The 2M PHY both ways (twice the air rate); the controllers negotiate. */
+  if (h->le_features & BK_HCI_LE_FEAT_2M_PHY) {
+    uint8_t p[7];
+    bk_put_le16(p, handle);
+    p[2] = 0;    /* preferences for both directions follow */
+    p[3] = 0x02; /* TX: 2M */
+    p[4] = 0x02; /* RX: 2M */
+    bk_put_le16(p + 5, 0);
+    (void)bk_hci_command(h, BK_HCI_OP_LE_SET_PHY, p, sizeof p, NULL, NULL, now);
+  }
+}

@@ -153,6 +153,10 @@ int bk_hci_le_connect(bk_hci *h, uint8_t peer_type, const uint8_t peer[6], bk_hc
                       void *user, uint64_t now);
 int bk_hci_le_connect_cancel(bk_hci *h, uint64_t now);
 int bk_hci_disconnect(bk_hci *h, uint16_t handle, uint8_t reason, uint64_t now);
+/* Ask for what makes a new link faster where the controller has it: LE
+ * Data Length (251 octets) and the 2M PHY. Fire and forget: a controller
+ * that refuses leaves the link as it is. */
+void bk_hci_le_tune_link(bk_hci *h, uint16_t handle, uint64_t now);
 /* LE Connection Update of a link: intervals in 1.25 ms units, latency in
  * connection events, supervision timeout in 10 ms units (the controller
  * checks the ranges); the answer does not matter to us. */
