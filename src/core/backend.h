@@ -43,7 +43,8 @@
 struct bk_scanner_backend;
 
 /* The connection, as the core knows it (one owner). Allowed changes:
- *   DISCONNECTED -> FINDING | CONNECTING        connect
+ *   DISCONNECTED -> CONNECTING                  connect
+ *   CONNECTING   -> FINDING                     bk_connect_search()
  *   FINDING      -> CONNECTING                  the search saw the device
  *   CONNECTING   -> DISCOVERING                 bk_client_link_up()
  *   DISCOVERING  -> PAIRING                     bk_client_pairing()
