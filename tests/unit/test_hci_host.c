@@ -31,6 +31,9 @@ typedef struct rig {
   size_t l2cap_len;
   int lost, lost_err;
   int adv;
+  int encryptions, enc_status;
+  uint16_t enc_handle;
+  uint8_t enc_key_size;
 } rig;
 
 static rig R;
@@ -73,7 +76,14 @@ static void lost(void *o, int err) {
   ((rig *)o)->lost++;
   ((rig *)o)->lost_err = err;
 }
-static const bk_hci_ops ops = {w, ready, adv, conn, disc, l2, sent, lost};
+static void enc(void *o, uint16_t h, int st, uint8_t ks) {
+  rig *r = o;
+  r->encryptions++;
+  r->enc_handle = h;
+  r->enc_status = st;
+  r->enc_key_size = ks;
+}
+static const bk_hci_ops ops = {w, ready, adv, conn, disc, l2, sent, lost, enc};
 
 #define EXPECT(hex) expect_out(hex, __LINE__)
 static void expect_out(const char *hex, int line) {
@@ -351,6 +361,74 @@ static void test_tune_link_without_features(void **state) {
   assert_int_equal(R.n_out, R.checked);
 }
 
+
+/* A link up as central (handle 0x0040). */
+static void link_up(void) {
+  init_controller();
+  static const uint8_t peer[6] = {1, 2, 3, 4, 5, 6};
+  assert_int_equal(bk_hci_le_connect(&R.h, 0, peer, NULL, NULL, 1000), 0);
+  R.checked = R.n_out; /* the create connection: tested elsewhere */
+  IN("04 0f 04 00 01 0d20");
+  IN("04 3e 13 01 00 4000 00 00 060504030201 1800 0000 4800 00");
+  assert_int_equal(R.connected, 1);
+  assert_int_equal(R.conn_status, 0);
+}
+
+/* Encrypt with a key: LE Enable Encryption, then Encryption Change, then
+ * the key's size read and reported once. */
+static void test_start_encryption(void **state) {
+  (void)state;
+  link_up();
+  static const uint8_t rnd[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  static const uint8_t ltk[16] = {0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+                                  0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf};
+  assert_int_equal(bk_hci_le_start_encryption(&R.h, 0x40, rnd, 0x1234, ltk, 2000), 0);
+  EXPECT("01 1920 1c 4000 0102030405060708 3412 a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+  IN("04 0f 04 00 01 1920");
+  assert_int_equal(R.encryptions, 0);
+  IN("04 08 04 00 4000 01");
+  EXPECT("01 0814 02 4000");
+  assert_int_equal(R.encryptions, 0);
+  IN("04 0e 07 01 0814 00 4000 10");
+  assert_int_equal(R.encryptions, 1);
+  assert_int_equal(R.enc_status, 0);
+  assert_int_equal(R.enc_handle, 0x40);
+  assert_int_equal(R.enc_key_size, 16);
+  /* A key refresh reports again. */
+  IN("04 30 03 00 4000");
+  EXPECT("01 0814 02 4000");
+  IN("04 0e 07 01 0814 00 4000 07");
+  assert_int_equal(R.encryptions, 2);
+  assert_int_equal(R.enc_key_size, 7);
+  /* No such link: refused at once. */
+  assert_int_equal(bk_hci_le_start_encryption(&R.h, 0x41, rnd, 0, ltk, 2000),
+                   BLEAK_ERR_NOT_CONNECTED);
+}
+
+/* The peer has no such key (PIN or Key Missing), or the controller
+ * refuses the command: one report with the error, no key size. */
+static void test_encryption_refused(void **state) {
+  (void)state;
+  link_up();
+  static const uint8_t z8[8], z16[16];
+  assert_int_equal(bk_hci_le_start_encryption(&R.h, 0x40, z8, 0, z16, 2000), 0);
+  R.checked = R.n_out;
+  IN("04 0f 04 00 01 1920");
+  IN("04 08 04 06 4000 00");
+  assert_int_equal(R.encryptions, 1);
+  assert_int_equal(R.enc_status, BLEAK_ERR_HCI(0x06));
+  assert_int_equal(R.enc_key_size, 0);
+  assert_int_equal(bk_hci_le_start_encryption(&R.h, 0x40, z8, 0, z16, 2000), 0);
+  R.checked = R.n_out;
+  IN("04 0f 04 0c 01 1920"); /* Command Disallowed */
+  assert_int_equal(R.encryptions, 2);
+  assert_int_equal(R.enc_status, BLEAK_ERR_HCI(0x0c));
+  /* An event for a link we do not have: nothing. */
+  IN("04 08 04 00 4500 01");
+  assert_int_equal(R.encryptions, 2);
+  assert_int_equal(R.n_out, R.checked);
+}
+
 int main(void) {
   bleak_log_set_level(BLEAK_LOG_NONE);
   const struct CMUnitTest tests[] = {
@@ -367,6 +445,8 @@ int main(void) {
       T(test_peripheral_link_dropped),
       T(test_extended),
       T(test_tune_link),
+      T(test_start_encryption),
+      T(test_encryption_refused),
       T(test_tune_link_without_features),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -513,8 +513,17 @@ static void u_tick(bk_ctrl_user *u, uint64_t now) {
     bk_att_tick(&h->att, now);
 }
 
-static const bk_ctrl_user_ops user_ops = {u_ready, u_adv,     u_connected, u_disconnected, u_att,
-                                          u_acl_sent, u_lost, u_deadline,  u_tick};
+static const bk_ctrl_user_ops user_ops = {
+    .ready = u_ready,
+    .adv = u_adv,
+    .connected = u_connected,
+    .disconnected = u_disconnected,
+    .att = u_att,
+    .acl_sent = u_acl_sent,
+    .lost = u_lost,
+    .deadline = u_deadline,
+    .tick = u_tick,
+};
 
 static int start_connect(hc *h, bk_op *op) {
   if (h->ph != PH_IDLE)

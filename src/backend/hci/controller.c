@@ -297,6 +297,11 @@ static void signalling(bk_ctrl *c, uint16_t handle, const uint8_t *pdu, size_t l
 }
 
 static void smp(bk_ctrl *c, uint16_t handle, const uint8_t *pdu, size_t len) {
+  bk_ctrl_user *u = user_by_handle(c, handle);
+  if (u && u->ops->smp) {
+    u->ops->smp(u, pdu, len);
+    return;
+  }
   uint8_t ans[BK_SMP_MAX_ANSWER];
   int n = bk_smp_refuse(pdu, len, ans, sizeof ans);
   if (n > 0)
@@ -336,8 +341,15 @@ static void hci_acl_sent(void *owner) {
 
 static void hci_lost(void *owner, int err) { set_lost(owner, err); }
 
-static const bk_hci_ops hci_ops = {hci_write,    hci_ready, hci_adv,      hci_connected,
-                                   hci_disconnected, hci_l2cap, hci_acl_sent, hci_lost};
+static void hci_encryption(void *owner, uint16_t handle, int status, uint8_t key_size) {
+  bk_ctrl_user *u = user_by_handle(owner, handle);
+  if (u && u->ops->encrypted)
+    u->ops->encrypted(u, status, key_size);
+}
+
+static const bk_hci_ops hci_ops = {hci_write,    hci_ready,    hci_adv,  hci_connected,
+                                   hci_disconnected, hci_l2cap, hci_acl_sent, hci_lost,
+                                   hci_encryption};
 
 /* ---- scanning and connecting --------------------------------------------- */
 
@@ -706,6 +718,27 @@ int bk_ctrl_send_att(bk_ctrl_user *u, const uint8_t *pdu, size_t len) {
     return bk_fail(BLEAK_ERR_NOT_CONNECTED, "no link");
   enter(c); /* its fragments leave in one write */
   int err = bk_hci_send_l2cap(&c->hci, u->handle, BK_L2CAP_CID_ATT, pdu, len);
+  leave(c);
+  return err;
+}
+
+int bk_ctrl_send_smp(bk_ctrl_user *u, const uint8_t *pdu, size_t len) {
+  bk_ctrl *c = u->ctrl;
+  if (!c || !u->linked)
+    return bk_fail(BLEAK_ERR_NOT_CONNECTED, "no link");
+  enter(c);
+  int err = bk_hci_send_l2cap(&c->hci, u->handle, BK_L2CAP_CID_SMP, pdu, len);
+  leave(c);
+  return err;
+}
+
+int bk_ctrl_start_encryption(bk_ctrl_user *u, const uint8_t rand[8], uint16_t ediv,
+                             const uint8_t ltk[16]) {
+  bk_ctrl *c = u->ctrl;
+  if (!c || !u->linked)
+    return bk_fail(BLEAK_ERR_NOT_CONNECTED, "no link");
+  enter(c);
+  int err = bk_hci_le_start_encryption(&c->hci, u->handle, rand, ediv, ltk, bk_ctrl_now(u));
   leave(c);
   return err;
 }

@@ -48,6 +48,12 @@ typedef struct bk_ctrl_user_ops {
   /* Time: the user's next deadline (0: none) and its tick. */
   uint64_t (*deadline)(bk_ctrl_user *u);
   void (*tick)(bk_ctrl_user *u, uint64_t now);
+  /* An SMP PDU on this user's link. Without this callback the
+   * controller answers pairing requests with "pairing not supported". */
+  void (*smp)(bk_ctrl_user *u, const uint8_t *pdu, size_t len);
+  /* This user's link changed its encryption: 0 and the key's size (0:
+   * not encrypted), or an error (bk_hci_ops.encryption). */
+  void (*encrypted)(bk_ctrl_user *u, int status, uint8_t key_size);
 } bk_ctrl_user_ops;
 
 /*
@@ -123,6 +129,14 @@ int bk_ctrl_disconnect(bk_ctrl_user *u);
 int bk_ctrl_send_att(bk_ctrl_user *u, const uint8_t *pdu, size_t len);
 /* ACL packets waiting for buffer credits on this controller. */
 size_t bk_ctrl_backlog(const bk_ctrl_user *u);
+
+/* An SMP PDU on this user's link. @return 0, BLEAK_ERR_NOT_CONNECTED,
+ * BLEAK_ERR_NO_MEMORY. */
+int bk_ctrl_send_smp(bk_ctrl_user *u, const uint8_t *pdu, size_t len);
+/* Encrypt this user's link with @p ltk (EDIV, Rand: see
+ * bk_hci_le_start_encryption); ops->encrypted reports. */
+int bk_ctrl_start_encryption(bk_ctrl_user *u, const uint8_t rand[8], uint16_t ediv,
+                             const uint8_t ltk[16]);
 /* The loop's clock. (Deadlines are looked at again whenever the
  * controller was entered: sending a PDU is such an entry.) */
 uint64_t bk_ctrl_now(const bk_ctrl_user *u);

@@ -190,6 +190,13 @@ int bk_hci_event_parse(const uint8_t *pkt, size_t len, bk_hci_event *out) {
     out->u.encrypt.handle = le16(prm + 1) & 0x0fff;
     out->u.encrypt.enabled = prm[3];
     return 0;
+  case BK_HCI_EV_ENCRYPT_KEY_REFRESH:
+    if (plen < 3)
+      return too_short("encryption key refresh complete", plen, 3);
+    out->u.encrypt.status = prm[0];
+    out->u.encrypt.handle = le16(prm + 1) & 0x0fff;
+    out->u.encrypt.enabled = 1; /* a refreshed key: still encrypted */
+    return 0;
   case BK_HCI_EV_HARDWARE_ERROR:
     if (plen < 1)
       return too_short("hardware error", plen, 1);

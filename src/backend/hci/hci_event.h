@@ -19,6 +19,7 @@ enum bk_hci_event_code {
   BK_HCI_EV_CMD_STATUS = 0x0f,
   BK_HCI_EV_HARDWARE_ERROR = 0x10,
   BK_HCI_EV_NUM_COMPLETED_PACKETS = 0x13,
+  BK_HCI_EV_ENCRYPT_KEY_REFRESH = 0x30,
   BK_HCI_EV_LE_META = 0x3e,
 };
 
@@ -50,7 +51,7 @@ typedef struct bk_hci_event {
       uint8_t status, reason;
       uint16_t handle;
     } disconn;
-    struct {
+    struct { /* Encryption Change; Key Refresh Complete (enabled 1) */
       uint8_t status, enabled;
       uint16_t handle;
     } encrypt;

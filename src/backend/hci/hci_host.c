@@ -360,6 +360,86 @@ int bk_hci_start(bk_hci *h, uint64_t now) {
 
 static int hci_status(uint8_t s) { return s ? BLEAK_ERR_HCI(s) : 0; }
 
+/* ---- encryption ---- */
+
+static void report_encryption(bk_hci *h, uint16_t handle, int status, uint8_t key_size) {
+  if (h->ops->encryption)
+    h->ops->encryption(h->owner, handle, status, key_size);
+}
+
+/* The answer to Read Encryption Key Size: the key's size, for the link
+ * that asked (the answer names its handle; on a failure it may not). */
+static void key_size_read(void *user, int status, const uint8_t *ret, size_t len) {
+  bk_hci *h = user;
+  uint16_t handle = len >= 2 ? (uint16_t)(bk_get_le16(ret) & 0x0fff) : 0xffff;
+  bk_hci_link *l = NULL;
+  for (size_t i = 0; i < BK_HCI_MAX_LINKS && !l; i++)
+    if (h->links[i].used && h->links[i].reading_key_size &&
+        (handle == 0xffff || h->links[i].handle == handle))
+      l = &h->links[i];
+  if (!l)
+    return; /* the link went meanwhile */
+  l->reading_key_size = false;
+  if (status == 0 && len < 3)
+    status = bk_fail(BLEAK_ERR_PROTOCOL, "Read Encryption Key Size: %zu bytes", len);
+  /* A size we cannot read is reported as the smallest: what a caller's
+   * minimum checks treat as too small. */
+  report_encryption(h, l->handle, status, status == 0 ? ret[2] : 0);
+}
+
+static void encryption_changed(bk_hci *h, uint16_t handle, uint8_t status, uint8_t enabled) {
+  bk_hci_link *l = link_of(h, handle);
+  if (!l)
+    return;
+  if (status || !enabled) {
+    report_encryption(h, handle, hci_status(status), 0);
+    return;
+  }
+  /* Encrypted: with how long a key? (Core Vol 4 Part E 7.5.7) */
+  uint8_t p[2];
+  bk_put_le16(p, handle);
+  l->reading_key_size = true;
+  if (bk_hci_command(h, BK_HCI_OP_READ_ENCRYPTION_KEY_SIZE, p, sizeof p, key_size_read, h,
+                     h->now) < 0) {
+    l->reading_key_size = false;
+    report_encryption(h, handle, BLEAK_ERR_NO_MEMORY, 0);
+  }
+}
+
+/* LE Enable Encryption's Command Status: only a refusal is news (the
+ * outcome comes as Encryption Change); it goes to the link that asked. */
+static void start_encryption_status(void *user, int status, const uint8_t *ret, size_t len) {
+  (void)ret;
+  (void)len;
+  bk_hci *h = user;
+  for (size_t i = 0; i < BK_HCI_MAX_LINKS; i++) {
+    bk_hci_link *l = &h->links[i];
+    if (!l->used || !l->starting_encryption)
+      continue;
+    l->starting_encryption = false;
+    if (status)
+      report_encryption(h, l->handle, status, 0);
+    return;
+  }
+}
+
+int bk_hci_le_start_encryption(bk_hci *h, uint16_t handle, const uint8_t rand[8], uint16_t ediv,
+                               const uint8_t ltk[16], uint64_t now) {
+  bk_hci_link *l = link_of(h, handle);
+  if (!l)
+    return bk_fail(BLEAK_ERR_NOT_CONNECTED, "no link 0x%03x", handle);
+  uint8_t p[28];
+  bk_put_le16(p, handle);
+  memcpy(p + 2, rand, 8);
+  bk_put_le16(p + 10, ediv);
+  memcpy(p + 12, ltk, 16);
+  int r = bk_hci_command(h, BK_HCI_OP_LE_START_ENCRYPTION, p, sizeof p, start_encryption_status,
+                         h, now);
+  if (r == 0)
+    l->starting_encryption = true;
+  return r;
+}
+
 static void on_event(bk_hci *h, const uint8_t *pkt, size_t len) {
   bk_hci_event ev;
   int r = bk_hci_event_parse(pkt, len, &ev);
@@ -409,6 +489,10 @@ static void on_event(bk_hci *h, const uint8_t *pkt, size_t len) {
     acl_kick(h);
     break;
   }
+  case BK_HCI_EV_ENCRYPT_CHANGE:
+  case BK_HCI_EV_ENCRYPT_KEY_REFRESH:
+    encryption_changed(h, ev.u.encrypt.handle, ev.u.encrypt.status, ev.u.encrypt.enabled);
+    break;
   case BK_HCI_EV_HARDWARE_ERROR:
     BK_ERROR(MOD, "controller hardware error 0x%02x", ev.u.hw_error.code);
     set_lost(h, bk_fail(BLEAK_ERR_IO, "controller hardware error 0x%02x", ev.u.hw_error.code));

@@ -47,6 +47,8 @@ enum bk_hci_opcode {
   BK_HCI_OP_LE_CREATE_CONN = 0x200d,
   BK_HCI_OP_LE_CREATE_CONN_CANCEL = 0x200e,
   BK_HCI_OP_LE_CONN_UPDATE = 0x2013,
+  BK_HCI_OP_LE_START_ENCRYPTION = 0x2019,
+  BK_HCI_OP_READ_ENCRYPTION_KEY_SIZE = 0x1408,
   BK_HCI_OP_LE_SET_DATA_LENGTH = 0x2022,
   BK_HCI_OP_LE_SET_PHY = 0x2032,
   BK_HCI_OP_LE_SET_EXT_SCAN_PARAMS = 0x2041,
@@ -81,6 +83,12 @@ typedef struct bk_hci_ops {
   void (*acl_sent)(void *owner);
   /* The controller failed (hardware error, a command never answered). */
   void (*lost)(void *owner, int err);
+  /* A link's encryption changed (Encryption Change, Key Refresh Complete,
+   * or bk_hci_le_start_encryption refused): @p status 0 or
+   * BLEAK_ERR_HCI(code) (0x06 PIN or Key Missing: the peer has no such
+   * key); @p key_size the encryption key's size in octets (read from the
+   * controller), 0 when the link is not encrypted. Optional. */
+  void (*encryption)(void *owner, uint16_t handle, int status, uint8_t key_size);
 } bk_hci_ops;
 
 typedef struct bk_hci_cmd bk_hci_cmd;
@@ -90,6 +98,8 @@ typedef struct bk_hci_link {
   bool used;
   uint16_t handle;
   unsigned in_flight; /* ACL packets the controller holds for it */
+  bool reading_key_size; /* Read Encryption Key Size sent for it */
+  bool starting_encryption; /* LE Enable Encryption sent, no status yet */
   bk_l2cap_rx rx;
 } bk_hci_link;
 
@@ -153,6 +163,14 @@ int bk_hci_le_connect(bk_hci *h, uint8_t peer_type, const uint8_t peer[6], bk_hc
                       void *user, uint64_t now);
 int bk_hci_le_connect_cancel(bk_hci *h, uint64_t now);
 int bk_hci_disconnect(bk_hci *h, uint16_t handle, uint8_t reason, uint64_t now);
+/* Encrypt a link (as central) with a key: the LTK with its EDIV and Rand
+ * (both 0 for LE Secure Connections), or an STK while legacy pairing.
+ * ops->encryption reports the outcome. @p rand, @p ltk little-endian, as
+ * in SMP. @return 0, BLEAK_ERR_NOT_CONNECTED (no such link), and
+ * bk_hci_command's errors. */
+int bk_hci_le_start_encryption(bk_hci *h, uint16_t handle, const uint8_t rand[8], uint16_t ediv,
+                               const uint8_t ltk[16], uint64_t now);
+
 /* Ask for what makes a new link faster where the controller has it: LE
  * Data Length (251 octets) and the 2M PHY. Fire and forget: a controller
  * that refuses leaves the link as it is. */
