@@ -213,6 +213,14 @@ void bk_client_set_services(bleak_client *c, bleak_gatt_services *services);
  * BLEAK_ERR_NO_MEMORY. */
 int bk_client_replace_services(bleak_client *c, bleak_gatt_services *services);
 
+/* Ask the user's pairing callback (bleak_pairing_fn) @p kind, with
+ * @p passkey where it has one: delivered from the loop, in order with the
+ * completions recorded before it; a question not yet delivered is replaced
+ * by a newer one. The answer comes through the backend's pairing_reply.
+ * Without a pairing callback nothing is delivered: the backend decides
+ * what that means (before asking). */
+void bk_client_ask_pairing(bleak_client *c, bleak_pairing_request kind, uint32_t passkey);
+
 /* The client's options and address, for backends. */
 const bleak_client_options *bk_client_options(const bleak_client *c);
 const char *bk_client_address(const bleak_client *c);

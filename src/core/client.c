@@ -202,6 +202,7 @@ int bk_client_new_with_backend(const char *address, const bleak_client_options *
   bk_queue_init(&c->subs);
   bk_queue_init(&c->done);
   c->disconnected_event.client = c;
+  c->pairing_event.client = c;
   if (bk_normalize_address(address, c->address) < 0) {
     client_release(c);
     return bk_fail(BLEAK_ERR_INVALID_ARG,
@@ -257,7 +258,8 @@ void bk_client_free_now(bleak_client *c) {
    * while going, it is freed without a call. */
   bk_qnode *n;
   while ((n = bk_queue_pop(&c->done)))
-    if (BK_QUEUE_ENTRY(n, bk_op, node) != &c->disconnected_event)
+    if (BK_QUEUE_ENTRY(n, bk_op, node) != &c->disconnected_event &&
+        BK_QUEUE_ENTRY(n, bk_op, node) != &c->pairing_event)
       bk_op_free(BK_QUEUE_ENTRY(n, bk_op, node));
   bk_client_drop_services(c);
   client_release(c);
@@ -335,6 +337,14 @@ void bk_client_disconnected(bleak_client *c, int reason) {
   /* Now the disconnects succeed. */
   bk_op_succeed_pending(c, BK_OP_DISCONNECT);
   bk_client_arm_drain(c); /* services go once the callbacks have run */
+}
+
+void bk_client_ask_pairing(bleak_client *c, bleak_pairing_request kind, uint32_t passkey) {
+  c->pairing_kind = kind;
+  c->pairing_passkey = passkey;
+  if (!bk_qnode_linked(&c->pairing_event.node))
+    bk_queue_push(&c->done, &c->pairing_event.node);
+  bk_client_arm_drain(c);
 }
 
 void bk_client_notify(bleak_client *c, const bleak_gatt_characteristic *ch,

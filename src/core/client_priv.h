@@ -62,6 +62,10 @@ struct bleak_client {
   /* Disconnected events waiting in `done` order: delivered after the ops
    * recorded before them (a counter: nothing to allocate). */
   bk_op disconnected_event;
+  /* The pairing question waiting for delivery (a newer one replaces it). */
+  bk_op pairing_event;
+  bleak_pairing_request pairing_kind;
+  uint32_t pairing_passkey;
   unsigned callback_depth; /* > 0 while a user callback of ours runs */
   bool free_requested;     /* bleak_client_free() from inside a callback */
   bool freeing;            /* inside bleak_client_free(): no new ops */

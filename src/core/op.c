@@ -225,6 +225,12 @@ static void deliver(bleak_client *c, bk_op *op) {
       c->disconnected_cb(c, c->disconnected_user_data);
     return;
   }
+  if (op == &c->pairing_event) {
+    const bleak_client_options *o = &c->opts;
+    if (o->pairing_callback && !c->free_requested)
+      o->pairing_callback(c, c->pairing_kind, c->pairing_passkey, o->pairing_user_data);
+    return;
+  }
   if (op->kind == BK_OP_CONNECT)
     bk_connect_stop_search(c);
   if (op->read_cb)

@@ -751,6 +751,49 @@ static void test_callbacks_may_cancel_start_or_free(void **state) {
     }
 }
 
+/* A backend's pairing question reaches the callback from the loop, not
+ * from inside the backend; a newer question replaces one not yet asked. */
+typedef struct asked {
+  int calls;
+  bleak_pairing_request kind;
+  uint32_t passkey;
+} asked;
+
+static void on_pairing(bleak_client *c, bleak_pairing_request kind, uint32_t passkey, void *u) {
+  (void)c;
+  asked *a = u;
+  a->calls++;
+  a->kind = kind;
+  a->passkey = passkey;
+}
+
+static void test_pairing_questions_from_the_loop(void **state) {
+  (void)state;
+  bleak_client_free(C.c);
+  static asked a;
+  memset(&a, 0, sizeof a);
+  bleak_client_options o;
+  bleak_client_options_init(&o);
+  o.loop = C.loop;
+  o.pairing_callback = on_pairing;
+  o.pairing_user_data = &a;
+  assert_int_equal(bk_client_new_with_backend(ADDR, &o, &fake_backend, &C.c), 0);
+  bk_client_ask_pairing(C.c, BLEAK_PAIRING_DISPLAY_PASSKEY, 123456);
+  assert_int_equal(a.calls, 0);
+  bleak_loop_dispatch(C.loop);
+  assert_int_equal(a.calls, 1);
+  assert_int_equal(a.kind, BLEAK_PAIRING_DISPLAY_PASSKEY);
+  assert_int_equal(a.passkey, 123456);
+  bk_client_ask_pairing(C.c, BLEAK_PAIRING_AUTHORIZE, 0);
+  bk_client_ask_pairing(C.c, BLEAK_PAIRING_CONFIRM, 654321);
+  bleak_loop_dispatch(C.loop);
+  assert_int_equal(a.calls, 2);
+  assert_int_equal(a.kind, BLEAK_PAIRING_CONFIRM);
+  assert_int_equal(a.passkey, 654321);
+  bleak_loop_dispatch(C.loop);
+  assert_int_equal(a.calls, 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_new_bad_input),
@@ -772,6 +815,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_blocking_inside_callback_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_not_connected_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_callbacks_may_cancel_start_or_free, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_pairing_questions_from_the_loop, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

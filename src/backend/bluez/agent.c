@@ -47,7 +47,7 @@ static int ask(bz_agent *a, sd_bus_message *m, bleak_pairing_request kind,
   }
   a->pending = sd_bus_message_ref(m);
   a->pending_kind = kind;
-  o->pairing_callback(a->client, kind, passkey, o->pairing_user_data);
+  bk_client_ask_pairing(a->client, kind, passkey); /* from the loop */
   return 1; /* replied later */
 }
 
@@ -102,8 +102,7 @@ static int m_display_passkey(sd_bus_message *m, void *u, sd_bus_error *e) {
     return sd_bus_reply_method_return(m, NULL);
   const bleak_client_options *o = bk_client_options(a->client);
   if (o->pairing_callback)
-    o->pairing_callback(a->client, BLEAK_PAIRING_DISPLAY_PASSKEY, passkey,
-                        o->pairing_user_data);
+    bk_client_ask_pairing(a->client, BLEAK_PAIRING_DISPLAY_PASSKEY, passkey);
   return sd_bus_reply_method_return(m, NULL);
 }
 
