@@ -104,6 +104,36 @@ typedef void (*bleak_pairing_fn)(bleak_client *client,
                                  bleak_pairing_request request,
                                  uint32_t passkey, void *user_data);
 
+/** What the user can do while pairing (Core Vol 3 Part H 2.3.2): it
+ * chooses the association model with the peer's. */
+typedef enum bleak_io_capability {
+  /** KeyboardDisplay with a pairing callback, NoInputNoOutput (Just
+   *  Works) without one. */
+  BLEAK_IO_CAP_DEFAULT = 0,
+  BLEAK_IO_CAP_DISPLAY_ONLY = 1,
+  BLEAK_IO_CAP_DISPLAY_YES_NO = 2,
+  BLEAK_IO_CAP_KEYBOARD_ONLY = 3,
+  BLEAK_IO_CAP_NO_INPUT_NO_OUTPUT = 4,
+  BLEAK_IO_CAP_KEYBOARD_DISPLAY = 5,
+} bleak_io_capability;
+
+/** How pairing is done. Zeroed, it is what Bleak's pair() does: bond,
+ * any association model the two sides allow, keys of 7 to 16 octets. The
+ * hci backend applies all of it; bluez applies io_capability (its
+ * agent's) and leaves the rest to bluetoothd's configuration. */
+typedef struct bleak_pairing_options {
+  bleak_io_capability io_capability;
+  bool no_bonding;  /**< pair for this connection only: keep no keys */
+  bool mitm;        /**< require an authenticated key: Just Works fails */
+  bool sc_only;     /**< LE Secure Connections only: refuse legacy pairing */
+  int min_key_size; /**< 7..16 octets; 0: 7 (as BlueZ) */
+  /** hci: the directory of the bond files; NULL: $BLEAK_BOND_DIR, else
+   *  $XDG_STATE_HOME/bleak/bonds, else ~/.local/state/bleak/bonds, else
+   *  (no HOME, as root) /var/lib/bleak/bonds. Borrowed during
+   *  bleak_client_new() only. */
+  const char *bond_dir;
+} bleak_pairing_options;
+
 /** Which backend serves a client or scanner (Bleak's backend=). */
 typedef enum bleak_backend_kind {
   /** $BLEAK_BACKEND ("bluez" or "hci") if set, else bluez on Linux. */
@@ -139,6 +169,8 @@ typedef struct bleak_client_options {
    *  does when a read or write needs encryption) reaches it too. */
   bleak_pairing_fn pairing_callback;
   void *pairing_user_data;
+  /** How to pair (see bleak_pairing_options). */
+  bleak_pairing_options pairing;
 } bleak_client_options;
 
 /** Fill @p opts with the defaults. */

@@ -156,8 +156,18 @@ static int copy_options(bleak_client *c, const bleak_client_options *o) {
     c->opts.timeout_ms = DEFAULT_TIMEOUT_MS;
   c->adapter = dup_or_null(o->adapter);
   c->hci_transport = dup_or_null(o->hci_transport);
-  if ((o->adapter && !c->adapter) || (o->hci_transport && !c->hci_transport))
+  c->bond_dir = dup_or_null(o->pairing.bond_dir);
+  if ((o->adapter && !c->adapter) || (o->hci_transport && !c->hci_transport) ||
+      (o->pairing.bond_dir && !c->bond_dir))
     return BLEAK_ERR_NO_MEMORY;
+  if ((unsigned)o->pairing.io_capability > BLEAK_IO_CAP_KEYBOARD_DISPLAY)
+    return bk_fail(BLEAK_ERR_INVALID_ARG, "unknown IO capability %d",
+                   (int)o->pairing.io_capability);
+  if (o->pairing.min_key_size && (o->pairing.min_key_size < 7 || o->pairing.min_key_size > 16))
+    return bk_fail(BLEAK_ERR_INVALID_ARG, "minimum key size %d: 7 to 16 octets",
+                   o->pairing.min_key_size);
+  if (!c->opts.pairing.min_key_size)
+    c->opts.pairing.min_key_size = 7;
   if (o->n_services) {
     if (!o->services)
       return bk_fail(BLEAK_ERR_INVALID_ARG, "n_services > 0 but services is NULL");
@@ -168,6 +178,7 @@ static int copy_options(bleak_client *c, const bleak_client_options *o) {
   }
   c->opts.adapter = c->adapter;
   c->opts.hci_transport = c->hci_transport;
+  c->opts.pairing.bond_dir = c->bond_dir;
   c->opts.services = c->services_filter;
   c->disconnected_cb = o->disconnected_callback;
   c->disconnected_user_data = o->disconnected_user_data;
@@ -178,6 +189,7 @@ static void client_release(bleak_client *c) {
   bleak_source_free(c->drain);
   free(c->adapter);
   free(c->hci_transport);
+  free(c->bond_dir);
   free(c->services_filter);
   free(c);
 }

@@ -41,6 +41,7 @@ struct bleak_client {
   bleak_client_options opts; /* strings and arrays below are owned copies */
   char *adapter;
   char *hci_transport;
+  char *bond_dir;
   bleak_uuid *services_filter;
   char address[18];
   char found_name[249];   /* what the device search heard */

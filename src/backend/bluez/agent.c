@@ -145,9 +145,20 @@ int bz_agent_new(bk_bus *bus, bleak_client *client, bz_agent **out) {
 
 const char *bz_agent_path(const bz_agent *a) { return a->path; }
 
+/* The options' IO capability in BlueZ's words (org.bluez.AgentManager1). */
 const char *bz_agent_capability(const bz_agent *a) {
-  return bk_client_options(a->client)->pairing_callback ? "KeyboardDisplay"
-                                                        : "NoInputNoOutput";
+  static const char *const names[] = {
+      [BLEAK_IO_CAP_DISPLAY_ONLY] = "DisplayOnly",
+      [BLEAK_IO_CAP_DISPLAY_YES_NO] = "DisplayYesNo",
+      [BLEAK_IO_CAP_KEYBOARD_ONLY] = "KeyboardOnly",
+      [BLEAK_IO_CAP_NO_INPUT_NO_OUTPUT] = "NoInputNoOutput",
+      [BLEAK_IO_CAP_KEYBOARD_DISPLAY] = "KeyboardDisplay",
+  };
+  const bleak_client_options *o = bk_client_options(a->client);
+  bleak_io_capability cap = o->pairing.io_capability;
+  if (cap == BLEAK_IO_CAP_DEFAULT)
+    cap = o->pairing_callback ? BLEAK_IO_CAP_KEYBOARD_DISPLAY : BLEAK_IO_CAP_NO_INPUT_NO_OUTPUT;
+  return names[cap];
 }
 
 int bz_agent_reply(bz_agent *a, bool accept, uint32_t passkey) {
