@@ -64,6 +64,17 @@ static inline void bk_put_le32(uint8_t *p, uint32_t v) {
   p[3] = (uint8_t)(v >> 24);
 }
 
+/* The value of one hex digit, or -1. */
+static inline int bk_hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
 #define BK_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif /* BLEAK_CORE_INTERNAL_H */

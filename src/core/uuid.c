@@ -12,21 +12,12 @@ static const uint8_t base_uuid[16] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
                                       0x10, 0x00, 0x80, 0x00, 0x00, 0x80,
                                       0x5f, 0x9b, 0x34, 0xfb};
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 
 /* Decode @p n hex digits (n even) at @p s into @p out; false on a non-hex
  * character. */
 static bool hex_bytes(const char *s, size_t n, uint8_t *out) {
   for (size_t i = 0; i < n; i += 2) {
-    int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+    int hi = bk_hex_value(s[i]), lo = bk_hex_value(s[i + 1]);
     if (hi < 0 || lo < 0)
       return false;
     out[i / 2] = (uint8_t)(hi << 4 | lo);

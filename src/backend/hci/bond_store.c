@@ -43,15 +43,6 @@ static bool addr_ok(const bk_bond_addr *a) {
 
 static bool id_ok(const bk_bond_id *id) { return addr_ok(&id->local) && addr_ok(&id->peer); }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 
 /* "AA:BB:CC:DD:EE:FF" (17 characters exactly, either case) or, with
  * @p colons false, "AABBCCDDEEFF"; the result little-endian. Stricter
@@ -63,7 +54,7 @@ static bool parse_addr_text(const char *s, size_t n, bool colons, uint8_t out[6]
     return false;
   for (size_t i = 0; i < 6; i++) {
     const char *p = s + i * step;
-    int hi = hexval(p[0]), lo = hexval(p[1]);
+    int hi = bk_hex_value(p[0]), lo = bk_hex_value(p[1]);
     if (hi < 0 || lo < 0 || (colons && i < 5 && p[2] != ':'))
       return false;
     out[5 - i] = (uint8_t)(hi << 4 | lo);
@@ -352,7 +343,7 @@ static bool parse_hex_num(span s, size_t digits, uint64_t *out) {
     return false;
   uint64_t v = 0;
   for (size_t i = 0; i < s.n; i++) {
-    int d = hexval(s.p[i]);
+    int d = bk_hex_value(s.p[i]);
     if (d < 0)
       return false;
     v = v << 4 | (uint64_t)d;
@@ -472,14 +463,14 @@ static int unknown_key(const parser *ps, span k, const char *where) {
 /* 16 bytes as 32 hex digits: "not hex" and "wrong length" told apart. */
 static int parse_key16(const parser *ps, const char *name, span v, uint8_t out[16]) {
   for (size_t i = 0; i < v.n; i++)
-    if (hexval(v.p[i]) < 0)
+    if (bk_hex_value(v.p[i]) < 0)
       return FAIL(ps, "'%s' is not hex", name);
   if (v.n % 2)
     return FAIL(ps, "'%s' has an odd number of hex digits", name);
   if (v.n != 32)
     return FAIL(ps, "'%s' is %zu byte%s long, not 16", name, v.n / 2, v.n == 2 ? "" : "s");
   for (size_t i = 0; i < 16; i++)
-    out[i] = (uint8_t)(hexval(v.p[2 * i]) << 4 | hexval(v.p[2 * i + 1]));
+    out[i] = (uint8_t)(bk_hex_value(v.p[2 * i]) << 4 | bk_hex_value(v.p[2 * i + 1]));
   return 0;
 }
 
