@@ -19,59 +19,10 @@
 #include "core/gatt_build.h"
 #include "core/internal.h"
 #include "core/queue.h"
+#include "backend/hci/client_priv.h"
 
 #define MOD "hci"
-/* Writes without response complete while fewer ACL packets than this wait
- * for controller buffers; beyond, they wait (pacing by credits). */
-#define PACE_BACKLOG 8
 
-/* Where a connect is in our protocol (the connection's state itself is
- * the core's: bk_client_state()). */
-typedef enum phase {
-  PH_IDLE,       /* no connect running (connected or not: ask the core) */
-  PH_READY_WAIT, /* the controller is initialising */
-  PH_SEARCH,     /* the core searches for the device (bk_connect_search) */
-  PH_CONNECTING, /* LE Create Connection */
-  PH_MTU,
-  PH_DISCOVER,
-} phase;
-
-typedef struct hc {
-  bk_ctrl_user u; /* first: the controller calls back with it */
-  bleak_client *c;
-  bleak_loop *loop;
-  char *spec;
-  bool acquired;
-  uint8_t addr[6];
-  phase ph;
-  bk_op *connect_op;
-  bool disconnecting; /* we asked: the link's end is not an error */
-  bk_gattc_proc *disc;
-  bk_gattc_proc *name_read; /* GAP Device Name, after connect */
-  /* Service Changed: its value handle, the CCCD write after connect, a
-   * re-discovery running, and a range that changed again meanwhile. */
-  uint16_t sc_handle;
-  bk_gattc_proc *sc_subscribe, *rediscover;
-  uint16_t again_start, again_end;
-  /* GATT cache for the next connection: the database and its Database
-   * Hash (0x2B2A); one Read By Type of the hash then replaces discovery
-   * when it has not changed. */
-  bleak_gatt_services *cache;
-  uint8_t cache_hash[16];
-  bool cache_ok;
-  bk_gattc_proc *hash_read;
-  uint16_t hash_handle;
-  bk_att att;
-  bool att_up;
-  char name[BK_AD_MAX_NAME + 1];
-  /* notification lookup cache */
-  const bleak_gatt_characteristic *last_ch;
-  uint16_t last_vh;
-  /* writes without response waiting for ACL buffers: hc_op.paced nodes */
-  bk_queue paced;
-} hc;
-
-static hc *H(const bleak_client *c) { return bk_client_backend_state(c); }
 
 const char *bk_hci_transport_spec(const char *option) {
   if (option && *option)
@@ -259,6 +210,7 @@ static void on_hash(void *user, int status, const uint8_t *v, size_t len) {
   if (status == 0 && len == sizeof h->cache_hash && h->cache) {
     memcpy(h->cache_hash, v, len);
     h->cache_ok = true;
+    hc_sec_remember_db(h, h->cache, h->cache_hash); /* a bonded peer's */
   }
 }
 
@@ -314,11 +266,19 @@ static void on_discovered(void *user, int status, bleak_gatt_services *s, unsign
           bk_client_address(h->c), bleak_gatt_services_count(s), requests, h->att.mtu);
   h->last_ch = NULL;
   bk_client_set_services(h->c, s);
-  h->ph = PH_IDLE;
   bk_op *op = h->connect_op;
-  h->connect_op = NULL;
-  if (op)
-    bk_op_done(op, 0); /* recorded: the client is connected from here on */
+  if (op && bk_client_options(h->c)->pair) {
+    /* pair=true: the connect completes when the pairing has (its state
+     * PAIRING); the connect op stays ours until then. */
+    int err = hc_sec_pair(h, op);
+    if (err)
+      connect_fail(h, err);
+  } else {
+    h->ph = PH_IDLE;
+    h->connect_op = NULL;
+    if (op)
+      bk_op_done(op, 0); /* recorded: the client is connected from here on */
+  }
   if (requests > 1 || !h->cache_ok)
     cache_store(h);
   read_name(h);
@@ -384,6 +344,12 @@ static void u_connected(bk_ctrl_user *u, int status) {
   h->att_up = true;
   h->ph = PH_MTU;
   bk_client_link_up(h->c);
+  hc_sec_link_up(h); /* a bonded peer's link is encrypted at once */
+  if (!h->cache) { /* a new process: the bond has the database */
+    bool has_hash = false;
+    if (hc_sec_cached_db(h, &h->cache, h->cache_hash, &has_hash))
+      h->cache_ok = has_hash;
+  }
   int err = bk_att_exchange_mtu(&h->att, on_mtu, h, bk_ctrl_now(u));
   if (err)
     connect_fail(h, err);
@@ -391,6 +357,7 @@ static void u_connected(bk_ctrl_user *u, int status) {
 
 static void start_link(hc *h, uint8_t type) {
   h->ph = PH_CONNECTING;
+  h->peer_type = type;
   int err = bk_ctrl_connect(&h->u, type, h->addr);
   if (err)
     connect_fail(h, err);
@@ -459,6 +426,7 @@ static void release_ctrl(hc *h) {
 static void link_down(hc *h, int reason) {
   h->last_ch = NULL;
   cancel_background(h);
+  hc_sec_link_down(h);
   bk_conn_state st = bk_client_state(h->c);
   if (h->ph == PH_IDLE && (st == BK_CONN_CONNECTED || st == BK_CONN_DISCONNECTING)) {
     bk_client_disconnected(h->c, reason);
@@ -504,13 +472,15 @@ static void u_acl_sent(bk_ctrl_user *u) { drain_paced((hc *)u); }
 
 static uint64_t u_deadline(bk_ctrl_user *u) {
   hc *h = (hc *)u;
-  return h->att_up ? bk_att_deadline(&h->att) : 0;
+  uint64_t a = h->att_up ? bk_att_deadline(&h->att) : 0, s = hc_sec_deadline(h);
+  return !a ? s : !s ? a : a < s ? a : s;
 }
 
 static void u_tick(bk_ctrl_user *u, uint64_t now) {
   hc *h = (hc *)u;
   if (h->att_up)
     bk_att_tick(&h->att, now);
+  hc_sec_tick(h, now);
 }
 
 static const bk_ctrl_user_ops user_ops = {
@@ -523,6 +493,8 @@ static const bk_ctrl_user_ops user_ops = {
     .lost = u_lost,
     .deadline = u_deadline,
     .tick = u_tick,
+    .smp = hc_sec_smp,
+    .encrypted = hc_sec_encrypted,
 };
 
 static int start_connect(hc *h, bk_op *op) {
@@ -547,26 +519,20 @@ static int start_connect(hc *h, bk_op *op) {
 
 /* ---- operations ---------------------------------------------------------- */
 
-/* What the backend keeps per operation (bk_op_state, allocated and zeroed
- * with the op): the GATT procedure running it, or, for a write without
- * response waiting for ACL buffers, its place in hc.paced. */
-typedef struct hc_op {
-  bk_op *op;           /* set while paced: the node leads back to it */
-  bk_gattc_proc *proc; /* NULL: none running */
-  bk_qnode paced;      /* linked: waiting in hc.paced */
-} hc_op;
-
-static hc_op *op_state(bk_op *op) { return bk_op_state(op); }
 
 static void on_read(void *user, int status, const uint8_t *v, size_t len) {
   bk_op *op = user;
   op_state(op)->proc = NULL;
+  if (status < 0 && hc_sec_upgrade(H(op->client), op, status))
+    return; /* started again once the link is secure */
   bk_op_done_read(op, status, v, len);
 }
 
 static void on_written(void *user, int status) {
   bk_op *op = user;
   op_state(op)->proc = NULL;
+  if (status < 0 && hc_sec_upgrade(H(op->client), op, status))
+    return;
   bk_op_done(op, status);
 }
 
@@ -626,9 +592,17 @@ static int hc_start(bleak_client *c, bk_op *op) {
     h->disconnecting = true;
     return bk_ctrl_disconnect(&h->u);
   }
-  if (op->kind == BK_OP_PAIR || op->kind == BK_OP_UNPAIR)
-    return bk_fail(BLEAK_ERR_NOT_SUPPORTED, "pairing is not on the hci backend yet");
+  if (op->kind == BK_OP_PAIR)
+    return hc_sec_pair(h, op);
+  if (op->kind == BK_OP_UNPAIR)
+    return hc_sec_unpair(h, op);
   if (bk_client_state(c) != BK_CONN_CONNECTED || !h->att_up)
+    return bk_fail(BLEAK_ERR_NOT_CONNECTED, "not connected");
+  return hc_start_attribute_op(h, op);
+}
+
+int hc_start_attribute_op(hc *h, bk_op *op) {
+  if (!h->att_up)
     return bk_fail(BLEAK_ERR_NOT_CONNECTED, "not connected");
   uint64_t now = bk_ctrl_now(&h->u);
   bk_gattc_proc **slot = &op_state(op)->proc;
@@ -666,6 +640,7 @@ static int hc_start(bleak_client *c, bk_op *op) {
 static void hc_abort(bleak_client *c, bk_op *op) {
   hc *h = H(c);
   if (op == h->connect_op) {
+    hc_sec_abort(h, op); /* pairing for the connect, perhaps */
     connect_reset(h);
     h->connect_op = NULL;
     return;
@@ -675,6 +650,7 @@ static void hc_abort(bleak_client *c, bk_op *op) {
    * neither. */
   hc_op *s = op_state(op);
   bk_queue_remove(&h->paced, &s->paced);
+  hc_sec_abort(h, op);
   bk_gattc_cancel(s->proc);
   s->proc = NULL;
 }
@@ -690,10 +666,7 @@ static const char *hc_name(const bleak_client *c) {
 }
 
 static int hc_pairing_reply(bleak_client *c, bool accept, uint32_t passkey) {
-  (void)c;
-  (void)accept;
-  (void)passkey;
-  return bk_fail(BLEAK_ERR_NOT_SUPPORTED, "pairing is not on the hci backend yet");
+  return hc_sec_reply(H(c), accept, passkey);
 }
 
 static int hc_init(bleak_client *c, const bleak_client_options *opts, void **state) {
@@ -707,6 +680,7 @@ static int hc_init(bleak_client *c, const bleak_client_options *opts, void **sta
   }
   h->c = c;
   bk_queue_init(&h->paced);
+  hc_sec_init(h);
   h->loop = opts->loop ? opts->loop : bleak_loop_default();
   if (!h->loop || bk_hci_parse_address(bk_client_address(c), h->addr) != 0) {
     free(h->spec);
@@ -728,6 +702,7 @@ static void hc_destroy(bleak_client *c, void *state) {
   if (h->att_up)
     bk_att_close(&h->att, BLEAK_ERR_DISCONNECTED);
   release_ctrl(h); /* drops the link */
+  hc_sec_destroy(h);
   free(h->spec);
   free(h);
 }

@@ -722,6 +722,14 @@ int bk_ctrl_send_att(bk_ctrl_user *u, const uint8_t *pdu, size_t len) {
   return err;
 }
 
+void bk_ctrl_user_local_address(const bk_ctrl_user *u, uint8_t addr[6], uint8_t *type) {
+  if (u->ctrl)
+    memcpy(addr, u->ctrl->hci.bdaddr, 6);
+  else
+    memset(addr, 0, 6);
+  *type = 0;
+}
+
 int bk_ctrl_send_smp(bk_ctrl_user *u, const uint8_t *pdu, size_t len) {
   bk_ctrl *c = u->ctrl;
   if (!c || !u->linked)

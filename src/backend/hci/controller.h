@@ -130,6 +130,10 @@ int bk_ctrl_send_att(bk_ctrl_user *u, const uint8_t *pdu, size_t len);
 /* ACL packets waiting for buffer credits on this controller. */
 size_t bk_ctrl_backlog(const bk_ctrl_user *u);
 
+/* Our address on the air (the controller's public address, type 0);
+ * zeros before the controller is ready. */
+void bk_ctrl_user_local_address(const bk_ctrl_user *u, uint8_t addr[6], uint8_t *type);
+
 /* An SMP PDU on this user's link. @return 0, BLEAK_ERR_NOT_CONNECTED,
  * BLEAK_ERR_NO_MEMORY. */
 int bk_ctrl_send_smp(bk_ctrl_user *u, const uint8_t *pdu, size_t len);
