@@ -100,6 +100,8 @@ typedef struct rig {
   size_t script_len, script_pos;
   uint32_t rng;
   int rand_err, send_err, encrypt_err;
+  int send_fail_at; /* the send that fails (1 is the first), 0: none */
+  int sends;
   /* questions */
   int asks;
   bk_smp_question q;
@@ -130,6 +132,8 @@ static int op_send(void *owner, const uint8_t *pdu, size_t len) {
   assert_ptr_equal(owner, &R);
   if (R.send_err)
     return R.send_err;
+  if (++R.sends == R.send_fail_at)
+    return BLEAK_ERR_NOT_CONNECTED;
   assert_true(R.n_sent < MAX_SENT);
   assert_true(len >= 1 && len <= 65);
   memcpy(R.sent[R.n_sent], pdu, len);
@@ -546,6 +550,42 @@ static void test_legacy_oob(void **state) {
   encrypted();
   assert_paired(BK_SMP_OOB, false);
   assert_int_equal(R.asks, 0);
+}
+
+/* Legacy: we distribute an LTK too (masked to the key size of 12), with
+ * EDIV and Rand, for when the peer is central; the peer gives nothing. */
+static void test_legacy_local_keys(void **state) {
+  (void)state;
+  R.cfg.legacy_only = true;
+  R.cfg.local_dist = BK_SMP_DIST_ENC | BK_SMP_DIST_ID | BK_SMP_DIST_SIGN;
+  R.cfg.remote_dist = 0;
+  R.peer.max_key_size = 12;
+  start();
+  encrypted();
+  assert_paired(BK_SMP_JUST_WORKS, false);
+  const bk_smp_keys *k = &R.keys;
+  assert_int_equal(k->key_size, 12);
+  assert_int_equal(k->peer_dist, 0);
+  assert_int_equal(k->local_dist, 0x07);
+  assert_false(k->has_ltk); /* the STK was for this connection only */
+  assert_true(k->has_local_ltk);
+  assert_memory_equal(k->local_ltk + 12, (uint8_t[4]){0}, 4);
+  assert_true(R.peer.got_ltk);
+  assert_memory_equal(R.peer.central_ltk, k->local_ltk, 16);
+  assert_int_equal(R.peer.central_ediv, k->local_ediv);
+  assert_memory_equal(R.peer.central_rand, k->local_rand, 8);
+  assert_int_equal(R.peer.keys_received, 5);
+  assert_string_equal(transcript(), ">01 <02 >03 <03 >04 <04 >06 >07 >08 >09 >0a");
+}
+
+/* The peer pairs with the debug key pair: it works, and says so. */
+static void test_peer_debug_key(void **state) {
+  (void)state;
+  assert_int_equal(bk_smp_p256_debug(&R.peer.key), 0);
+  start();
+  encrypted();
+  assert_int_equal(R.status, 0);
+  assert_true(R.keys.debug_key);
 }
 
 /* LE Secure Connections Just Works, with the debug key pair on our side:
@@ -1085,6 +1125,13 @@ static void test_repeated_attempts(void **state) {
   R.now += 2 * BK_SMP_HOLD_MS;
   INJECT("0b 01");
   assert_true(bk_smp_running(&R.smp));
+  /* the wait doubles up to its cap */
+  for (int i = 0; i < 10; i++) {
+    INJECT("05 09");
+    R.now += BK_SMP_HOLD_MAX_MS;
+    assert_int_equal(bk_smp_start(&R.smp, R.now), 0);
+  }
+  assert_int_equal(R.smp.hold_ms, BK_SMP_HOLD_MAX_MS);
   bk_smp_close(&R.smp);
   assert_int_equal(R.status, BLEAK_ERR_DISCONNECTED);
   R.delivered = R.n_sent;
@@ -1168,6 +1215,17 @@ static void test_ops_fail(void **state) {
   assert_int_equal(R.status, BLEAK_ERR_NO_MEMORY);
   assert_int_equal(R.dones, 2);
   R.delivered = R.n_sent;
+}
+
+/* A send fails midway (the link is going): the pairing ends with its
+ * error, and nothing more is tried. */
+static void test_send_fails_midway(void **state) {
+  (void)state;
+  R.send_fail_at = 3; /* Pairing Request, Public Key, then Pairing Random */
+  start();
+  assert_int_equal(R.dones, 1);
+  assert_int_equal(R.status, BLEAK_ERR_NOT_CONNECTED);
+  assert_string_equal(transcript(), ">01 <02 >0c <0c <03");
 }
 
 /* While no pairing runs: a peripheral's Pairing Request is not for it to
@@ -1324,6 +1382,8 @@ int main(void) {
       T(test_legacy_passkey_we_type),
       T(test_legacy_passkey_we_display),
       T(test_legacy_oob),
+      T(test_legacy_local_keys),
+      T(test_peer_debug_key),
       T(test_sc_just_works),
       T(test_sc_just_works_authorized),
       T(test_sc_numeric_comparison),
@@ -1363,6 +1423,7 @@ int main(void) {
       T(test_user_declines),
       T(test_encryption_fails),
       T(test_ops_fail),
+      T(test_send_fails_midway),
       T(test_idle_and_ignored),
       T(test_config_checked),
       T(test_reentry),

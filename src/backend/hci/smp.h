@@ -203,9 +203,12 @@ typedef struct bk_smp_keys {
 
 /*
  * What the engine needs from its owner. Every op is called from inside a
- * bk_smp_* entry point. Only ask() and done() may call back into the
- * engine (bk_smp_user_reply from ask, anything from done); the engine
- * calls them last, its state already final.
+ * bk_smp_* entry point, on the caller's thread. ask(), done() and
+ * security_request() may call back into the engine (bk_smp_user_reply
+ * from ask; anything from done, even bk_smp_start or bk_smp_close; start
+ * or close from security_request): the engine calls them last, its state
+ * already final. send(), random() and encrypt() must not: report the
+ * encryption's outcome later, when the HCI event comes.
  */
 typedef struct bk_smp_ops {
   /* Send one SMP PDU on CID 0x0006 of the link. Return 0 or an error:
@@ -236,8 +239,10 @@ typedef struct bk_smp_ops {
    *    or sc_only (AUTHENTICATION_REQUIREMENTS), a PDU out of order
    *    (UNSPECIFIED_REASON), the peer's REPEATED_ATTEMPTS (then
    *    bk_smp_start() waits, see BK_SMP_HOLD_MS);
-   *  - BLEAK_ERR_AUTH: the user said no (we sent Pairing Failed), or the
-   *    link's encryption with the new key failed;
+   *  - BLEAK_ERR_AUTH: the user said no (we sent Pairing Failed: Passkey
+   *    Entry Failed, Numeric Comparison Failed, or Unspecified Reason for
+   *    Just Works), or the link's encryption with the new key failed (we
+   *    sent Unspecified Reason; the detail has the HCI status);
    *  - BLEAK_ERR_TIMEOUT: the SMP timeout; no more SMP on this link;
    *  - BLEAK_ERR_CANCELED (bk_smp_cancel), BLEAK_ERR_DISCONNECTED
    *    (bk_smp_close), or what send, random, encrypt or libcrypto
@@ -283,9 +288,19 @@ typedef struct bk_smp_secrets {
  * Any PDU of the wrong length, out of order or out of range fails the
  * pairing with Pairing Failed (see ops->done); so does the peer's Pairing
  * Failed (not answered) and the 30 s timeout (nothing sent: 3.4). Unknown
- * codes are ignored (3.3); PDUs while no pairing runs are ignored but a
- * Security Request (pairs) and a Pairing Request (a peripheral may not
- * send one: Command Not Supported).
+ * codes (3.3), Keypress Notifications (we never ask for them) and a
+ * Security Request while a pairing runs are ignored. While none runs,
+ * PDUs are ignored but a Security Request (it pairs; one of the wrong
+ * length gets Invalid Parameters) and a Pairing Request (a peripheral may
+ * not send one: Command Not Supported).
+ *
+ * Time: every entry point takes the caller's clock (ms); after each call
+ * the owner arms its timer for bk_smp_deadline() (it moves whenever a PDU
+ * is sent, 3.4) and calls bk_smp_tick() then. Memory: the owner owns the
+ * struct; @p cfg is copied at init, @p ops must outlive the engine. No
+ * key outlives a pairing in it: its copies are wiped before done() runs
+ * (the keys done() gets live for the call), but for the key pair that
+ * bk_smp_sc_local_oob() made, kept for the next pairing.
  */
 typedef struct bk_smp {
   const bk_smp_ops *ops;
