@@ -75,6 +75,8 @@ typedef struct hc {
   bool have_bond;
   bool encrypting;        /* LE Enable Encryption with the bond's LTK sent */
   bool bond_tried;        /* this link tried the bond's key already */
+  bool pair_failed;       /* a pairing failed on this link: the peer's
+                           * Security Requests are not answered again */
   uint8_t key_size;       /* of the link's encryption; 0: not encrypted */
   bool authenticated;     /* the key in use is MITM-protected */
   bk_queue sec_waiting;   /* ops waiting for the link's security (hc_op.sec) */

@@ -367,43 +367,18 @@ static void report_encryption(bk_hci *h, uint16_t handle, int status, uint8_t ke
     h->ops->encryption(h->owner, handle, status, key_size);
 }
 
-/* The answer to Read Encryption Key Size: the key's size, for the link
- * that asked (the answer names its handle; on a failure it may not). */
-static void key_size_read(void *user, int status, const uint8_t *ret, size_t len) {
-  bk_hci *h = user;
-  uint16_t handle = len >= 2 ? (uint16_t)(bk_get_le16(ret) & 0x0fff) : 0xffff;
-  bk_hci_link *l = NULL;
-  for (size_t i = 0; i < BK_HCI_MAX_LINKS && !l; i++)
-    if (h->links[i].used && h->links[i].reading_key_size &&
-        (handle == 0xffff || h->links[i].handle == handle))
-      l = &h->links[i];
-  if (!l)
-    return; /* the link went meanwhile */
-  l->reading_key_size = false;
-  if (status == 0 && len < 3)
-    status = bk_fail(BLEAK_ERR_PROTOCOL, "Read Encryption Key Size: %zu bytes", len);
-  /* A size we cannot read is reported as the smallest: what a caller's
-   * minimum checks treat as too small. */
-  report_encryption(h, l->handle, status, status == 0 ? ret[2] : 0);
-}
-
+/* Reported at once, with the key size unknown (0): the peer may send its
+ * keys right after the Encryption Change, and the pairing must be ready
+ * for them; the key's size is what the pairing negotiated (the SMP engine
+ * knows it; a bond keeps it). Read Encryption Key Size is not used: the
+ * emulated controllers of BlueZ 5.66 (btvirt) answer it "unknown command". */
 static void encryption_changed(bk_hci *h, uint16_t handle, uint8_t status, uint8_t enabled) {
   bk_hci_link *l = link_of(h, handle);
   if (!l)
     return;
-  if (status || !enabled) {
-    report_encryption(h, handle, hci_status(status), 0);
-    return;
-  }
-  /* Encrypted: with how long a key? (Core Vol 4 Part E 7.5.7) */
-  uint8_t p[2];
-  bk_put_le16(p, handle);
-  l->reading_key_size = true;
-  if (bk_hci_command(h, BK_HCI_OP_READ_ENCRYPTION_KEY_SIZE, p, sizeof p, key_size_read, h,
-                     h->now) < 0) {
-    l->reading_key_size = false;
-    report_encryption(h, handle, BLEAK_ERR_NO_MEMORY, 0);
-  }
+  l->starting_encryption = false;
+  report_encryption(h, handle, hci_status(status), 0);
+  (void)enabled;
 }
 
 /* LE Enable Encryption's Command Status: only a refusal is news (the

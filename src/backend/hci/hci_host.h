@@ -86,8 +86,8 @@ typedef struct bk_hci_ops {
   /* A link's encryption changed (Encryption Change, Key Refresh Complete,
    * or bk_hci_le_start_encryption refused): @p status 0 or
    * BLEAK_ERR_HCI(code) (0x06 PIN or Key Missing: the peer has no such
-   * key); @p key_size the encryption key's size in octets (read from the
-   * controller), 0 when the link is not encrypted. Optional. */
+   * key); @p key_size 0 (unknown: the owner knows what it negotiated).
+   * Optional. */
   void (*encryption)(void *owner, uint16_t handle, int status, uint8_t key_size);
 } bk_hci_ops;
 
@@ -98,7 +98,6 @@ typedef struct bk_hci_link {
   bool used;
   uint16_t handle;
   unsigned in_flight; /* ACL packets the controller holds for it */
-  bool reading_key_size; /* Read Encryption Key Size sent for it */
   bool starting_encryption; /* LE Enable Encryption sent, no status yet */
   bk_l2cap_rx rx;
 } bk_hci_link;

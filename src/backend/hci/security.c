@@ -274,6 +274,7 @@ static void smp_done(void *owner, int status, const bk_smp_keys *keys) {
     h->key_size = keys->key_size;
     store_bond(h, keys);
   } else {
+    h->pair_failed = true;
     BK_INFO(MOD, "%s: pairing failed: %s%s%s", bk_client_address(h->c), bleak_strerror(status),
             *bleak_error_detail() ? ": " : "", bleak_error_detail());
   }
@@ -285,6 +286,8 @@ static void smp_done(void *owner, int status, const bk_smp_keys *keys) {
 static bool smp_security_request(void *owner, uint8_t auth_req) {
   (void)auth_req;
   hc *h = owner;
+  if (h->pair_failed)
+    return false; /* asked again after a failure: no pairing loop */
   if (h->have_bond && !h->bond_tried) {
     if (!h->encrypting)
       (void)encrypt_with_bond(h);
@@ -491,6 +494,7 @@ void hc_sec_link_up(hc *h) {
   h->authenticated = false;
   h->encrypting = false;
   h->bond_tried = false;
+  h->pair_failed = false;
   smp_setup(h);
   load_bond(h);
   if (h->have_bond && encrypt_with_bond(h) < 0)
