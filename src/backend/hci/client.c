@@ -402,9 +402,8 @@ static int hc_connect_found(bleak_client *c, bk_op *op) {
 }
 
 /* A link that failed to be established (0x3E): the peer missed the
- * connection's first packets (busy, or between two advertising sets);
- * BUSY: this client's previous link is still going down. */
-static bool hc_transient(int err) { return err == BLEAK_ERR_HCI(0x3e) || err == BLEAK_ERR_BUSY; }
+ * connection's first packets (busy, or between two advertising sets). */
+static bool hc_transient(int err) { return err == BLEAK_ERR_HCI(0x3e); }
 
 static void u_ready(bk_ctrl_user *u, int status) {
   hc *h = (hc *)u;

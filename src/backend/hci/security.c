@@ -177,15 +177,15 @@ void hc_sec_encrypted(bk_ctrl_user *u, int status, uint8_t key_size) {
       hci = (uint8_t)(-status - BLEAK_ERR_HCI_BASE);
     else if (status)
       hci = 0x1f;
-    if (status == 0)
-      h->key_size = key_size;
-    bk_smp_encrypted(&h->smp, hci, key_size, bk_ctrl_now(u));
+    bk_smp_encrypted(&h->smp, hci, key_size, bk_ctrl_now(u)); /* key_size set in done */
     return;
   }
   bool ours = h->encrypting;
   h->encrypting = false;
   if (status == 0) {
-    h->key_size = key_size;
+    if (ours && !key_size)
+      key_size = h->bond.key_size; /* the size the pairing negotiated */
+    h->key_size = key_size ? key_size : 16;
     if (ours) {
       h->authenticated = h->bond.authenticated;
       unsigned min = (unsigned)bk_client_options(h->c)->pairing.min_key_size;
@@ -330,6 +330,9 @@ static void smp_setup(hc *h) {
   cfg.io_cap = io_cap(o);
   cfg.bonding = !o->pairing.no_bonding;
   cfg.mitm = o->pairing.mitm;
+  /* With a way to show or type a number, ask for MITM protection (the
+   * peer's IO capabilities then choose the model, as with BlueZ). */
+  cfg.request_mitm = cfg.io_cap != BK_SMP_IO_NO_INPUT_NO_OUTPUT;
   cfg.sc_only = o->pairing.sc_only;
   cfg.min_key_size = (uint8_t)o->pairing.min_key_size;
   cfg.local_dist = 0; /* we are central: the peer needs none of our keys */
@@ -423,15 +426,26 @@ int hc_sec_pair(hc *h, bk_op *op) {
   return secure(h, op, true);
 }
 
-int hc_sec_unpair(hc *h, bk_op *op) {
+/* Remove every bond with the peer, whatever our address was when it was
+ * made (a controller's address can change: btvirt's do, per connection). */
+static int remove_bonds(hc *h) {
   int r = bond_dir(h);
-  if (r == 0) {
-    bk_bond_addr local, peer;
-    bond_ids(h, &local, &peer);
-    r = bk_bond_remove(h->bond_dir, &local, &peer);
-    if (r == BLEAK_ERR_NOT_FOUND)
-      r = 0; /* not bonded: nothing to remove */
-  }
+  bk_bond_id *ids = NULL;
+  size_t n = 0;
+  if (r == 0)
+    r = bk_bond_list(h->bond_dir, &ids, &n);
+  for (size_t i = 0; r == 0 && i < n; i++)
+    if (!memcmp(ids[i].peer.addr, h->addr, 6)) {
+      r = bk_bond_remove(h->bond_dir, &ids[i].local, &ids[i].peer);
+      if (r == BLEAK_ERR_NOT_FOUND)
+        r = 0;
+    }
+  free(ids);
+  return r;
+}
+
+int hc_sec_unpair(hc *h, bk_op *op) {
+  int r = remove_bonds(h);
   if (r < 0)
     return r;
   forget_bond(h);

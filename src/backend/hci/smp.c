@@ -247,7 +247,8 @@ static int begin(bk_smp *s, uint64_t now) {
   r[0] = BK_SMP_PAIRING_REQUEST;
   r[1] = (uint8_t)c->io_cap;
   r[2] = legacy ? c->has_oob_tk : c->has_peer_oob;
-  r[3] = (uint8_t)((c->bonding ? BK_SMP_AUTH_BONDING : 0) | (c->mitm ? BK_SMP_AUTH_MITM : 0) |
+  r[3] = (uint8_t)((c->bonding ? BK_SMP_AUTH_BONDING : 0) |
+                   (c->mitm || c->request_mitm ? BK_SMP_AUTH_MITM : 0) |
                    (legacy ? 0 : BK_SMP_AUTH_SC));
   r[4] = 16;
   r[5] = c->local_dist & (BK_SMP_DIST_ENC | BK_SMP_DIST_ID | BK_SMP_DIST_SIGN);

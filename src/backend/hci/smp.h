@@ -137,6 +137,11 @@ typedef struct bk_smp_config {
   bool bonding;         /* ask to bond: the keys are meant to be stored */
   bool mitm;            /* require MITM protection: Just Works fails with
                          * Authentication Requirements */
+  bool request_mitm;    /* ask for MITM protection (the AuthReq bit), but
+                         * take Just Works when the IO capabilities allow
+                         * no more (as BlueZ does when it has an agent):
+                         * without the bit on either side the spec picks
+                         * Just Works whatever the IO capabilities */
   bool sc_only;         /* LE Secure Connections only: a peer without it
                          * fails with Authentication Requirements */
   bool legacy_only;     /* offer LE legacy pairing only (tests, and peers
