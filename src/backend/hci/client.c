@@ -342,7 +342,6 @@ static void u_connected(bk_ctrl_user *u, int status) {
   }
   bk_att_init(&h->att, &att_ops, h, BK_ATT_MAX_MTU);
   h->att_up = true;
-  h->ph = PH_MTU;
   bk_client_link_up(h->c);
   hc_sec_link_up(h); /* a bonded peer's link is encrypted at once */
   if (!h->cache) { /* a new process: the bond has the database */
@@ -350,7 +349,23 @@ static void u_connected(bk_ctrl_user *u, int status) {
     if (hc_sec_cached_db(h, &h->cache, h->cache_hash, &has_hash))
       h->cache_ok = has_hash;
   }
-  int err = bk_att_exchange_mtu(&h->att, on_mtu, h, bk_ctrl_now(u));
+  /* ATT waits for the bond's encryption: a request sent while the link
+   * layer starts encryption can be lost (seen with BlueZ 5.66's emulated
+   * controller over the user channel: the MTU exchange never answered),
+   * and reads of protected values need it anyway. */
+  if (hc_sec_encrypting(h)) {
+    h->ph = PH_ENCRYPT;
+    return;
+  }
+  h->ph = PH_ENCRYPT;
+  hc_link_secured(h);
+}
+
+void hc_link_secured(hc *h) {
+  if (h->ph != PH_ENCRYPT)
+    return;
+  h->ph = PH_MTU;
+  int err = bk_att_exchange_mtu(&h->att, on_mtu, h, bk_ctrl_now(&h->u));
   if (err)
     connect_fail(h, err);
 }
@@ -433,7 +448,7 @@ static void link_down(hc *h, int reason) {
     if (h->att_up)
       bk_att_close(&h->att, BLEAK_ERR_DISCONNECTED);
     h->att_up = false;
-  } else if (h->ph == PH_MTU || h->ph == PH_DISCOVER) {
+  } else if (h->ph == PH_ENCRYPT || h->ph == PH_MTU || h->ph == PH_DISCOVER) {
     connect_fail(h, bk_fail(BLEAK_ERR_DISCONNECTED, "the link dropped while connecting"));
     h->att_up = false;
   } else if (h->att_up) {

@@ -29,6 +29,7 @@ typedef enum phase {
   PH_READY_WAIT, /* the controller is initialising */
   PH_SEARCH,     /* the core searches for the device (bk_connect_search) */
   PH_CONNECTING, /* LE Create Connection */
+  PH_ENCRYPT,    /* a bonded peer: encrypting with the bond's key first */
   PH_MTU,
   PH_DISCOVER,
 } phase;
@@ -99,6 +100,9 @@ static inline hc_op *op_state(bk_op *op) { return bk_op_state(op); }
 
 /* client.c: (re)start an attribute operation's GATT procedure. */
 int hc_start_attribute_op(hc *h, bk_op *op);
+/* client.c: the bond's encryption of a new link ended (either way): the
+ * connect goes on with the MTU exchange. */
+void hc_link_secured(hc *h);
 
 /* security.c */
 void hc_sec_init(hc *h);
@@ -106,6 +110,8 @@ void hc_sec_destroy(hc *h);
 /* The link is up (ATT ready): the pairing engine readied; a bonded peer's
  * link encrypted with the bond's key. */
 void hc_sec_link_up(hc *h);
+/* True while the link is being encrypted with the bond's key. */
+bool hc_sec_encrypting(const hc *h);
 /* The link is gone: pairing ends, what waits for security is left to the
  * core (which fails it). */
 void hc_sec_link_down(hc *h);

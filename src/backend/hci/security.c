@@ -182,6 +182,7 @@ void hc_sec_encrypted(bk_ctrl_user *u, int status, uint8_t key_size) {
   }
   bool ours = h->encrypting;
   h->encrypting = false;
+  hc_link_secured(h); /* a connect waiting for it goes on (after this) */
   if (status == 0) {
     if (ours && !key_size)
       key_size = h->bond.key_size; /* the size the pairing negotiated */
@@ -515,6 +516,8 @@ void hc_sec_link_up(hc *h) {
     BK_WARN(MOD, "%s: cannot encrypt with the bond's key: %s", bk_client_address(h->c),
             bleak_error_detail());
 }
+
+bool hc_sec_encrypting(const hc *h) { return h->encrypting; }
 
 void hc_sec_link_down(hc *h) {
   if (h->smp_ready)
