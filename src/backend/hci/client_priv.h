@@ -81,6 +81,7 @@ typedef struct hc {
   uint8_t key_size;       /* of the link's encryption; 0: not encrypted */
   bool authenticated;     /* the key in use is MITM-protected */
   bk_queue sec_waiting;   /* ops waiting for the link's security (hc_op.sec) */
+  bk_op *unpair_op;       /* unpair: completes when the link is down */
 } hc;
 
 /* What the backend keeps per operation (bk_op_state, allocated and zeroed

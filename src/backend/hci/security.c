@@ -453,10 +453,11 @@ int hc_sec_unpair(hc *h, bk_op *op) {
   bleak_gatt_services_unref(h->cache); /* the database went with the bond */
   h->cache = NULL;
   h->cache_ok = false;
-  /* Unpairing disconnects (Bleak's unpair()); the link's end follows. */
-  if (bk_ctrl_user_linked(&h->u)) {
+  /* Unpairing disconnects (Bleak's unpair()): done when the link is. */
+  if (bk_ctrl_user_linked(&h->u) && bk_ctrl_disconnect(&h->u) == 0) {
     h->disconnecting = true;
-    (void)bk_ctrl_disconnect(&h->u);
+    h->unpair_op = op;
+    return 0;
   }
   bk_op_done(op, 0);
   return 0;
@@ -480,6 +481,8 @@ bool hc_sec_upgrade(hc *h, bk_op *op, int status) {
 }
 
 void hc_sec_abort(hc *h, bk_op *op) {
+  if (op == h->unpair_op)
+    h->unpair_op = NULL;
   bk_queue_remove(&h->sec_waiting, &op_state(op)->sec);
 }
 
@@ -520,6 +523,10 @@ void hc_sec_link_up(hc *h) {
 bool hc_sec_encrypting(const hc *h) { return h->encrypting; }
 
 void hc_sec_link_down(hc *h) {
+  bk_op *unpair = h->unpair_op;
+  h->unpair_op = NULL;
+  if (unpair) /* before the core hears of the link's end */
+    bk_op_done(unpair, 0);
   if (h->smp_ready)
     bk_smp_close(&h->smp); /* done(DISCONNECTED) for a running pairing */
   h->smp_ready = false;
