@@ -524,6 +524,38 @@ static void test_unpair(void **state) {
   assert_int_equal(disconnects, 1);
 }
 
+/* The bonded peer lost its key (it answers the bond's LTK with PIN or Key
+ * Missing): the protected read fails with BLEAK_ERR_AUTH and nothing pairs
+ * behind the user's back; an explicit pair() pairs again, and the new
+ * bond replaces the old. */
+static void test_peer_lost_key(void **state) {
+  (void)state;
+  bond_first();
+  uint8_t old_ltk[16];
+  memcpy(old_ltk, F.bond.ltk, 16);
+  F.bond.valid = false; /* the peer forgot us */
+  new_process();
+  bleak_client *c = connected(false);
+  assert_int_equal(F.encryptions, 1);
+  assert_int_equal(F.encryption_failures, 1);
+  assert_false(F.encrypted);
+  assert_int_equal(read_once(c), BLEAK_ERR_AUTH);
+  assert_int_equal(F.protected_refusals, 1);
+  assert_int_equal(F.pairing_requests, 0);
+  assert_int_equal(F.smp_seen, 0);
+  assert_true(bond_has_ltk(old_ltk)); /* still the user's to decide */
+  assert_true(bleak_client_is_connected(c));
+
+  assert_int_equal(pair_once(c), 0);
+  assert_int_equal(F.pairing_requests, 1);
+  assert_true(F.encrypted);
+  assert_true(F.bond.valid);
+  assert_memory_not_equal(F.bond.ltk, old_ltk, 16);
+  assert_true(bond_has_ltk(F.bond.ltk));
+  assert_int_equal(read_once(c), 0);
+  bleak_client_free(c);
+}
+
 /* The peer's Security Request: without a bond, it pairs (and bonds);
  * with one, the link is encrypted with the bond's key and nothing pairs,
  * also when the peer asks again. */
@@ -579,6 +611,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_pairing_declined, setup, teardown),
       cmocka_unit_test_setup_teardown(test_legacy, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unpair, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_peer_lost_key, setup, teardown),
       cmocka_unit_test_setup_teardown(test_security_request, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_and_pair, setup, teardown),
   };

@@ -109,11 +109,13 @@ void hc_sec_link_up(hc *h);
 void hc_sec_link_down(hc *h);
 int hc_sec_pair(hc *h, bk_op *op);
 int hc_sec_unpair(hc *h, bk_op *op);
-/* An attribute operation ended with @p status: when it is the peer's
+/* An attribute operation ended with *@p status: when it is the peer's
  * "insufficient authentication / encryption / key size" and the link can
  * be secured, the op waits for that and is started again once (true);
- * false: complete it with @p status. */
-bool hc_sec_upgrade(hc *h, bk_op *op, int status);
+ * false: complete it with *@p status, which is then why the link could
+ * not be secured when that was tried (BLEAK_ERR_AUTH: a bonded peer
+ * refused our key, and only pair() pairs again). */
+bool hc_sec_upgrade(hc *h, bk_op *op, int *status);
 void hc_sec_abort(hc *h, bk_op *op);
 int hc_sec_reply(hc *h, bool accept, uint32_t passkey);
 uint64_t hc_sec_deadline(hc *h);

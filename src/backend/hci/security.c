@@ -444,8 +444,8 @@ int hc_sec_unpair(hc *h, bk_op *op) {
   return 0;
 }
 
-bool hc_sec_upgrade(hc *h, bk_op *op, int status) {
-  int att = bleak_error_att_code(status);
+bool hc_sec_upgrade(hc *h, bk_op *op, int *status) {
+  int att = bleak_error_att_code(*status);
   if (att != BLEAK_ATT_INSUFFICIENT_AUTHENTICATION && att != BLEAK_ATT_INSUFFICIENT_ENCRYPTION &&
       att != BLEAK_ATT_INSUFFICIENT_KEY_SIZE)
     return false;
@@ -458,7 +458,13 @@ bool hc_sec_upgrade(hc *h, bk_op *op, int status) {
    * caller's to ask. */
   if (h->key_size && !(h->have_bond && !h->bond_tried))
     return false;
-  return secure(h, op, !h->have_bond) == 0;
+  /* Not secured, and why: the op's answer (a bonded peer that refused
+   * our key: BLEAK_ERR_AUTH, pair() to pair again), not the peer's ATT
+   * error, which only says what the link lacks. */
+  int r = secure(h, op, !h->have_bond);
+  if (r < 0)
+    *status = r;
+  return r == 0;
 }
 
 void hc_sec_abort(hc *h, bk_op *op) {
