@@ -597,6 +597,32 @@ static void test_connect_and_pair(void **state) {
   bleak_client_free(c);
 }
 
+/* pair=true and the pairing fails (the user declines): the connect
+ * fails with it, and takes the link down with it; a connect again works. */
+static void test_connect_and_pair_declined(void **state) {
+  (void)state;
+  mitm_peer(BK_SMP_IO_DISPLAY_YES_NO, PEER_NUMERIC);
+  ask.reply = -1;
+  bleak_client_options o;
+  client_opts(&o, true);
+  o.pair = true;
+  disconnects = 0;
+  bleak_client *c = NULL;
+  assert_int_equal(bleak_client_new(PEER, &o, &c), 0);
+  assert_int_equal(bleak_client_connect(c), BLEAK_ERR_AUTH);
+  assert_int_equal(ask.calls, 1);
+  assert_false(bleak_client_is_connected(c));
+  WAIT_FOR(!F.linked);
+  settle();
+  assert_int_equal(disconnects, 0); /* it never was connected */
+  ask.reply = 1;
+  assert_int_equal(bleak_client_connect(c), 0);
+  assert_int_equal(ask.calls, 2);
+  assert_true(F.encrypted);
+  assert_int_equal(read_once(c), 0);
+  bleak_client_free(c);
+}
+
 int main(void) {
   /* TEST_LOG=1: the library's log. */
   bleak_log_set_level(getenv("TEST_LOG") ? BLEAK_LOG_DEBUG : BLEAK_LOG_NONE);
@@ -614,6 +640,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_peer_lost_key, setup, teardown),
       cmocka_unit_test_setup_teardown(test_security_request, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_and_pair, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_connect_and_pair_declined, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

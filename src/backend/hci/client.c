@@ -132,6 +132,8 @@ static void connect_fail(hc *h, int err) {
     bk_op_done(op, err);
 }
 
+void hc_connect_fail(hc *h, int err) { connect_fail(h, err); }
+
 /* Stop the procedures a connection runs by itself. */
 static void cancel_background(hc *h) {
   bk_gattc_cancel(h->hash_read);

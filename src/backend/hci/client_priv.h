@@ -97,6 +97,9 @@ static inline hc_op *op_state(bk_op *op) { return bk_op_state(op); }
 
 /* client.c: (re)start an attribute operation's GATT procedure. */
 int hc_start_attribute_op(hc *h, bk_op *op);
+/* client.c: the connect fails with @p err: what it did so far is undone
+ * (the link, if up, is disconnected), then it completes. */
+void hc_connect_fail(hc *h, int err);
 
 /* security.c */
 void hc_sec_init(hc *h);

@@ -351,12 +351,16 @@ static void finish_waiting(hc *h, int status) {
     case BK_OP_PAIR:
       bk_op_done(op, status);
       break;
-    case BK_OP_CONNECT:
-      if (op == h->connect_op) {
-        h->connect_op = NULL;
-        h->ph = PH_IDLE;
-        bk_op_done(op, status);
+    case BK_OP_CONNECT: /* pair=true: connected once paired */
+      if (op != h->connect_op)
+        break;
+      if (status) { /* not connected, then: the link goes too */
+        hc_connect_fail(h, status);
+        break;
       }
+      h->connect_op = NULL;
+      h->ph = PH_IDLE;
+      bk_op_done(op, 0);
       break;
     default: /* an attribute operation refused before: once more */
       if (status == 0)
