@@ -556,6 +556,72 @@ static void test_peer_lost_key(void **state) {
   bleak_client_free(c);
 }
 
+/* A key shorter than our minimum (options.pairing.min_key_size 16):
+ * pairing fails with BLEAK_ERR_SMP(Encryption Key Size) and the protected
+ * read does not succeed. When the peer says so in its Pairing Response,
+ * nothing is encrypted and the link stays; when the link turns out to be
+ * encrypted with such a key (the controller says 7 octets, though SMP
+ * agreed on 16), the link goes: nothing more is sent with that key. */
+static void test_key_too_short(void **state) {
+  (void)state;
+  bleak_client_options o;
+  client_opts(&o, false);
+  o.pairing.min_key_size = 16;
+  disconnects = 0;
+
+  F.peer.max_key_size = 7;
+  bleak_client *c = connect_with(&o);
+  assert_int_equal(pair_once(c), BLEAK_ERR_SMP(BK_SMP_ENCRYPTION_KEY_SIZE));
+  assert_int_equal(F.peer.got_failed, BK_SMP_ENCRYPTION_KEY_SIZE);
+  assert_int_equal(read_once(c), BLEAK_ERR_SMP(BK_SMP_ENCRYPTION_KEY_SIZE)); /* paired again */
+  assert_int_equal(F.pairing_requests, 2);
+  assert_int_equal(F.encryptions, 0);
+  assert_false(F.encrypted);
+  assert_false(bond_exists());
+  assert_true(bleak_client_is_connected(c));
+  bleak_client_free(c);
+
+  F.peer.max_key_size = 16;
+  F.key_size = 7;
+  int served = F.reads_seen - F.protected_refusals;
+  c = connect_with(&o);
+  assert_int_equal(pair_once(c), BLEAK_ERR_SMP(BK_SMP_ENCRYPTION_KEY_SIZE));
+  assert_int_equal(F.peer.got_failed, BK_SMP_ENCRYPTION_KEY_SIZE);
+  WAIT_FOR(disconnects == 1);
+  assert_false(bleak_client_is_connected(c));
+  assert_false(F.linked);
+  /* On demand: the read that paired fails with the pairing. */
+  assert_int_equal(bleak_client_connect(c), 0);
+  assert_int_equal(read_once(c), BLEAK_ERR_SMP(BK_SMP_ENCRYPTION_KEY_SIZE));
+  WAIT_FOR(disconnects == 2);
+  assert_int_equal(F.reads_seen - F.protected_refusals, served); /* no value went */
+  assert_false(bond_exists());
+  bleak_client_free(c);
+}
+
+/* A bond whose key has 7 octets (kept under the default minimum), used
+ * under a minimum of 16: the connect fails with BLEAK_ERR_SMP(Encryption
+ * Key Size), the link encrypted with that key goes; no value is read. */
+static void test_bond_key_too_short(void **state) {
+  (void)state;
+  F.peer.max_key_size = 7;
+  bond_first();
+  assert_true(bond_has("key_size = 7"));
+  new_process();
+  bleak_client_options o;
+  client_opts(&o, false);
+  o.pairing.min_key_size = 16;
+  bleak_client *c = NULL;
+  assert_int_equal(bleak_client_new(PEER, &o, &c), 0);
+  assert_int_equal(bleak_client_connect(c), BLEAK_ERR_SMP(BK_SMP_ENCRYPTION_KEY_SIZE));
+  WAIT_FOR(!F.linked);
+  assert_int_equal(F.encryptions, 1);
+  assert_int_equal(F.reads_seen, 0);
+  assert_int_equal(F.pairing_requests, 0);
+  assert_true(bond_exists()); /* the user's to remove (unpair) */
+  bleak_client_free(c);
+}
+
 /* The peer's Security Request: without a bond, it pairs (and bonds);
  * with one, the link is encrypted with the bond's key and nothing pairs,
  * also when the peer asks again. */
@@ -638,6 +704,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_legacy, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unpair, setup, teardown),
       cmocka_unit_test_setup_teardown(test_peer_lost_key, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_key_too_short, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bond_key_too_short, setup, teardown),
       cmocka_unit_test_setup_teardown(test_security_request, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_and_pair, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_and_pair_declined, setup, teardown),

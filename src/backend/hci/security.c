@@ -17,6 +17,11 @@
  * A bonded peer that has lost its key (encryption with the bond fails
  * with PIN or Key Missing) is not paired again behind the user's back
  * (BLESA, reconnection spoofing): only an explicit pair() does that.
+ *
+ * A link encrypted with a key shorter than the minimum (a pairing's, or
+ * a bond's kept under a lower minimum) is disconnected (KNOB): what was
+ * waiting for security, and a connect, fail with BLEAK_ERR_SMP(Encryption
+ * Key Size).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +172,30 @@ static int encrypt_with_bond(hc *h) {
   return r;
 }
 
+/* The link is encrypted with a key shorter than our minimum: what goes
+ * on it could be read by whoever forced that key (KNOB, CVE-2019-9506).
+ * Failing the pairing, or the ops waiting for security, leaves the link
+ * up and in use with that key; ending it does not (BlueZ disconnects a
+ * link whose security requirements are not met, too). */
+static bool weak_key(hc *h, uint8_t key_size) {
+  unsigned min = (unsigned)bk_client_options(h->c)->pairing.min_key_size;
+  if (key_size >= min)
+    return false;
+  BK_WARN(MOD, "%s: the link is encrypted with a key of %u octets, below the minimum %u: "
+               "disconnecting",
+          bk_client_address(h->c), key_size, min);
+  int err = bk_fail(BLEAK_ERR_SMP(BK_SMP_ENCRYPTION_KEY_SIZE),
+                    "the link's key has %u octets, below the minimum %u", key_size, min);
+  finish_waiting(h, err); /* a pairing's failed them already */
+  if (h->connect_op) {
+    hc_connect_fail(h, err); /* disconnects */
+  } else if (!h->disconnecting) {
+    h->disconnecting = true;
+    (void)bk_ctrl_disconnect(&h->u);
+  }
+  return true;
+}
+
 void hc_sec_encrypted(bk_ctrl_user *u, int status, uint8_t key_size) {
   hc *h = (hc *)u;
   if (bk_smp_running(&h->smp)) {
@@ -179,7 +208,10 @@ void hc_sec_encrypted(bk_ctrl_user *u, int status, uint8_t key_size) {
       hci = 0x1f;
     if (status == 0)
       h->key_size = key_size;
+    /* A key below the minimum fails the pairing here (done() first). */
     bk_smp_encrypted(&h->smp, hci, key_size, bk_ctrl_now(u));
+    if (status == 0)
+      (void)weak_key(h, key_size);
     return;
   }
   bool ours = h->encrypting;
@@ -188,14 +220,8 @@ void hc_sec_encrypted(bk_ctrl_user *u, int status, uint8_t key_size) {
     h->key_size = key_size;
     if (ours) {
       h->authenticated = h->bond.authenticated;
-      unsigned min = (unsigned)bk_client_options(h->c)->pairing.min_key_size;
-      if (key_size < min) {
-        BK_WARN(MOD, "%s: encrypted with a key of %u octets, below %u", bk_client_address(h->c),
-                key_size, min);
-        finish_waiting(h, bk_fail(BLEAK_ERR_SMP(BK_SMP_ENCRYPTION_KEY_SIZE),
-                                  "key of %u octets, below the minimum %u", key_size, min));
+      if (weak_key(h, key_size))
         return;
-      }
       BK_INFO(MOD, "%s: encrypted with the bond's key", bk_client_address(h->c));
     }
     finish_waiting(h, 0);
