@@ -181,7 +181,7 @@ static void on_read(bleak_client *c, int status, const uint8_t *v, size_t n, voi
   r->calls++;
   r->status = status;
   r->len = n;
-  if (n <= sizeof r->value)
+  if (v && n <= sizeof r->value) /* a failed read has none */
     memcpy(r->value, v, n);
 }
 
