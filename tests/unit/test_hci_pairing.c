@@ -689,6 +689,19 @@ static void test_connect_and_pair_declined(void **state) {
   bleak_client_free(c);
 }
 
+/* The peer's keys may come before the host has read the key size of the
+ * new encryption (they cross on the wire): the pairing still completes. */
+static void test_keys_before_key_size(void **state) {
+  (void)state;
+  F.keys_early = true;
+  bleak_client *c = connected(false);
+  assert_int_equal(pair_once(c), 0);
+  assert_true(bond_has("irk = ")); /* every key of the peer came */
+  assert_true(bond_has("peer_csrk = "));
+  assert_int_equal(read_once(c), 0);
+  bleak_client_free(c);
+}
+
 int main(void) {
   /* TEST_LOG=1: the library's log. */
   bleak_log_set_level(getenv("TEST_LOG") ? BLEAK_LOG_DEBUG : BLEAK_LOG_NONE);
@@ -709,6 +722,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_security_request, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_and_pair, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_and_pair_declined, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_keys_before_key_size, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -234,8 +234,21 @@ static void on_acl(bk_hci *h, const uint8_t *pkt, size_t len) {
     return;
   }
   int r = bk_l2cap_rx_feed(&l->rx, pb, data, dlen, &cid, &pdu, &plen);
-  if (r == 1)
-    h->ops->l2cap(h->owner, handle, cid, pdu, plen);
+  if (r != 1)
+    return;
+  if (cid == BK_L2CAP_CID_SMP && l->reading_key_size) { /* see smp_held */
+    if (plen > 255 || l->smp_held_len + 1 + plen > sizeof l->smp_held) {
+      h->dropped++;
+      BK_WARN(MOD, "SMP PDU of link 0x%03x dropped: too many while its key size is read",
+              handle);
+      return;
+    }
+    l->smp_held[l->smp_held_len++] = (uint8_t)plen;
+    memcpy(l->smp_held + l->smp_held_len, pdu, plen);
+    l->smp_held_len += plen;
+    return;
+  }
+  h->ops->l2cap(h->owner, handle, cid, pdu, plen);
 }
 
 /* ---- init ---------------------------------------------------------------- */
@@ -382,9 +395,20 @@ static void key_size_read(void *user, int status, const uint8_t *ret, size_t len
   l->reading_key_size = false;
   if (status == 0 && len < 3)
     status = bk_fail(BLEAK_ERR_PROTOCOL, "Read Encryption Key Size: %zu bytes", len);
+  /* What SMP sent meanwhile goes up after the report (it may carry keys:
+   * wiped after). */
+  uint8_t held[BK_HCI_SMP_HELD];
+  size_t n = l->smp_held_len;
+  uint16_t link = l->handle;
+  memcpy(held, l->smp_held, n);
+  explicit_bzero(l->smp_held, n);
+  l->smp_held_len = 0;
   /* A size we cannot read is reported as the smallest: what a caller's
    * minimum checks treat as too small. */
-  report_encryption(h, l->handle, status, status == 0 ? ret[2] : 0);
+  report_encryption(h, link, status, status == 0 ? ret[2] : 0);
+  for (size_t i = 0; i < n && link_of(h, link); i += 1 + (size_t)held[i])
+    h->ops->l2cap(h->owner, link, BK_L2CAP_CID_SMP, held + i + 1, held[i]);
+  explicit_bzero(held, n);
 }
 
 static void encryption_changed(bk_hci *h, uint16_t handle, uint8_t status, uint8_t enabled) {
