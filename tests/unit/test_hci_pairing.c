@@ -702,6 +702,59 @@ static void test_keys_before_key_size(void **state) {
   bleak_client_free(c);
 }
 
+/* A pairing waits for the user (the passkey the peer shows), with a read
+ * waiting for it, when the controller goes away: both complete once with
+ * the transport's error (as any pending op does), and a late answer finds
+ * no question. */
+static void test_controller_gone_while_pairing(void **state) {
+  (void)state;
+  mitm_peer(BK_SMP_IO_DISPLAY_ONLY, PEER_PASSKEY);
+  bleak_client *c = connected(true);
+  const bleak_gatt_characteristic *ch = NULL;
+  assert_int_equal(bleak_client_char_by_uuid(c, "2a19", &ch), 0);
+  done_rec d = {0};
+  read_rec r = {0};
+  assert_true(bleak_client_pair_async(c, on_done, &d) > 0);
+  assert_true(bleak_client_read_gatt_char_async(c, ch, on_read, &r) > 0);
+  WAIT_FOR(ask.calls == 1 && F.protected_refusals == 1);
+  fake_controller_unplug(&F);
+  WAIT_FOR(d.calls > 0 && r.calls > 0);
+  settle();
+  assert_int_equal(d.calls, 1);
+  assert_int_equal(d.status, BLEAK_ERR_IO);
+  assert_int_equal(r.calls, 1);
+  assert_int_equal(r.status, BLEAK_ERR_IO);
+  assert_int_equal(ask.calls, 1);
+  assert_int_equal(bleak_client_pairing_reply(c, true, 1), BLEAK_ERR_STATE);
+  assert_false(bond_exists());
+  bleak_client_free(c);
+}
+
+/* The client is freed while its pairing waits for the user, a read
+ * waiting for it: both complete once with BLEAK_ERR_DISCONNECTED, from
+ * the free. */
+static void test_free_while_pairing(void **state) {
+  (void)state;
+  mitm_peer(BK_SMP_IO_DISPLAY_ONLY, PEER_PASSKEY);
+  bleak_client *c = connected(true);
+  const bleak_gatt_characteristic *ch = NULL;
+  assert_int_equal(bleak_client_char_by_uuid(c, "2a19", &ch), 0);
+  done_rec d = {0};
+  read_rec r = {0};
+  assert_true(bleak_client_pair_async(c, on_done, &d) > 0);
+  assert_true(bleak_client_read_gatt_char_async(c, ch, on_read, &r) > 0);
+  WAIT_FOR(ask.calls == 1 && F.protected_refusals == 1);
+  bleak_client_free(c);
+  assert_int_equal(d.calls, 1);
+  assert_int_equal(d.status, BLEAK_ERR_DISCONNECTED);
+  assert_int_equal(r.calls, 1);
+  assert_int_equal(r.status, BLEAK_ERR_DISCONNECTED);
+  settle();
+  assert_int_equal(d.calls, 1);
+  assert_int_equal(r.calls, 1);
+  assert_int_equal(ask.calls, 1);
+}
+
 int main(void) {
   /* TEST_LOG=1: the library's log. */
   bleak_log_set_level(getenv("TEST_LOG") ? BLEAK_LOG_DEBUG : BLEAK_LOG_NONE);
@@ -723,6 +776,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_connect_and_pair, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_and_pair_declined, setup, teardown),
       cmocka_unit_test_setup_teardown(test_keys_before_key_size, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_controller_gone_while_pairing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_free_while_pairing, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

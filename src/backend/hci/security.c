@@ -535,14 +535,16 @@ void hc_sec_link_up(hc *h) {
 }
 
 void hc_sec_link_down(hc *h) {
+  /* Whatever waits is pending in the core, which fails it with the
+   * link's end (the transport's error, or DISCONNECTED): let go first, so
+   * that the end of a running pairing, told next, finds none waiting. */
+  while (bk_queue_pop(&h->sec_waiting))
+    ;
   if (h->smp_ready)
     bk_smp_close(&h->smp); /* done(DISCONNECTED) for a running pairing */
   h->smp_ready = false;
   h->encrypting = false;
   h->key_size = 0;
-  /* Whatever still waits is pending in the core, which fails it. */
-  while (bk_queue_pop(&h->sec_waiting))
-    ;
 }
 
 void hc_sec_init(hc *h) { bk_queue_init(&h->sec_waiting); }
