@@ -702,21 +702,28 @@ static void test_keys_before_key_size(void **state) {
   bleak_client_free(c);
 }
 
+/* A client whose pair() waits for the user to type the passkey the peer
+ * shows (never answered), and a read waits for that pairing. */
+static bleak_client *pairing_waits_for_user(done_rec *d, read_rec *r) {
+  mitm_peer(BK_SMP_IO_DISPLAY_ONLY, PEER_PASSKEY);
+  bleak_client *c = connected(true);
+  const bleak_gatt_characteristic *ch = NULL;
+  assert_int_equal(bleak_client_char_by_uuid(c, "2a19", &ch), 0);
+  assert_true(bleak_client_pair_async(c, on_done, d) > 0);
+  assert_true(bleak_client_read_gatt_char_async(c, ch, on_read, r) > 0);
+  WAIT_FOR(ask.calls == 1 && F.protected_refusals == 1);
+  return c;
+}
+
 /* A pairing waits for the user (the passkey the peer shows), with a read
  * waiting for it, when the controller goes away: both complete once with
  * the transport's error (as any pending op does), and a late answer finds
  * no question. */
 static void test_controller_gone_while_pairing(void **state) {
   (void)state;
-  mitm_peer(BK_SMP_IO_DISPLAY_ONLY, PEER_PASSKEY);
-  bleak_client *c = connected(true);
-  const bleak_gatt_characteristic *ch = NULL;
-  assert_int_equal(bleak_client_char_by_uuid(c, "2a19", &ch), 0);
   done_rec d = {0};
   read_rec r = {0};
-  assert_true(bleak_client_pair_async(c, on_done, &d) > 0);
-  assert_true(bleak_client_read_gatt_char_async(c, ch, on_read, &r) > 0);
-  WAIT_FOR(ask.calls == 1 && F.protected_refusals == 1);
+  bleak_client *c = pairing_waits_for_user(&d, &r);
   fake_controller_unplug(&F);
   WAIT_FOR(d.calls > 0 && r.calls > 0);
   settle();
@@ -735,15 +742,9 @@ static void test_controller_gone_while_pairing(void **state) {
  * the free. */
 static void test_free_while_pairing(void **state) {
   (void)state;
-  mitm_peer(BK_SMP_IO_DISPLAY_ONLY, PEER_PASSKEY);
-  bleak_client *c = connected(true);
-  const bleak_gatt_characteristic *ch = NULL;
-  assert_int_equal(bleak_client_char_by_uuid(c, "2a19", &ch), 0);
   done_rec d = {0};
   read_rec r = {0};
-  assert_true(bleak_client_pair_async(c, on_done, &d) > 0);
-  assert_true(bleak_client_read_gatt_char_async(c, ch, on_read, &r) > 0);
-  WAIT_FOR(ask.calls == 1 && F.protected_refusals == 1);
+  bleak_client *c = pairing_waits_for_user(&d, &r);
   bleak_client_free(c);
   assert_int_equal(d.calls, 1);
   assert_int_equal(d.status, BLEAK_ERR_DISCONNECTED);
