@@ -756,6 +756,50 @@ static void test_free_while_pairing(void **state) {
   assert_int_equal(ask.calls, 1);
 }
 
+/* What the user requires and the peer cannot give: MITM protection from
+ * a peer with no input or output (Just Works only), LE Secure Connections
+ * from a legacy peer: pair() fails once with BLEAK_ERR_SMP(Authentication
+ * Requirements), the peer told so; nothing encrypted, nothing kept. */
+static void test_requirements_unmet(void **state) {
+  (void)state;
+  for (int sc_only = 0; sc_only <= 1; sc_only++) {
+    bleak_client_options o;
+    client_opts(&o, false);
+    o.pairing.mitm = !sc_only;
+    o.pairing.sc_only = sc_only;
+    F.peer.auth_req = sc_only ? BK_SMP_AUTH_BONDING : BK_SMP_AUTH_BONDING | BK_SMP_AUTH_SC;
+    bleak_client *c = connect_with(&o);
+    assert_int_equal(pair_once(c), BLEAK_ERR_SMP(BK_SMP_AUTHENTICATION_REQUIREMENTS));
+    assert_int_equal(F.peer.got_failed, BK_SMP_AUTHENTICATION_REQUIREMENTS);
+    assert_int_equal(F.encryptions, 0);
+    assert_false(bond_exists());
+    bleak_client_free(c);
+  }
+}
+
+/* no_bonding: the pairing encrypts this link, nothing is kept on either
+ * side; the next process pairs again. */
+static void test_no_bonding(void **state) {
+  (void)state;
+  bleak_client_options o;
+  client_opts(&o, false);
+  o.pairing.no_bonding = true;
+  bleak_client *c = connect_with(&o);
+  assert_int_equal(pair_once(c), 0);
+  assert_true(F.encrypted);
+  assert_int_equal(read_once(c), 0);
+  assert_false(bond_exists());
+  assert_false(F.bond.valid);
+  bleak_client_free(c);
+  new_process();
+  c = connected(false);
+  assert_int_equal(F.encryptions, 0);
+  assert_int_equal(read_once(c), 0); /* refused, paired, read */
+  assert_int_equal(F.pairing_requests, 1);
+  assert_true(bond_exists());
+  bleak_client_free(c);
+}
+
 int main(void) {
   /* TEST_LOG=1: the library's log. */
   bleak_log_set_level(getenv("TEST_LOG") ? BLEAK_LOG_DEBUG : BLEAK_LOG_NONE);
@@ -779,6 +823,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_keys_before_key_size, setup, teardown),
       cmocka_unit_test_setup_teardown(test_controller_gone_while_pairing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_free_while_pairing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_requirements_unmet, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_no_bonding, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
