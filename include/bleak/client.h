@@ -376,7 +376,9 @@ int bleak_client_write_gatt_descriptor(bleak_client *client,
  */
 
 /** Pair (and bond) with the peer. Completion errors: BLEAK_ERR_AUTH
- * (rejected or failed), BLEAK_ERR_SMP(reason). 0 when already paired. */
+ * (rejected or failed), BLEAK_ERR_SMP(reason). 0 when already paired (on
+ * the hci backend: the link encrypted with a key the pairing options
+ * accept; with mitm, a key from Just Works is paired again). */
 int bleak_client_pair_async(bleak_client *client, bleak_done_fn cb,
                             void *user_data);
 int bleak_client_pair(bleak_client *client);

@@ -800,6 +800,36 @@ static void test_no_bonding(void **state) {
   bleak_client_free(c);
 }
 
+/* A Just Works bond, and now the user requires MITM protection
+ * (options.mitm): the link encrypted with the bond's key is not enough,
+ * pair() pairs again (the peer shows a passkey), and the new, authenticated
+ * key re-encrypts the link and replaces the bond. */
+static void test_mitm_upgrades_bond(void **state) {
+  (void)state;
+  bond_first();
+  assert_true(bond_has("authenticated = false"));
+  new_process();
+  mitm_peer(BK_SMP_IO_DISPLAY_ONLY, PEER_PASSKEY);
+  F.peer.passkey = 999999;
+  ask.reply = 1;
+  ask.passkey = 999999;
+  bleak_client_options o;
+  client_opts(&o, true);
+  o.pairing.mitm = true;
+  bleak_client *c = connect_with(&o);
+  assert_true(F.encrypted);
+  assert_false(F.authenticated);
+  assert_int_equal(pair_once(c), 0);
+  assert_int_equal(F.pairing_requests, 1);
+  assert_int_equal(ask.calls, 1);
+  assert_int_equal(ask.kind, BLEAK_PAIRING_REQUEST_PASSKEY);
+  assert_int_equal(F.encryptions, 2); /* the bond's key, then the new one */
+  assert_true(F.authenticated);
+  assert_true(bond_has("authenticated = true"));
+  assert_int_equal(read_once(c), 0);
+  bleak_client_free(c);
+}
+
 int main(void) {
   /* TEST_LOG=1: the library's log. */
   bleak_log_set_level(getenv("TEST_LOG") ? BLEAK_LOG_DEBUG : BLEAK_LOG_NONE);
@@ -825,6 +855,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_free_while_pairing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_requirements_unmet, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_bonding, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_mitm_upgrades_bond, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

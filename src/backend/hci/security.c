@@ -434,9 +434,12 @@ static int secure(hc *h, bk_op *op, bool may_pair) {
 int hc_sec_pair(hc *h, bk_op *op) {
   if (op->kind == BK_OP_PAIR && bk_client_state(h->c) != BK_CONN_CONNECTED)
     return bk_fail(BLEAK_ERR_NOT_CONNECTED, "not connected");
-  /* Encrypted with a bond's key, or paired on this link: nothing to do
-   * (Bleak's pair() on a paired device succeeds). */
-  if (h->key_size && (h->have_bond || h->authenticated)) {
+  /* Encrypted with a bond's key, or paired on this link, and the key is
+   * what the options ask (authenticated, with mitm): nothing to do
+   * (Bleak's pair() on a paired device succeeds). A key short of mitm is
+   * not "paired": pair again, for an authenticated one. */
+  bool enough = h->authenticated || !bk_client_options(h->c)->pairing.mitm;
+  if (h->key_size && (h->have_bond || h->authenticated) && enough) {
     if (op->kind == BK_OP_CONNECT) {
       h->connect_op = NULL;
       h->ph = PH_IDLE;
@@ -485,7 +488,7 @@ bool hc_sec_upgrade(hc *h, bk_op *op, int *status) {
   s->retried = true;
   /* A link already encrypted with a key the peer finds too weak: only a
    * new pairing (MITM or a longer key) could help, and pair() is the
-   * caller's to ask. */
+   * caller's to ask (with options mitm, for an authenticated key). */
   if (h->key_size && !(h->have_bond && !h->bond_tried))
     return false;
   /* Not secured, and why: the op's answer (a bonded peer that refused
