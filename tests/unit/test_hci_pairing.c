@@ -526,8 +526,8 @@ static void test_unpair(void **state) {
 
 /* The bonded peer lost its key (it answers the bond's LTK with PIN or Key
  * Missing): the protected read fails with BLEAK_ERR_AUTH and nothing pairs
- * behind the user's back; an explicit pair() pairs again, and the new
- * bond replaces the old. */
+ * behind the user's back, not even on the peer's Security Request; an
+ * explicit pair() pairs again, and the new bond replaces the old. */
 static void test_peer_lost_key(void **state) {
   (void)state;
   bond_first();
@@ -545,6 +545,12 @@ static void test_peer_lost_key(void **state) {
   assert_int_equal(F.smp_seen, 0);
   assert_true(bond_has_ltk(old_ltk)); /* still the user's to decide */
   assert_true(bleak_client_is_connected(c));
+  /* Nor does the peer's Security Request pair (the read after it, on the
+   * same stream, shows it was heard). */
+  fake_controller_security_request(&F, BK_SMP_AUTH_BONDING | BK_SMP_AUTH_SC);
+  assert_int_equal(read_once(c), BLEAK_ERR_AUTH);
+  assert_int_equal(F.pairing_requests, 0);
+  assert_int_equal(F.encryptions, 1);
 
   assert_int_equal(pair_once(c), 0);
   assert_int_equal(F.pairing_requests, 1);
