@@ -8,7 +8,10 @@
  * encrypted with the bond's LTK, its database taken from the bond), a
  * read the peer refuses for want of security that pairs by itself,
  * unpair, a bonded peer that lost its key (no pairing behind the user's
- * back), keys below the minimum, and the peer's Security Request.
+ * back), keys below the minimum (the link goes), requirements the peer
+ * cannot meet, mitm asked of a Just Works bond, no_bonding, the peer's
+ * Security Request, pair=true, the peer's keys before the key size is
+ * read, and the link or the client gone while a pairing waits.
  *
  * Each test has a bond directory of its own (BLEAK_BOND_DIR, removed
  * after). Waits are on events, each with a deadline; after a completion
