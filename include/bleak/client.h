@@ -363,10 +363,22 @@ int bleak_client_write_gatt_descriptor(bleak_client *client,
                                        const bleak_gatt_descriptor *desc,
                                        const uint8_t *data, size_t len);
 
-/* ---- pairing ---- */
+/* ---- pairing ----
+ *
+ * A read or write that the peer refuses for want of security (ATT
+ * Insufficient Authentication, Encryption or Encryption Key Size) secures
+ * the link on the hci backend, as BlueZ does: with the bond's key, else by
+ * pairing (the pairing callback is asked what it needs); then it is sent
+ * once more. It completes with its own result, or with why the link could
+ * not be secured: the pairing's error, or BLEAK_ERR_AUTH when a bonded
+ * peer refused our key (it lost the bond, or is another device): nothing
+ * pairs again but bleak_client_pair().
+ */
 
 /** Pair (and bond) with the peer. Completion errors: BLEAK_ERR_AUTH
- * (rejected or failed), BLEAK_ERR_SMP(reason). 0 when already paired. */
+ * (rejected or failed), BLEAK_ERR_SMP(reason). 0 when already paired (on
+ * the hci backend: the link encrypted with a key the pairing options
+ * accept; with mitm, a key from Just Works is paired again). */
 int bleak_client_pair_async(bleak_client *client, bleak_done_fn cb,
                             void *user_data);
 int bleak_client_pair(bleak_client *client);

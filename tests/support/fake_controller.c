@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "backend/hci/smp.h"
 #include "core/internal.h"
 
 static void flush(fake_controller *f) {
@@ -100,6 +101,20 @@ static void att_error(fake_controller *f, uint8_t op, const uint8_t *h, uint8_t 
   att_out(f, e, 5);
 }
 
+/* The ATT error a read of the Battery Level gets for want of security,
+ * or 0: the link has what f->protect asks. */
+static uint8_t refusal(const fake_controller *f) {
+  switch (f->protect) {
+  case FAKE_NEED_ENCRYPTION:
+    return f->encrypted ? 0 : 0x0f;
+  case FAKE_NEED_AUTHENTICATION:
+    return f->encrypted && f->authenticated ? 0 : 0x05;
+  case FAKE_OPEN:
+    break;
+  }
+  return 0;
+}
+
 static void on_att(fake_controller *f, const uint8_t *p, size_t n) {
   uint16_t start = n >= 3 ? bk_get_le16(p + 1) : 0;
   switch (p[0]) {
@@ -153,7 +168,10 @@ static void on_att(fake_controller *f, const uint8_t *p, size_t n) {
       f->reads_seen++;
     if (start == 3 && f->silent_reads)
       break;
-    if (start == 3) {
+    if (start == 3 && refusal(f)) {
+      f->protected_refusals++;
+      att_error(f, 0x0a, p + 1, refusal(f));
+    } else if (start == 3) {
       static const uint8_t r[] = {0x0b, 0x57};
       att_out(f, r, sizeof r);
     } else if (start == 7) {
@@ -187,6 +205,192 @@ static void on_att(fake_controller *f, const uint8_t *p, size_t n) {
     }
     break;
   }
+}
+
+/* ---- security ---- */
+
+static void smp_out(fake_controller *f) {
+  uint8_t b[80];
+  size_t n;
+  while ((n = smp_peer_take(&f->peer, b)) > 0)
+    l2cap_out(f, 6, b, n);
+}
+
+/* No pairing half done. */
+static void pairing_reset(fake_controller *f) {
+  f->pair_key.valid = false;
+  f->passkey_typed = f->keys_pending = false;
+  f->held_len = 0;
+}
+
+/* A new link (or none): not encrypted. */
+static void link_reset(fake_controller *f) {
+  f->encrypted = f->authenticated = false;
+  f->link_key_size = 0;
+  pairing_reset(f);
+}
+
+/* A Pairing Request: a new pairing with the test's settings (the rest of
+ * the peer's state, and its nonces, new). */
+static void new_pairing(fake_controller *f) {
+  smp_peer keep = f->peer;
+  smp_peer *p = &f->peer;
+  smp_peer_init(p);
+  p->io_cap = keep.io_cap;
+  p->oob_flag = keep.oob_flag;
+  p->auth_req = keep.auth_req;
+  p->max_key_size = keep.max_key_size;
+  p->init_dist_mask = keep.init_dist_mask;
+  p->resp_dist_mask = keep.resp_dist_mask;
+  p->method = keep.method;
+  p->passkey = keep.passkey;
+  p->central = keep.central;
+  p->self = keep.self;
+  p->rng = keep.rng ^ (0x9e3779b9u * (uint32_t)++f->pairings);
+  if (!p->rng)
+    p->rng = 1;
+  pairing_reset(f);
+}
+
+/* What the peer's last answer made of the pairing: its key, when phase 2
+ * is done (legacy: the STK after the randoms; SC: the LTK after the
+ * DHKey checks). */
+static void pairing_progress(fake_controller *f, uint8_t code) {
+  smp_peer *p = &f->peer;
+  if (p->failed)
+    return;
+  const uint8_t *key = NULL;
+  if (!p->sc && code == BK_SMP_PAIRING_RANDOM)
+    key = p->stk;
+  else if (p->sc && code == BK_SMP_PAIRING_DHKEY_CHECK)
+    key = p->sc_ltk;
+  if (!key)
+    return;
+  f->pair_key = (fake_key){.valid = true, .size = p->key_size,
+                           .authenticated = p->method != PEER_JUST_WORKS};
+  memcpy(f->pair_key.ltk, key, 16);
+}
+
+static void on_smp(fake_controller *f, const uint8_t *pdu, size_t n) {
+  f->smp_seen++;
+  if (n && pdu[0] == BK_SMP_PAIRING_REQUEST) {
+    f->pairing_requests++;
+    if (f->smp_enabled)
+      new_pairing(f);
+  }
+  if (!f->smp_enabled || n == 0)
+    return;
+  if (pdu[0] == BK_SMP_PAIRING_CONFIRM && f->passkey_wait && !f->passkey_typed &&
+      n <= sizeof f->held) { /* its user has not typed the passkey yet */
+    memcpy(f->held, pdu, n);
+    f->held_len = n;
+    return;
+  }
+  (void)smp_peer_recv(&f->peer, pdu, n);
+  pairing_progress(f, pdu[0]);
+  smp_out(f);
+}
+
+void fake_controller_type_passkey(fake_controller *f, uint32_t passkey) {
+  fake_controller_busy++;
+  f->peer.passkey = passkey;
+  f->passkey_typed = true;
+  if (f->held_len) {
+    size_t n = f->held_len;
+    f->held_len = 0;
+    (void)smp_peer_recv(&f->peer, f->held, n);
+    pairing_progress(f, f->held[0]);
+    smp_out(f);
+  }
+  fake_controller_busy--;
+}
+
+void fake_controller_security_request(fake_controller *f, uint8_t auth_req) {
+  fake_controller_busy++;
+  uint8_t pdu[2] = {BK_SMP_SECURITY_REQUEST, auth_req};
+  l2cap_out(f, 6, pdu, sizeof pdu);
+  fake_controller_busy--;
+}
+
+/* The pairing's encryption is on: the peer's keys, and its bond. */
+static void send_keys(fake_controller *f) {
+  smp_peer *p = &f->peer;
+  f->keys_pending = false;
+  smp_peer_send_keys(p);
+  smp_out(f);
+  bool bonding = (p->preq[3] & BK_SMP_AUTH_BONDING) && (p->pres[3] & BK_SMP_AUTH_BONDING);
+  if (!bonding)
+    return;
+  if (p->sc) {
+    f->bond = f->pair_key; /* EDIV and Rand 0 */
+    f->bond.valid = true;
+  } else if (p->pres[6] & BK_SMP_DIST_ENC) {
+    f->bond = (fake_key){.valid = true, .size = p->key_size,
+                         .authenticated = f->pair_key.authenticated, .ediv = p->ediv};
+    memcpy(f->bond.ltk, p->ltk, 16);
+    memset(f->bond.ltk + p->key_size, 0, 16 - (size_t)p->key_size);
+    memcpy(f->bond.rand, p->rand, 8);
+  }
+}
+
+static bool key_is(const fake_key *k, const uint8_t *ltk, uint16_t ediv, const uint8_t *rand) {
+  return k->valid && !memcmp(k->ltk, ltk, 16) && k->ediv == ediv && !memcmp(k->rand, rand, 8);
+}
+
+/* LE Enable Encryption: Connection_Handle, Random_Number, EDIV, LTK. */
+static void on_start_encryption(fake_controller *f, const uint8_t *par, size_t n) {
+  cmd_status(f, 0x2019);
+  if (n < 28)
+    return;
+  f->encryptions++;
+  memcpy(f->enc_rand, par + 2, 8);
+  f->enc_ediv = bk_get_le16(par + 10);
+  memcpy(f->enc_ltk, par + 12, 16);
+  static const uint8_t zero[8];
+  const fake_key *k = NULL;
+  bool pairing = false;
+  if (f->pair_key.valid && key_is(&f->pair_key, f->enc_ltk, f->enc_ediv, f->enc_rand) &&
+      !memcmp(f->enc_rand, zero, 8)) {
+    k = &f->pair_key;
+    pairing = true;
+  } else if (key_is(&f->bond, f->enc_ltk, f->enc_ediv, f->enc_rand)) {
+    k = &f->bond;
+  }
+  if (!k) { /* the peer's host has no such key: LTK Request Negative Reply */
+    f->encryption_failures++;
+    uint8_t ev[7] = {4, 0x08, 4, 0x06, 0x40, 0x00, 0x00};
+    out(f, ev, sizeof ev);
+    return;
+  }
+  bool refresh = f->encrypted;
+  f->encrypted = true;
+  f->authenticated = k->authenticated;
+  f->link_key_size = k->size;
+  if (refresh) { /* Encryption Key Refresh Complete */
+    uint8_t ev[6] = {4, 0x30, 3, 0x00, 0x40, 0x00};
+    out(f, ev, sizeof ev);
+  } else {
+    uint8_t ev[7] = {4, 0x08, 4, 0x00, 0x40, 0x00, 0x01};
+    out(f, ev, sizeof ev);
+  }
+  if (pairing) {
+    f->pair_key.valid = false;
+    f->keys_pending = true;
+    if (f->keys_early)
+      send_keys(f);
+  }
+}
+
+/* Read Encryption Key Size: Connection_Handle. */
+static void on_read_key_size(fake_controller *f, const uint8_t *par, size_t n) {
+  uint8_t r[4] = {0, n >= 2 ? par[0] : 0, n >= 2 ? par[1] : 0, 0};
+  if (!f->encrypted)
+    r[0] = 0x06; /* not encrypted: no key */
+  else
+    r[3] = f->key_size ? f->key_size : f->link_key_size;
+  cmd_complete(f, 0x1408, r, sizeof r);
+  if (f->keys_pending)
+    send_keys(f);
 }
 
 static void on_later_body(bleak_source *src, void *u) {
@@ -262,8 +466,21 @@ static void on_command(fake_controller *f, uint16_t op, const uint8_t *par, size
     out(f, ev, sizeof ev);
     f->linked = true;
     bk_l2cap_rx_init(&f->rx, BK_L2CAP_MAX_PDU);
+    link_reset(f);
+    /* The SMP peer's addresses: ours (Read BD_ADDR) and the one asked for. */
+    f->peer.central = (bk_smp_addr){0, {1, 2, 3, 4, 5, 6}};
+    f->peer.self.type = par[5];
+    memcpy(f->peer.self.val, par + 6, 6);
+    if (f->security_request)
+      fake_controller_security_request(f, f->security_request);
     break;
   }
+  case 0x2019:
+    on_start_encryption(f, par, n);
+    break;
+  case 0x1408:
+    on_read_key_size(f, par, n);
+    break;
   case 0x2013: /* LE Connection Update: the update itself is the air's */
     cmd_status(f, op);
     keep_last(f->conn_update, sizeof f->conn_update, &f->conn_update_len, par, n);
@@ -273,6 +490,7 @@ static void on_command(fake_controller *f, uint16_t op, const uint8_t *par, size
     static const uint8_t ev[] = {4, 0x05, 4, 0, 0x40, 0, 0x16};
     out(f, ev, sizeof ev);
     f->linked = false;
+    link_reset(f);
     break;
   }
   default:
@@ -300,8 +518,10 @@ static void on_packet(void *user, uint8_t type, const uint8_t *pkt, size_t len) 
       on_att(f, pdu, pl);
     else if (cid == 5)
       keep_last(f->sig_rx, sizeof f->sig_rx, &f->sig_rx_len, pdu, pl);
-    else if (cid == 6)
+    else if (cid == 6) {
       keep_last(f->smp_rx, sizeof f->smp_rx, &f->smp_rx_len, pdu, pl);
+      on_smp(f, pdu, pl);
+    }
   }
 }
 
@@ -354,6 +574,7 @@ int fake_controller_start(fake_controller *f, bleak_loop *loop) {
   f->loop = loop;
   f->fd = -1;
   f->mtu = 64;
+  smp_peer_init(&f->peer);
   static int serial;
   snprintf(f->path, sizeof f->path, "/tmp/bleak-fake-hci-%d-%d.sock", (int)getpid(), serial++);
   snprintf(f->transport, sizeof f->transport, "unix:%s", f->path);
@@ -381,6 +602,7 @@ void fake_controller_unplug(fake_controller *f) {
   f->fd = -1;
   f->linked = false;
   f->out_len = f->out_off = 0;
+  link_reset(f);
 }
 
 void fake_controller_stop(fake_controller *f) {
@@ -393,4 +615,25 @@ void fake_controller_stop(fake_controller *f) {
   unlink(f->path);
   free(f->out);
   f->out = NULL;
+}
+
+int fake_controller_restart(fake_controller *f, bleak_loop *loop) {
+  fake_controller keep = *f;
+  fake_controller_stop(f);
+  if (fake_controller_start(f, loop) != 0)
+    return -1;
+  f->silent_reads = keep.silent_reads;
+  f->mtu = keep.mtu;
+  f->hash_version = keep.hash_version;
+  f->split_name = keep.split_name;
+  f->smp_enabled = keep.smp_enabled;
+  f->peer = keep.peer;
+  f->protect = keep.protect;
+  f->key_size = keep.key_size;
+  f->keys_early = keep.keys_early;
+  f->passkey_wait = keep.passkey_wait;
+  f->security_request = keep.security_request;
+  f->bond = keep.bond;
+  f->pairings = keep.pairings;
+  return 0;
 }

@@ -8,8 +8,26 @@
  * response, notify), its CCCD
  * at 0x0004; a GATT Service 0x0005-0x0007 with the Database Hash at
  * 0x0007) to drive the backend end to end without a radio. For the
- * unit tests (tests/unit/test_hci_backend.c) and the notification
- * microbenchmark (bench/micro_notify.c).
+ * unit tests (tests/unit/test_hci_backend.c, test_hci_pairing.c) and the
+ * notification microbenchmark (bench/micro_notify.c).
+ *
+ * Security, off by default (smp_enabled false, protect FAKE_OPEN: the
+ * fake then refuses nothing and answers no SMP):
+ *  - an SMP responder (smp_peer.c) on CID 6, set up by the test through
+ *    peer's settings (io_cap, auth_req, max_key_size, method, passkey);
+ *    a new pairing keeps them and starts its own run of the rest;
+ *  - LE Enable Encryption: Command Status, then Encryption Change, status
+ *    0 when the key is the one the peer expects (the STK or LTK of the
+ *    pairing that just reached that point, with EDIV and Rand 0; or its
+ *    bond: bond.ltk with bond.ediv and bond.rand), else 0x06 (PIN or Key
+ *    Missing); after a pairing's encryption the peer distributes its keys
+ *    (once the host has read the key size, as the air's timing has it;
+ *    keys_early: right after the Encryption Change) and keeps the bond;
+ *  - Read Encryption Key Size: the key's size, or key_size when set;
+ *  - the Battery Level's reads (0x0003) answered Insufficient Encryption
+ *    (FAKE_NEED_ENCRYPTION) or Insufficient Authentication
+ *    (FAKE_NEED_AUTHENTICATION) while the link is not (encrypted, with a
+ *    key from an authenticated pairing).
  */
 #ifndef BLEAK_TEST_FAKE_CONTROLLER_H
 #define BLEAK_TEST_FAKE_CONTROLLER_H
@@ -20,10 +38,32 @@
 
 #include "backend/hci/l2cap.h"
 #include "bleak/loop.h"
+#include "smp_peer.h"
 #include "transport/h4.h"
 
 /* The peer it advertises and connects as. */
 #define FAKE_PEER "11:22:33:44:55:66"
+/* The host's address (Read BD_ADDR), and the name of the bond file the
+ * hci backend keeps for the pair. */
+#define FAKE_HOST "06:05:04:03:02:01"
+#define FAKE_BOND_FILE "060504030201-public_112233445566-public.bond"
+
+/* What the Battery Level's reads need (fake_controller.protect). */
+typedef enum fake_protect {
+  FAKE_OPEN,
+  FAKE_NEED_ENCRYPTION,     /* else ATT Insufficient Encryption (0x0f) */
+  FAKE_NEED_AUTHENTICATION, /* else ATT Insufficient Authentication (0x05) */
+} fake_protect;
+
+/* A key the peer accepts for the link's encryption. */
+typedef struct fake_key {
+  bool valid;
+  uint8_t ltk[16];
+  uint16_t ediv;
+  uint8_t rand[8];
+  uint8_t size;       /* its octets (what Read Encryption Key Size says) */
+  bool authenticated; /* from a pairing with MITM protection */
+} fake_key;
 
 typedef struct fake_controller {
   bleak_loop *loop;
@@ -45,6 +85,34 @@ typedef struct fake_controller {
    * its last LE Connection Update. */
   uint8_t sig_rx[32], smp_rx[8], conn_update[14];
   size_t sig_rx_len, smp_rx_len, conn_update_len;
+  /* ---- security (see above; the test sets the first group) ---- */
+  bool smp_enabled;     /* the SMP responder answers */
+  smp_peer peer;        /* its settings, then its state in a pairing */
+  fake_protect protect; /* of the Battery Level's reads */
+  uint8_t key_size;     /* Read Encryption Key Size says this (0: the key's) */
+  bool keys_early;      /* the peer's keys right after the Encryption Change */
+  bool passkey_wait;    /* the peer's user types the passkey the host shows:
+                         * its confirm waits for fake_controller_type_passkey */
+  uint8_t security_request; /* AuthReq of a Security Request sent as the
+                             * link comes up (0: none) */
+  fake_key bond;        /* the key it keeps for the host (a pairing sets it) */
+  /* What happened. */
+  int pairing_requests; /* Pairing Requests seen */
+  int smp_seen;         /* SMP PDUs seen */
+  int encryptions;      /* LE Enable Encryption commands seen */
+  int encryption_failures; /* of them answered 0x06 */
+  int protected_refusals;  /* reads refused for want of security */
+  uint8_t enc_ltk[16], enc_rand[8]; /* the last LE Enable Encryption's */
+  uint16_t enc_ediv;
+  bool encrypted, authenticated; /* the link's state */
+  uint8_t link_key_size;
+  /* internal: the pairing's key (STK or SC LTK) once phase 2 is done, a
+   * confirm held for the passkey, keys to send after the key size read */
+  fake_key pair_key;
+  bool passkey_typed, keys_pending;
+  uint8_t held[17];
+  size_t held_len;
+  int pairings;
   bleak_source *later_timer;
   uint8_t later[64];
   size_t later_len;
@@ -73,5 +141,16 @@ void fake_controller_send_l2cap(fake_controller *f, uint16_t cid, const uint8_t 
                                 size_t len);
 /* Bytes still queued for the host. */
 size_t fake_controller_pending(const fake_controller *f);
+
+/* Stop, then listen again (a new socket) on @p loop: the same peer after
+ * the host's process restarted. What the test set (security included, and
+ * the bond the peer keeps) stays; the counters and the link's state go.
+ * Returns 0 or -1. */
+int fake_controller_restart(fake_controller *f, bleak_loop *loop);
+/* The peer sends a Security Request with @p auth_req on the link. */
+void fake_controller_security_request(fake_controller *f, uint8_t auth_req);
+/* The peer's user types @p passkey (the one the host shows): a confirm
+ * held for it goes on (see passkey_wait). */
+void fake_controller_type_passkey(fake_controller *f, uint32_t passkey);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bleak/bleak.h"
 #include "callbacks.h"
@@ -451,12 +452,17 @@ static bool other_called(const probe *p) { return p->other_calls > 0; }
 
 static void test_callbacks_may_cancel_start_or_free(void **state) {
   (void)state;
+  /* pair and unpair: the fake's SMP peer pairs, the bond goes to a
+   * directory of this test's (removed after) */
+  F.smp_enabled = true;
+  char dir[] = "/tmp/bleak-bonds-XXXXXX", bond[sizeof dir + sizeof FAKE_BOND_FILE + 1];
+  assert_non_null(mkdtemp(dir));
+  snprintf(bond, sizeof bond, "%s/%s", dir, FAKE_BOND_FILE);
   for (int kind = 0; kind <= 9; kind++)
     for (int act = ACT_CANCEL; act <= ACT_FREE; act++) {
-      if (kind == 7)
-        continue; /* pair: this fake controller has no SMP peer (test_hci_pairing.c) */
       bleak_client_options o;
       client_opts(&o);
+      o.pairing.bond_dir = dir;
       probe p = {.act = (action)act};
       assert_int_equal(bleak_client_new(PEER, &o, &p.c), 0);
       if (kind != 0) {
@@ -487,7 +493,11 @@ static void test_callbacks_may_cancel_start_or_free(void **state) {
         assert_true(p.other_status == BLEAK_ERR_CANCELED || p.other_status == 0 ||
                     (kind == 8 && p.other_status == BLEAK_ERR_DISCONNECTED)); /* unpair */
       assert_int_equal(p.calls, 1); /* free added no second call */
+      if (kind == 7) /* paired (or already: bonded) */
+        assert_int_equal(p.status, 0);
     }
+  unlink(bond); /* unpair removed it; a pair after would have made it again */
+  assert_int_equal(rmdir(dir), 0);
 }
 
 int main(void) {

@@ -34,6 +34,9 @@ typedef struct rig {
   int encryptions, enc_status;
   uint16_t enc_handle;
   uint8_t enc_key_size;
+  /* the order of the reports: each callback's turn */
+  int turn, l2cap_turn, enc_turn;
+  uint8_t l2cap_first; /* the last PDU's first byte */
 } rig;
 
 static rig R;
@@ -66,10 +69,12 @@ static void disc(void *o, uint16_t h, uint8_t reason) {
 }
 static void l2(void *o, uint16_t h, uint16_t cid, const uint8_t *p, size_t n) {
   (void)h;
-  (void)p;
-  ((rig *)o)->l2cap++;
-  ((rig *)o)->l2cap_cid = cid;
-  ((rig *)o)->l2cap_len = n;
+  rig *r = o;
+  r->l2cap++;
+  r->l2cap_cid = cid;
+  r->l2cap_len = n;
+  r->l2cap_first = n ? p[0] : 0;
+  r->l2cap_turn = ++r->turn;
 }
 static void sent(void *o) { (void)o; }
 static void lost(void *o, int err) {
@@ -82,6 +87,7 @@ static void enc(void *o, uint16_t h, int st, uint8_t ks) {
   r->enc_handle = h;
   r->enc_status = st;
   r->enc_key_size = ks;
+  r->enc_turn = ++r->turn;
 }
 static const bk_hci_ops ops = {w, ready, adv, conn, disc, l2, sent, lost, enc};
 
@@ -374,8 +380,8 @@ static void link_up(void) {
   assert_int_equal(R.conn_status, 0);
 }
 
-/* Encrypt with a key: LE Enable Encryption, then Encryption Change,
- * reported at once (the key's size is the pairing's: 0 here, unknown). */
+/* Encrypt with a key: LE Enable Encryption, then Encryption Change, then
+ * the key's size read and reported once. */
 static void test_start_encryption(void **state) {
   (void)state;
   link_up();
@@ -387,18 +393,58 @@ static void test_start_encryption(void **state) {
   IN("04 0f 04 00 01 1920");
   assert_int_equal(R.encryptions, 0);
   IN("04 08 04 00 4000 01");
+  EXPECT("01 0814 02 4000");
+  assert_int_equal(R.encryptions, 0);
+  IN("04 0e 07 01 0814 00 4000 10");
   assert_int_equal(R.encryptions, 1);
   assert_int_equal(R.enc_status, 0);
   assert_int_equal(R.enc_handle, 0x40);
-  assert_int_equal(R.enc_key_size, 0);
+  assert_int_equal(R.enc_key_size, 16);
   /* A key refresh reports again. */
   IN("04 30 03 00 4000");
+  EXPECT("01 0814 02 4000");
+  IN("04 0e 07 01 0814 00 4000 07");
   assert_int_equal(R.encryptions, 2);
-  assert_int_equal(R.enc_status, 0);
+  assert_int_equal(R.enc_key_size, 7);
   /* No such link: refused at once. */
   assert_int_equal(bk_hci_le_start_encryption(&R.h, 0x41, rnd, 0, ltk, 2000),
                    BLEAK_ERR_NOT_CONNECTED);
-  assert_int_equal(R.n_out, R.checked);
+}
+
+/* The peer's SMP PDUs (its keys) that come between the Encryption Change
+ * and the answer to Read Encryption Key Size go up after the encryption
+ * is reported, in order; ATT is not held; before the Encryption Change
+ * and after the report, SMP goes up at once. */
+static void test_smp_held_while_key_size_read(void **state) {
+  (void)state;
+  link_up();
+  static const uint8_t z8[8], z16[16];
+  IN("02 4020 0600 0200 0600 0b01"); /* Security Request, in the clear */
+  assert_int_equal(R.l2cap, 1);
+  assert_int_equal(bk_hci_le_start_encryption(&R.h, 0x40, z8, 0, z16, 2000), 0);
+  R.checked = R.n_out;
+  IN("04 0f 04 00 01 1920");
+  IN("04 08 04 00 4000 01");
+  EXPECT("01 0814 02 4000");
+  /* Identity Information, Identity Address Information; an ATT PDU */
+  IN("02 4020 1500 1100 0600 08 b0b1b2b3b4b5b6b7b8b9babbbcbdbebf");
+  IN("02 4020 0c00 0800 0600 09 00 212223242526");
+  IN("02 4020 0700 0300 0400 1b 0300");
+  assert_int_equal(R.l2cap, 2);
+  assert_int_equal(R.l2cap_cid, 4);
+  assert_int_equal(R.encryptions, 0);
+  IN("04 0e 07 01 0814 00 4000 10");
+  assert_int_equal(R.encryptions, 1);
+  assert_int_equal(R.enc_key_size, 16);
+  assert_int_equal(R.l2cap, 4);
+  assert_int_equal(R.l2cap_cid, 6);
+  assert_int_equal(R.l2cap_len, 8);
+  assert_int_equal(R.l2cap_first, 0x09); /* the last of the two */
+  assert_int_equal(R.enc_turn, R.l2cap_turn - 2); /* the report, then both */
+  int all = R.l2cap;
+  IN("02 4020 1500 1100 0600 0a c0c1c2c3c4c5c6c7c8c9cacbcccdcecf");
+  assert_int_equal(R.l2cap, all + 1);
+  assert_int_equal(R.h.links[0].smp_held_len, 0);
 }
 
 /* The peer has no such key (PIN or Key Missing), or the controller
@@ -425,6 +471,25 @@ static void test_encryption_refused(void **state) {
   assert_int_equal(R.n_out, R.checked);
 }
 
+/* A controller that does not know Read Encryption Key Size (BlueZ 5.66's
+ * emulated ones answer Unknown HCI Command): the link is encrypted all the
+ * same, reported with the size unknown (0), not as a failure. */
+static void test_key_size_unknown(void **state) {
+  (void)state;
+  link_up();
+  static const uint8_t z8[8], z16[16];
+  assert_int_equal(bk_hci_le_start_encryption(&R.h, 0x40, z8, 0, z16, 2000), 0);
+  R.checked = R.n_out;
+  IN("04 0f 04 00 01 1920");
+  IN("04 08 04 00 4000 01");
+  EXPECT("01 0814 02 4000");
+  assert_int_equal(R.encryptions, 0);
+  IN("04 0f 04 01 01 0814"); /* Command Status: Unknown HCI Command */
+  assert_int_equal(R.encryptions, 1);
+  assert_int_equal(R.enc_status, 0);
+  assert_int_equal(R.enc_key_size, 0);
+}
+
 int main(void) {
   bleak_log_set_level(BLEAK_LOG_NONE);
   const struct CMUnitTest tests[] = {
@@ -443,6 +508,8 @@ int main(void) {
       T(test_tune_link),
       T(test_start_encryption),
       T(test_encryption_refused),
+      T(test_key_size_unknown),
+      T(test_smp_held_while_key_size_read),
       T(test_tune_link_without_features),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -132,6 +132,8 @@ static void connect_fail(hc *h, int err) {
     bk_op_done(op, err);
 }
 
+void hc_connect_fail(hc *h, int err) { connect_fail(h, err); }
+
 /* Stop the procedures a connection runs by itself. */
 static void cancel_background(hc *h) {
   bk_gattc_cancel(h->hash_read);
@@ -538,7 +540,7 @@ static int start_connect(hc *h, bk_op *op) {
 static void on_read(void *user, int status, const uint8_t *v, size_t len) {
   bk_op *op = user;
   op_state(op)->proc = NULL;
-  if (status < 0 && hc_sec_upgrade(H(op->client), op, status))
+  if (status < 0 && hc_sec_upgrade(H(op->client), op, &status))
     return; /* started again once the link is secure */
   bk_op_done_read(op, status, v, len);
 }
@@ -546,7 +548,7 @@ static void on_read(void *user, int status, const uint8_t *v, size_t len) {
 static void on_written(void *user, int status) {
   bk_op *op = user;
   op_state(op)->proc = NULL;
-  if (status < 0 && hc_sec_upgrade(H(op->client), op, status))
+  if (status < 0 && hc_sec_upgrade(H(op->client), op, &status))
     return;
   bk_op_done(op, status);
 }

@@ -104,6 +104,9 @@ int hc_start_attribute_op(hc *h, bk_op *op);
 /* client.c: the bond's encryption of a new link ended (either way): the
  * connect goes on with the MTU exchange. */
 void hc_link_secured(hc *h);
+/* client.c: the connect fails with @p err: what it did so far is undone
+ * (the link, if up, is disconnected), then it completes. */
+void hc_connect_fail(hc *h, int err);
 
 /* security.c */
 void hc_sec_init(hc *h);
@@ -118,11 +121,13 @@ bool hc_sec_encrypting(const hc *h);
 void hc_sec_link_down(hc *h);
 int hc_sec_pair(hc *h, bk_op *op);
 int hc_sec_unpair(hc *h, bk_op *op);
-/* An attribute operation ended with @p status: when it is the peer's
+/* An attribute operation ended with *@p status: when it is the peer's
  * "insufficient authentication / encryption / key size" and the link can
  * be secured, the op waits for that and is started again once (true);
- * false: complete it with @p status. */
-bool hc_sec_upgrade(hc *h, bk_op *op, int status);
+ * false: complete it with *@p status, which is then why the link could
+ * not be secured when that was tried (BLEAK_ERR_AUTH: a bonded peer
+ * refused our key, and only pair() pairs again). */
+bool hc_sec_upgrade(hc *h, bk_op *op, int *status);
 void hc_sec_abort(hc *h, bk_op *op);
 int hc_sec_reply(hc *h, bool accept, uint32_t passkey);
 uint64_t hc_sec_deadline(hc *h);

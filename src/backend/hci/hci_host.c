@@ -234,8 +234,21 @@ static void on_acl(bk_hci *h, const uint8_t *pkt, size_t len) {
     return;
   }
   int r = bk_l2cap_rx_feed(&l->rx, pb, data, dlen, &cid, &pdu, &plen);
-  if (r == 1)
-    h->ops->l2cap(h->owner, handle, cid, pdu, plen);
+  if (r != 1)
+    return;
+  if (cid == BK_L2CAP_CID_SMP && l->reading_key_size) { /* see smp_held */
+    if (plen > 255 || l->smp_held_len + 1 + plen > sizeof l->smp_held) {
+      h->dropped++;
+      BK_WARN(MOD, "SMP PDU of link 0x%03x dropped: too many while its key size is read",
+              handle);
+      return;
+    }
+    l->smp_held[l->smp_held_len++] = (uint8_t)plen;
+    memcpy(l->smp_held + l->smp_held_len, pdu, plen);
+    l->smp_held_len += plen;
+    return;
+  }
+  h->ops->l2cap(h->owner, handle, cid, pdu, plen);
 }
 
 /* ---- init ---------------------------------------------------------------- */
@@ -367,18 +380,59 @@ static void report_encryption(bk_hci *h, uint16_t handle, int status, uint8_t ke
     h->ops->encryption(h->owner, handle, status, key_size);
 }
 
-/* Reported at once, with the key size unknown (0): the peer may send its
- * keys right after the Encryption Change, and the pairing must be ready
- * for them; the key's size is what the pairing negotiated (the SMP engine
- * knows it; a bond keeps it). Read Encryption Key Size is not used: the
- * emulated controllers of BlueZ 5.66 (btvirt) answer it "unknown command". */
+/* The answer to Read Encryption Key Size: the key's size, for the link
+ * that asked (the answer names its handle; on a failure it may not). */
+static void key_size_read(void *user, int status, const uint8_t *ret, size_t len) {
+  bk_hci *h = user;
+  uint16_t handle = len >= 2 ? (uint16_t)(bk_get_le16(ret) & 0x0fff) : 0xffff;
+  bk_hci_link *l = NULL;
+  for (size_t i = 0; i < BK_HCI_MAX_LINKS && !l; i++)
+    if (h->links[i].used && h->links[i].reading_key_size &&
+        (handle == 0xffff || h->links[i].handle == handle))
+      l = &h->links[i];
+  if (!l)
+    return; /* the link went meanwhile */
+  l->reading_key_size = false;
+  if (status == 0 && len < 3)
+    status = bk_fail(BLEAK_ERR_PROTOCOL, "Read Encryption Key Size: %zu bytes", len);
+  /* What SMP sent meanwhile goes up after the report (it may carry keys:
+   * wiped after). */
+  uint8_t held[BK_HCI_SMP_HELD];
+  size_t n = l->smp_held_len;
+  uint16_t link = l->handle;
+  memcpy(held, l->smp_held, n);
+  explicit_bzero(l->smp_held, n);
+  l->smp_held_len = 0;
+  /* A controller that does not know the command (BlueZ 5.66's emulated
+   * ones: Unknown HCI Command) encrypted all the same: the size is then
+   * unknown (0), and the owner goes by what the pairing negotiated. Any
+   * other failure is reported as one. */
+  uint8_t size = status == 0 ? ret[2] : 0;
+  if (status == BLEAK_ERR_HCI(0x01))
+    status = 0;
+  report_encryption(h, link, status, size);
+  for (size_t i = 0; i < n && link_of(h, link); i += 1 + (size_t)held[i])
+    h->ops->l2cap(h->owner, link, BK_L2CAP_CID_SMP, held + i + 1, held[i]);
+  explicit_bzero(held, n);
+}
+
 static void encryption_changed(bk_hci *h, uint16_t handle, uint8_t status, uint8_t enabled) {
   bk_hci_link *l = link_of(h, handle);
   if (!l)
     return;
-  l->starting_encryption = false;
-  report_encryption(h, handle, hci_status(status), 0);
-  (void)enabled;
+  if (status || !enabled) {
+    report_encryption(h, handle, hci_status(status), 0);
+    return;
+  }
+  /* Encrypted: with how long a key? (Core Vol 4 Part E 7.5.7) */
+  uint8_t p[2];
+  bk_put_le16(p, handle);
+  l->reading_key_size = true;
+  if (bk_hci_command(h, BK_HCI_OP_READ_ENCRYPTION_KEY_SIZE, p, sizeof p, key_size_read, h,
+                     h->now) < 0) {
+    l->reading_key_size = false;
+    report_encryption(h, handle, BLEAK_ERR_NO_MEMORY, 0);
+  }
 }
 
 /* LE Enable Encryption's Command Status: only a refusal is news (the

@@ -16,7 +16,9 @@
  * - ACL data waits for buffer credits (Number Of Completed Packets);
  *   credits a disconnected link held come back with it.
  * - L2CAP reassembly per link; whole PDUs of the fixed channels go up
- *   through ops->l2cap without a copy or an allocation.
+ *   through ops->l2cap without a copy or an allocation (but SMP's between
+ *   an Encryption Change and its key size: held, then sent up after
+ *   ops->encryption, in order).
  */
 #ifndef BLEAK_HCI_HOST_H
 #define BLEAK_HCI_HOST_H
@@ -86,20 +88,33 @@ typedef struct bk_hci_ops {
   /* A link's encryption changed (Encryption Change, Key Refresh Complete,
    * or bk_hci_le_start_encryption refused): @p status 0 or
    * BLEAK_ERR_HCI(code) (0x06 PIN or Key Missing: the peer has no such
-   * key); @p key_size 0 (unknown: the owner knows what it negotiated).
-   * Optional. */
+   * key); @p key_size the encryption key's size in octets (read from the
+   * controller), 0 when the link is not encrypted or the controller does
+   * not say (BlueZ 5.66's emulated controllers do not know the command:
+   * the owner then goes by what the pairing negotiated). Optional. */
   void (*encryption)(void *owner, uint16_t handle, int status, uint8_t key_size);
 } bk_hci_ops;
 
 typedef struct bk_hci_cmd bk_hci_cmd;
 typedef struct bk_hci_acl bk_hci_acl;
 
+/* Room for the SMP PDUs of a link held while its key size is read (each
+ * with a length byte): the peer's five key PDUs take 75. */
+#define BK_HCI_SMP_HELD 160
+
 typedef struct bk_hci_link {
   bool used;
   uint16_t handle;
   unsigned in_flight; /* ACL packets the controller holds for it */
+  bool reading_key_size; /* Read Encryption Key Size sent for it */
   bool starting_encryption; /* LE Enable Encryption sent, no status yet */
   bk_l2cap_rx rx;
+  /* SMP PDUs that came after the Encryption Change, while its key size is
+   * read: the peer sends its keys as soon as the link is encrypted, and
+   * they may come before the answer; SMP takes keys only once it has been
+   * told of the encryption. They go up right after that report. */
+  uint8_t smp_held[BK_HCI_SMP_HELD];
+  size_t smp_held_len;
 } bk_hci_link;
 
 typedef struct bk_hci {

@@ -17,6 +17,11 @@
  * A bonded peer that has lost its key (encryption with the bond fails
  * with PIN or Key Missing) is not paired again behind the user's back
  * (BLESA, reconnection spoofing): only an explicit pair() does that.
+ *
+ * A link encrypted with a key shorter than the minimum (a pairing's, or
+ * a bond's kept under a lower minimum) is disconnected (KNOB): what was
+ * waiting for security, and a connect, fail with BLEAK_ERR_SMP(Encryption
+ * Key Size).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +172,30 @@ static int encrypt_with_bond(hc *h) {
   return r;
 }
 
+/* The link is encrypted with a key shorter than our minimum: what goes
+ * on it could be read by whoever forced that key (KNOB, CVE-2019-9506).
+ * Failing the pairing, or the ops waiting for security, leaves the link
+ * up and in use with that key; ending it does not (BlueZ disconnects a
+ * link whose security requirements are not met, too). */
+static bool weak_key(hc *h, uint8_t key_size) {
+  unsigned min = (unsigned)bk_client_options(h->c)->pairing.min_key_size;
+  if (key_size >= min)
+    return false;
+  BK_WARN(MOD, "%s: the link is encrypted with a key of %u octets, below the minimum %u: "
+               "disconnecting",
+          bk_client_address(h->c), key_size, min);
+  int err = bk_fail(BLEAK_ERR_SMP(BK_SMP_ENCRYPTION_KEY_SIZE),
+                    "the link's key has %u octets, below the minimum %u", key_size, min);
+  finish_waiting(h, err); /* a pairing's failed them already */
+  if (h->connect_op) {
+    hc_connect_fail(h, err); /* disconnects */
+  } else if (!h->disconnecting) {
+    h->disconnecting = true;
+    (void)bk_ctrl_disconnect(&h->u);
+  }
+  return true;
+}
+
 void hc_sec_encrypted(bk_ctrl_user *u, int status, uint8_t key_size) {
   hc *h = (hc *)u;
   if (bk_smp_running(&h->smp)) {
@@ -177,32 +206,32 @@ void hc_sec_encrypted(bk_ctrl_user *u, int status, uint8_t key_size) {
       hci = (uint8_t)(-status - BLEAK_ERR_HCI_BASE);
     else if (status)
       hci = 0x1f;
-    bk_smp_encrypted(&h->smp, hci, key_size, bk_ctrl_now(u)); /* key_size set in done */
+    if (status == 0)
+      h->key_size = key_size;
+    /* A key below the minimum fails the pairing here (done() first). */
+    bk_smp_encrypted(&h->smp, hci, key_size, bk_ctrl_now(u));
+    if (status == 0 && key_size)
+      (void)weak_key(h, key_size);
     return;
   }
   bool ours = h->encrypting;
   h->encrypting = false;
-  hc_link_secured(h); /* a connect waiting for it goes on (after this) */
   if (status == 0) {
     if (ours && !key_size)
       key_size = h->bond.key_size; /* the size the pairing negotiated */
     h->key_size = key_size ? key_size : 16;
     if (ours) {
       h->authenticated = h->bond.authenticated;
-      unsigned min = (unsigned)bk_client_options(h->c)->pairing.min_key_size;
-      if (key_size < min) {
-        BK_WARN(MOD, "%s: encrypted with a key of %u octets, below %u", bk_client_address(h->c),
-                key_size, min);
-        finish_waiting(h, bk_fail(BLEAK_ERR_SMP(BK_SMP_ENCRYPTION_KEY_SIZE),
-                                  "key of %u octets, below the minimum %u", key_size, min));
-        return;
-      }
+      if (weak_key(h, key_size))
+        return; /* the connect, if any, failed */
       BK_INFO(MOD, "%s: encrypted with the bond's key", bk_client_address(h->c));
     }
+    hc_link_secured(h); /* a connect waiting for it goes on */
     finish_waiting(h, 0);
     return;
   }
   h->key_size = 0;
+  hc_link_secured(h); /* unencrypted: the connect goes on all the same */
   if (!ours)
     return;
   if (status == BLEAK_ERR_HCI(HCI_PIN_OR_KEY_MISSING))
@@ -358,12 +387,16 @@ static void finish_waiting(hc *h, int status) {
     case BK_OP_PAIR:
       bk_op_done(op, status);
       break;
-    case BK_OP_CONNECT:
-      if (op == h->connect_op) {
-        h->connect_op = NULL;
-        h->ph = PH_IDLE;
-        bk_op_done(op, status);
+    case BK_OP_CONNECT: /* pair=true: connected once paired */
+      if (op != h->connect_op)
+        break;
+      if (status) { /* not connected, then: the link goes too */
+        hc_connect_fail(h, status);
+        break;
       }
+      h->connect_op = NULL;
+      h->ph = PH_IDLE;
+      bk_op_done(op, 0);
       break;
     default: /* an attribute operation refused before: once more */
       if (status == 0)
@@ -411,9 +444,12 @@ static int secure(hc *h, bk_op *op, bool may_pair) {
 int hc_sec_pair(hc *h, bk_op *op) {
   if (op->kind == BK_OP_PAIR && bk_client_state(h->c) != BK_CONN_CONNECTED)
     return bk_fail(BLEAK_ERR_NOT_CONNECTED, "not connected");
-  /* Encrypted with a bond's key, or paired on this link: nothing to do
-   * (Bleak's pair() on a paired device succeeds). */
-  if (h->key_size && (h->have_bond || h->authenticated)) {
+  /* Encrypted with a bond's key, or paired on this link, and the key is
+   * what the options ask (authenticated, with mitm): nothing to do
+   * (Bleak's pair() on a paired device succeeds). A key short of mitm is
+   * not "paired": pair again, for an authenticated one. */
+  bool enough = h->authenticated || !bk_client_options(h->c)->pairing.mitm;
+  if (h->key_size && (h->have_bond || h->authenticated) && enough) {
     if (op->kind == BK_OP_CONNECT) {
       h->connect_op = NULL;
       h->ph = PH_IDLE;
@@ -463,8 +499,8 @@ int hc_sec_unpair(hc *h, bk_op *op) {
   return 0;
 }
 
-bool hc_sec_upgrade(hc *h, bk_op *op, int status) {
-  int att = bleak_error_att_code(status);
+bool hc_sec_upgrade(hc *h, bk_op *op, int *status) {
+  int att = bleak_error_att_code(*status);
   if (att != BLEAK_ATT_INSUFFICIENT_AUTHENTICATION && att != BLEAK_ATT_INSUFFICIENT_ENCRYPTION &&
       att != BLEAK_ATT_INSUFFICIENT_KEY_SIZE)
     return false;
@@ -474,10 +510,16 @@ bool hc_sec_upgrade(hc *h, bk_op *op, int status) {
   s->retried = true;
   /* A link already encrypted with a key the peer finds too weak: only a
    * new pairing (MITM or a longer key) could help, and pair() is the
-   * caller's to ask. */
+   * caller's to ask (with options mitm, for an authenticated key). */
   if (h->key_size && !(h->have_bond && !h->bond_tried))
     return false;
-  return secure(h, op, !h->have_bond) == 0;
+  /* Not secured, and why: the op's answer (a bonded peer that refused
+   * our key: BLEAK_ERR_AUTH, pair() to pair again), not the peer's ATT
+   * error, which only says what the link lacks. */
+  int r = secure(h, op, !h->have_bond);
+  if (r < 0)
+    *status = r;
+  return r == 0;
 }
 
 void hc_sec_abort(hc *h, bk_op *op) {
@@ -527,14 +569,16 @@ void hc_sec_link_down(hc *h) {
   h->unpair_op = NULL;
   if (unpair) /* before the core hears of the link's end */
     bk_op_done(unpair, 0);
+  /* Whatever waits is pending in the core, which fails it with the
+   * link's end (the transport's error, or DISCONNECTED): let go first, so
+   * that the end of a running pairing, told next, finds none waiting. */
+  while (bk_queue_pop(&h->sec_waiting))
+    ;
   if (h->smp_ready)
     bk_smp_close(&h->smp); /* done(DISCONNECTED) for a running pairing */
   h->smp_ready = false;
   h->encrypting = false;
   h->key_size = 0;
-  /* Whatever still waits is pending in the core, which fails it. */
-  while (bk_queue_pop(&h->sec_waiting))
-    ;
 }
 
 void hc_sec_init(hc *h) { bk_queue_init(&h->sec_waiting); }
