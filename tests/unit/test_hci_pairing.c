@@ -839,6 +839,30 @@ static void test_mitm_upgrades_bond(void **state) {
   bleak_client_free(c);
 }
 
+/* pair() canceled while it waits for the user: it completes once with
+ * CANCELED, the pairing ends (the peer is told), a late answer finds no
+ * question, and nothing is bonded. */
+static void test_cancel_pair(void **state) {
+  (void)state;
+  mitm_peer(BK_SMP_IO_DISPLAY_ONLY, PEER_PASSKEY);
+  bleak_client *c = connected(true);
+  done_rec d = {0};
+  int id = bleak_client_pair_async(c, on_done, &d);
+  assert_true(id > 0);
+  WAIT_FOR(ask.calls == 1);
+  assert_int_equal(bleak_client_cancel(c, id), 0);
+  WAIT_FOR(d.calls > 0 && F.peer.got_failed);
+  settle();
+  assert_int_equal(d.calls, 1);
+  assert_int_equal(d.status, BLEAK_ERR_CANCELED);
+  assert_true(F.peer.got_failed != 0);
+  assert_int_equal(bleak_client_pairing_reply(c, true, F.peer.passkey), BLEAK_ERR_STATE);
+  settle();
+  assert_false(bond_exists());
+  assert_true(bleak_client_is_connected(c));
+  bleak_client_free(c);
+}
+
 int main(void) {
   /* TEST_LOG=1: the library's log. */
   bleak_log_set_level(getenv("TEST_LOG") ? BLEAK_LOG_DEBUG : BLEAK_LOG_NONE);
@@ -862,6 +886,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_keys_before_key_size, setup, teardown),
       cmocka_unit_test_setup_teardown(test_controller_gone_while_pairing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_free_while_pairing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cancel_pair, setup, teardown),
       cmocka_unit_test_setup_teardown(test_requirements_unmet, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_bonding, setup, teardown),
       cmocka_unit_test_setup_teardown(test_mitm_upgrades_bond, setup, teardown),

@@ -525,7 +525,15 @@ bool hc_sec_upgrade(hc *h, bk_op *op, int *status) {
 void hc_sec_abort(hc *h, bk_op *op) {
   if (op == h->unpair_op)
     h->unpair_op = NULL;
-  bk_queue_remove(&h->sec_waiting, &op_state(op)->sec);
+  hc_op *s = op_state(op);
+  bool waited = bk_qnode_linked(&s->sec);
+  bk_queue_remove(&h->sec_waiting, &s->sec);
+  /* A canceled pair() that nothing else waits for ends the pairing too
+   * (Pairing Failed to the peer): a late answer must not make a bond the
+   * caller gave up on. */
+  if (waited && op->kind == BK_OP_PAIR && bk_queue_empty(&h->sec_waiting) && h->smp_ready &&
+      bk_smp_running(&h->smp))
+    (void)bk_smp_cancel(&h->smp, bk_ctrl_now(&h->u));
 }
 
 int hc_sec_reply(hc *h, bool accept, uint32_t passkey) {
