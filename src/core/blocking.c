@@ -106,7 +106,7 @@ static int run(bleak_client *c, const call *a, uint8_t *buf, size_t cap, size_t 
     }
     for (bk_qnode *n = bk_queue_head(&c->done); n; n = bk_qnode_next(n)) {
       bk_op *d = BK_QUEUE_ENTRY(n, bk_op, node);
-      if (d != &c->disconnected_event && d != &c->pairing_event && d->id == id)
+      if (!bk_client_is_event(c, d) && d->id == id)
         d->done_cb = NULL, d->read_cb = NULL;
     }
     return r;

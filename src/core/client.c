@@ -270,8 +270,7 @@ void bk_client_free_now(bleak_client *c) {
    * while going, it is freed without a call. */
   bk_qnode *n;
   while ((n = bk_queue_pop(&c->done)))
-    if (BK_QUEUE_ENTRY(n, bk_op, node) != &c->disconnected_event &&
-        BK_QUEUE_ENTRY(n, bk_op, node) != &c->pairing_event)
+    if (!bk_client_is_event(c, BK_QUEUE_ENTRY(n, bk_op, node)))
       bk_op_free(BK_QUEUE_ENTRY(n, bk_op, node));
   bk_client_drop_services(c);
   client_release(c);

@@ -128,6 +128,12 @@ subscription *bk_sub_find(bleak_client *c, const bleak_gatt_characteristic *ch);
 void bk_sub_remove(bleak_client *c, const bleak_gatt_characteristic *ch);
 void bk_sub_drop_all(bleak_client *c);
 
+/* Is @p op one of the client's embedded events (the disconnected event,
+ * the pairing question) rather than an operation of its own? */
+static inline bool bk_client_is_event(const bleak_client *c, const bk_op *op) {
+  return op == &c->disconnected_event || op == &c->pairing_event;
+}
+
 /* Refuse a new operation while the client is being freed. */
 int bk_client_usable(const bleak_client *c);
 

@@ -712,14 +712,20 @@ int bk_ctrl_disconnect(bk_ctrl_user *u) {
                            bleak_loop_now_ms(c->loop));
 }
 
-int bk_ctrl_send_att(bk_ctrl_user *u, const uint8_t *pdu, size_t len) {
+/* A PDU on a fixed channel of this user's link; its fragments leave in
+ * one write. */
+static int send_user_l2cap(bk_ctrl_user *u, uint16_t cid, const uint8_t *pdu, size_t len) {
   bk_ctrl *c = u->ctrl;
   if (!c || !u->linked)
     return bk_fail(BLEAK_ERR_NOT_CONNECTED, "no link");
-  enter(c); /* its fragments leave in one write */
-  int err = bk_hci_send_l2cap(&c->hci, u->handle, BK_L2CAP_CID_ATT, pdu, len);
+  enter(c);
+  int err = bk_hci_send_l2cap(&c->hci, u->handle, cid, pdu, len);
   leave(c);
   return err;
+}
+
+int bk_ctrl_send_att(bk_ctrl_user *u, const uint8_t *pdu, size_t len) {
+  return send_user_l2cap(u, BK_L2CAP_CID_ATT, pdu, len);
 }
 
 void bk_ctrl_user_local_address(const bk_ctrl_user *u, uint8_t addr[6], uint8_t *type) {
@@ -731,13 +737,7 @@ void bk_ctrl_user_local_address(const bk_ctrl_user *u, uint8_t addr[6], uint8_t 
 }
 
 int bk_ctrl_send_smp(bk_ctrl_user *u, const uint8_t *pdu, size_t len) {
-  bk_ctrl *c = u->ctrl;
-  if (!c || !u->linked)
-    return bk_fail(BLEAK_ERR_NOT_CONNECTED, "no link");
-  enter(c);
-  int err = bk_hci_send_l2cap(&c->hci, u->handle, BK_L2CAP_CID_SMP, pdu, len);
-  leave(c);
-  return err;
+  return send_user_l2cap(u, BK_L2CAP_CID_SMP, pdu, len);
 }
 
 int bk_ctrl_start_encryption(bk_ctrl_user *u, const uint8_t rand[8], uint16_t ediv,
