@@ -246,6 +246,8 @@ static void new_pairing(fake_controller *f) {
   p->passkey = keep.passkey;
   p->central = keep.central;
   p->self = keep.self;
+  p->identity = keep.identity;
+  memcpy(p->irk, keep.irk, 16);
   p->rng = keep.rng ^ (0x9e3779b9u * (uint32_t)++f->pairings);
   if (!p->rng)
     p->rng = 1;
@@ -405,6 +407,14 @@ static void on_later(bleak_source *src, void *u) {
   fake_controller_busy--;
 }
 
+/* An LE Advertising Report's address: FAKE_PEER, or its private address. */
+static void advertiser(const fake_controller *f, uint8_t *report) {
+  if (!f->privacy)
+    return;
+  report[6] = 1; /* random */
+  memcpy(report + 7, f->rpa, 6);
+}
+
 static void on_command(fake_controller *f, uint16_t op, const uint8_t *par, size_t n) {
   static const uint8_t ok[1] = {0};
   switch (op) {
@@ -431,14 +441,17 @@ static void on_command(fake_controller *f, uint16_t op, const uint8_t *par, size
   case 0x200c:
     cmd_complete(f, op, ok, 1);
     if (n >= 1 && par[0] == 1 && !f->split_name) { /* scanning: the peer advertises, named */
-      static const uint8_t adv[] = {4, 0x3e, 22, 0x02, 1, 0x00, 0x00, 0x66, 0x55, 0x44, 0x33,
-                                    0x22, 0x11, 10, 2, 1, 6, 5, 9, 'f', 'a', 'k', 'e', 0, 0xc4};
+      uint8_t adv[] = {4, 0x3e, 22, 0x02, 1, 0x00, 0x00, 0x66, 0x55, 0x44, 0x33,
+                       0x22, 0x11, 10, 2, 1, 6, 5, 9, 'f', 'a', 'k', 'e', 0, 0xc4};
+      advertiser(f, adv);
       out(f, adv, sizeof adv);
     } else if (n >= 1 && par[0] == 1) { /* ADV_IND with flags, then SCAN_RSP with the name */
-      static const uint8_t adv[] = {4, 0x3e, 15, 0x02, 1, 0x00, 0x00, 0x66, 0x55, 0x44, 0x33,
-                                    0x22, 0x11, 3, 2, 1, 6, 0xc4};
-      static const uint8_t rsp[] = {4, 0x3e, 18, 0x02, 1, 0x04, 0x00, 0x66, 0x55, 0x44, 0x33,
-                                    0x22, 0x11, 6, 5, 9, 'f', 'a', 'k', 'e', 0xc4};
+      uint8_t adv[] = {4, 0x3e, 15, 0x02, 1, 0x00, 0x00, 0x66, 0x55, 0x44, 0x33,
+                       0x22, 0x11, 3, 2, 1, 6, 0xc4};
+      uint8_t rsp[] = {4, 0x3e, 18, 0x02, 1, 0x04, 0x00, 0x66, 0x55, 0x44, 0x33,
+                       0x22, 0x11, 6, 5, 9, 'f', 'a', 'k', 'e', 0xc4};
+      advertiser(f, adv);
+      advertiser(f, rsp);
       out(f, adv, sizeof adv);
       /* The response a moment later, in a read of its own. */
       memcpy(f->later, rsp, sizeof rsp);
@@ -626,6 +639,8 @@ int fake_controller_restart(fake_controller *f, bleak_loop *loop) {
   f->mtu = keep.mtu;
   f->hash_version = keep.hash_version;
   f->split_name = keep.split_name;
+  f->privacy = keep.privacy;
+  memcpy(f->rpa, keep.rpa, sizeof f->rpa);
   f->smp_enabled = keep.smp_enabled;
   f->peer = keep.peer;
   f->protect = keep.protect;

@@ -81,6 +81,8 @@ typedef struct fake_controller {
   int fail_connects;      /* so many LE Create Connection end with 0x3E first */
   int connects;           /* LE Create Connection commands seen */
   bool split_name;        /* advertise without the name; it comes in a scan response */
+  bool privacy;           /* advertise as rpa (random) rather than FAKE_PEER */
+  uint8_t rpa[6];         /* little-endian, as HCI carries it */
   /* The host's last PDUs on LE signalling and SMP, and the parameters of
    * its last LE Connection Update. */
   uint8_t sig_rx[32], smp_rx[8], conn_update[14];

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "backend/hci/smp.h"
+#include "backend/hci/smp_crypto.h"
 #include "bleak/bleak.h"
 #include "fake_controller.h"
 
@@ -863,6 +864,68 @@ static void test_cancel_pair(void **state) {
   bleak_client_free(c);
 }
 
+/* Privacy: the peer advertises a resolvable private address and gives
+ * its identity (FAKE_PEER, public) and IRK when pairing. Before that, a
+ * scan shows the private address and the client connects to it; the bond
+ * is kept under the identity. In a new process, the controller resolves
+ * the private address with the bond's IRK: a scan shows the identity, and
+ * a client made with the identity address finds the peer behind its
+ * private address, encrypts with the bond's key and reads. */
+static const char *found_address(void) {
+  static char addr[18];
+  bleak_scanner_options so;
+  bleak_scanner_options_init(&so);
+  so.loop = L;
+  so.backend = BLEAK_BACKEND_HCI;
+  so.hci_transport = F.transport;
+  bleak_scanner *s = NULL;
+  assert_int_equal(bleak_scanner_new(&so, &s), 0);
+  const bleak_device *dev = NULL;
+  assert_int_equal(bleak_scanner_find_device_by_name(s, "fake", DEADLINE_MS, &dev), 0);
+  snprintf(addr, sizeof addr, "%s", bleak_device_address(dev));
+  bleak_scanner_free(s);
+  return addr;
+}
+
+static void test_privacy(void **state) {
+  (void)state;
+  static const uint8_t prand[3] = {0x94, 0x81, 0x70}; /* top bits 01 */
+  F.privacy = true;
+  memcpy(F.rpa + 3, prand, 3);
+  assert_int_equal(bk_smp_ah(F.peer.irk, prand, F.rpa), 0);
+  F.peer.identity = (bk_smp_addr){0, {0x66, 0x55, 0x44, 0x33, 0x22, 0x11}}; /* FAKE_PEER */
+  char rpa[18];
+  snprintf(rpa, sizeof rpa, "%02X:%02X:%02X:%02X:%02X:%02X", F.rpa[5], F.rpa[4], F.rpa[3],
+           F.rpa[2], F.rpa[1], F.rpa[0]);
+  assert_string_equal(found_address(), rpa); /* nothing resolves it yet */
+
+  bleak_client_options o;
+  client_opts(&o, false);
+  bleak_client *c = NULL;
+  assert_int_equal(bleak_client_new(rpa, &o, &c), 0);
+  assert_int_equal(bleak_client_connect(c), 0);
+  assert_int_equal(pair_once(c), 0);
+  assert_true(F.peer.sc);
+  WAIT_FOR(bond_has("database_hash = "));
+  assert_true(bond_has("peer = 11:22:33:44:55:66"));
+  assert_true(bond_has("irk = "));
+  bleak_client_free(c);
+
+  new_process();
+  assert_string_equal(found_address(), FAKE_PEER); /* resolved with the bond's IRK */
+  c = connected(false); /* by the identity: FAKE_PEER */
+  assert_int_equal(F.smp_seen, 0);
+  assert_int_equal(F.encryptions, 1);
+  assert_int_equal(F.encryption_failures, 0);
+  assert_memory_equal(F.enc_ltk, F.bond.ltk, 16);
+  assert_memory_equal(F.peer.self.val, F.rpa, 6); /* linked to the private address */
+  assert_int_equal(F.peer.self.type, 1);
+  assert_int_equal(read_once(c), 0);
+  assert_int_equal(F.protected_refusals, 0);
+  assert_string_equal(bleak_client_address(c), FAKE_PEER);
+  bleak_client_free(c);
+}
+
 int main(void) {
   /* TEST_LOG=1: the library's log. */
   bleak_log_set_level(getenv("TEST_LOG") ? BLEAK_LOG_DEBUG : BLEAK_LOG_NONE);
@@ -890,6 +953,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_requirements_unmet, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_bonding, setup, teardown),
       cmocka_unit_test_setup_teardown(test_mitm_upgrades_bond, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_privacy, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

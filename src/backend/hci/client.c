@@ -372,10 +372,15 @@ void hc_link_secured(hc *h) {
     connect_fail(h, err);
 }
 
+/* @p type is the address's (an identity's, when a bonded peer's private
+ * address resolved to it); the link is made to the address on the air. */
 static void start_link(hc *h, uint8_t type) {
   h->ph = PH_CONNECTING;
   h->peer_type = type;
-  int err = bk_ctrl_connect(&h->u, type, h->addr);
+  uint8_t air[6], air_type = type;
+  memcpy(air, h->addr, 6);
+  (void)bk_ctrl_user_air_address(&h->u, h->addr, air, &air_type);
+  int err = bk_ctrl_connect(&h->u, air_type, air);
   if (err)
     connect_fail(h, err);
 }
@@ -430,6 +435,7 @@ static void u_ready(bk_ctrl_user *u, int status) {
     connect_fail(h, status);
     return;
   }
+  hc_sec_ready(h);
   begin(h);
 }
 

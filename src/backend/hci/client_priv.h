@@ -111,6 +111,9 @@ void hc_connect_fail(hc *h, int err);
 /* security.c */
 void hc_sec_init(hc *h);
 void hc_sec_destroy(hc *h);
+/* The controller is ready: the client's bond directory's identities are
+ * learned (peer privacy). */
+void hc_sec_ready(hc *h);
 /* The link is up (ATT ready): the pairing engine readied; a bonded peer's
  * link encrypted with the bond's key. */
 void hc_sec_link_up(hc *h);

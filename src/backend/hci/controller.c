@@ -9,7 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "backend/hci/bond_store.h"
 #include "backend/hci/l2cap_signal.h"
+#include "backend/hci/resolver.h"
 #include "backend/hci/smp.h"
 #include "bleak/error.h"
 #include "core/internal.h"
@@ -51,11 +53,19 @@ struct bk_ctrl {
   /* connecting: one LE Create Connection at a time */
   bk_ctrl_user *conn_user;
   bool conn_inflight; /* the command went out; a completion will come */
+  /* Who advertised: the address as reported to users (a peer's identity
+   * when its private address resolved) and the one on the air. */
   struct {
     uint8_t addr[6], type;
+    uint8_t air[6], air_type;
     bool used;
   } seen[SEEN];
   size_t seen_next;
+  /* Peer privacy: the bonded peers' identities, from the bond directories
+   * learned so far (each read once). */
+  bk_resolver resolver;
+  char **bond_dirs;
+  size_t n_bond_dirs;
 };
 
 static _Thread_local bk_ctrl *controllers;
@@ -64,6 +74,7 @@ static void ctrl_destroy(bk_ctrl *c);
 static void resched(bk_ctrl *c);
 static void scan_sync(bk_ctrl *c);
 static void conn_sync(bk_ctrl *c);
+static int learn_dir(bk_ctrl *c, const char *dir);
 
 /* Entry points hold the controller; the last one out frees it if the last
  * user left meanwhile. */
@@ -199,43 +210,156 @@ static void hci_ready(void *owner, int status) {
   if (status) {
     BK_ERROR(MOD, "controller %s: init failed: %s", c->spec, bleak_strerror(status));
     c->lost = true;
+  } else {
+    /* The default bond directory's identities, for every user (a client
+     * with a directory of its own adds it: bk_ctrl_learn_bonds). */
+    char *dir = NULL;
+    if (bk_bond_dir_resolve(NULL, &dir) == 0)
+      (void)learn_dir(c, dir);
+    free(dir);
   }
   bleak_source_set_timer(c->notify, 0);
   scan_sync(c);
   conn_sync(c);
 }
 
-static void remember(bk_ctrl *c, const uint8_t addr[6], uint8_t type) {
-  for (size_t i = 0; i < SEEN; i++)
+static void remember(bk_ctrl *c, const uint8_t addr[6], uint8_t type, const uint8_t air[6],
+                     uint8_t air_type) {
+  size_t i = 0;
+  while (i < SEEN && !(c->seen[i].used && !memcmp(c->seen[i].addr, addr, 6)))
+    i++;
+  if (i == SEEN) {
+    i = c->seen_next;
+    c->seen_next = (c->seen_next + 1) % SEEN;
+  }
+  c->seen[i].used = true;
+  memcpy(c->seen[i].addr, addr, 6);
+  c->seen[i].type = type;
+  memcpy(c->seen[i].air, air, 6);
+  c->seen[i].air_type = air_type;
+}
+
+/* The entry of @p addr: the address users saw, or the one on the air (a
+ * private address that resolved: a client may have been given it before
+ * the peer's identity was known). *on_air tells which. */
+static int seen_index(const bk_ctrl *c, const uint8_t addr[6], bool *on_air) {
+  for (int i = 0; i < SEEN; i++)
     if (c->seen[i].used && !memcmp(c->seen[i].addr, addr, 6)) {
-      c->seen[i].type = type;
-      return;
+      *on_air = false;
+      return i;
     }
-  c->seen[c->seen_next].used = true;
-  memcpy(c->seen[c->seen_next].addr, addr, 6);
-  c->seen[c->seen_next].type = type;
-  c->seen_next = (c->seen_next + 1) % SEEN;
+  for (int i = 0; i < SEEN; i++)
+    if (c->seen[i].used && !memcmp(c->seen[i].air, addr, 6)) {
+      *on_air = true;
+      return i;
+    }
+  return -1;
 }
 
 bool bk_ctrl_address_type(bk_ctrl *c, const uint8_t addr[6], uint8_t *type) {
-  for (size_t i = 0; i < SEEN; i++)
-    if (c->seen[i].used && !memcmp(c->seen[i].addr, addr, 6)) {
-      *type = c->seen[i].type;
-      return true;
-    }
-  return false;
+  bool on_air;
+  int i = seen_index(c, addr, &on_air);
+  if (i >= 0)
+    *type = on_air ? c->seen[i].air_type : c->seen[i].type;
+  return i >= 0;
+}
+
+bool bk_ctrl_user_air_address(const bk_ctrl_user *u, const uint8_t addr[6], uint8_t air[6],
+                              uint8_t *air_type) {
+  bool on_air;
+  int i = u->ctrl ? seen_index(u->ctrl, addr, &on_air) : -1;
+  if (i >= 0) {
+    memcpy(air, u->ctrl->seen[i].air, 6);
+    *air_type = u->ctrl->seen[i].air_type;
+  }
+  return i >= 0;
 }
 
 static void hci_adv(void *owner, const bk_hci_adv_report *r) {
   bk_ctrl *c = owner;
   /* Legacy types 0..4 and extended reports: address types 0/1 (public,
-   * random); 2/3 (resolved identities) connect as 0/1 with privacy. */
-  remember(c, r->addr, r->addr_type & 1);
+   * random); 2/3 (identities the controller resolved) connect as 0/1. */
+  uint8_t air_type = r->addr_type & 1;
+  bk_hci_adv_report resolved;
+  bk_bond_addr id;
+  if (bk_resolver_resolve(&c->resolver, r->addr, air_type, &id)) {
+    /* A bonded peer behind its private address: everyone sees its
+     * identity (HCI's own convention: type 2/3, a resolved identity). */
+    resolved = *r;
+    memcpy(resolved.addr, id.addr, 6);
+    resolved.addr_type = (uint8_t)(id.type | 2);
+    remember(c, id.addr, id.type, r->addr, air_type);
+    r = &resolved;
+  } else {
+    remember(c, r->addr, air_type, r->addr, air_type);
+  }
   for (size_t i = 0; i < MAX_USERS; i++) {
     bk_ctrl_user *u = c->users[i];
     if (u && u->scanning && u->ops->adv)
       u->ops->adv(u, r);
   }
+}
+
+/* ---- peer privacy: identities from bonds ---- */
+
+typedef struct learn_ctx {
+  bk_ctrl *c;
+  size_t added;
+} learn_ctx;
+
+static int learn_one(const bk_bond *b, void *user) {
+  learn_ctx *x = user;
+  if (b->has_irk && b->id.local.type == 0 && !memcmp(b->id.local.addr, x->c->hci.bdaddr, 6) &&
+      bk_resolver_add(&x->c->resolver, b->irk, &b->id.peer) == 0)
+    x->added++;
+  return 0;
+}
+
+static int learn_dir(bk_ctrl *c, const char *dir) {
+  for (size_t i = 0; i < c->n_bond_dirs; i++)
+    if (!strcmp(c->bond_dirs[i], dir))
+      return 0;
+  char **dirs = realloc(c->bond_dirs, (c->n_bond_dirs + 1) * sizeof *dirs);
+  if (!dirs)
+    return bk_fail(BLEAK_ERR_NO_MEMORY, "no memory for the bond directory's name");
+  c->bond_dirs = dirs;
+  if (!(dirs[c->n_bond_dirs] = strdup(dir)))
+    return bk_fail(BLEAK_ERR_NO_MEMORY, "no memory for the bond directory's name");
+  c->n_bond_dirs++;
+  learn_ctx x = {c, 0};
+  size_t bad = 0;
+  int r = bk_bond_foreach(dir, learn_one, &x, &bad);
+  if (x.added)
+    BK_DEBUG(MOD, "controller %s: %zu peer identities from %s", c->spec, x.added, dir);
+  return r;
+}
+
+int bk_ctrl_learn_bonds(bk_ctrl_user *u, const char *dir) {
+  if (!u->ctrl || !u->ctrl->ready || !dir)
+    return bk_fail(BLEAK_ERR_STATE, "the controller is not ready");
+  return learn_dir(u->ctrl, dir);
+}
+
+int bk_ctrl_add_identity(bk_ctrl_user *u, const uint8_t irk[16], const bk_bond_addr *id) {
+  if (!u->ctrl)
+    return bk_fail(BLEAK_ERR_STATE, "no controller");
+  return bk_resolver_add(&u->ctrl->resolver, irk, id);
+}
+
+void bk_ctrl_forget_identity(bk_ctrl_user *u, const bk_bond_addr *id) {
+  if (!u->ctrl)
+    return;
+  bk_resolver_remove(&u->ctrl->resolver, id);
+  /* What was seen as that identity is an unresolved address again. */
+  for (size_t i = 0; i < SEEN; i++)
+    if (u->ctrl->seen[i].used && !memcmp(u->ctrl->seen[i].addr, id->addr, 6) &&
+        memcmp(u->ctrl->seen[i].air, id->addr, 6))
+      u->ctrl->seen[i].used = false;
+}
+
+bool bk_ctrl_user_identity(const bk_ctrl_user *u, const uint8_t addr[6], uint8_t type,
+                           bk_bond_addr *id) {
+  return u->ctrl && bk_resolver_resolve(&u->ctrl->resolver, addr, type, id);
 }
 
 static void hci_connected(void *owner, int status, uint16_t handle, uint8_t peer_type,
@@ -556,6 +680,10 @@ static void ctrl_destroy(bk_ctrl *c) {
   if (c->fd >= 0)
     close(c->fd);
   bk_btsnoop_close(&c->snoop);
+  bk_resolver_clear(&c->resolver);
+  for (size_t i = 0; i < c->n_bond_dirs; i++)
+    free(c->bond_dirs[i]);
+  free(c->bond_dirs);
   free(c->out);
   free(c->spec);
   free(c);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend/hci/bond_store.h"
 #include "backend/hci/hci_host.h"
 #include "bleak/loop.h"
 
@@ -114,6 +115,33 @@ static inline bool bk_ctrl_user_seen(const bk_ctrl_user *u, const uint8_t addr[6
   return u->ctrl && bk_ctrl_address_type(u->ctrl, addr, type);
 }
 
+/* Where to connect to reach @p addr (as users see it: a bonded peer's
+ * identity, or the address itself): true and the address and type last
+ * heard on the air, when seen since the controller opened. */
+bool bk_ctrl_user_air_address(const bk_ctrl_user *u, const uint8_t addr[6], uint8_t air[6],
+                              uint8_t *air_type);
+
+/*
+ * Peer privacy (resolver.h): advertising reports of a known peer's
+ * resolvable private address reach users with its identity instead
+ * (addr_type 2/3, as HCI reports identities it resolved), and
+ * bk_ctrl_user_air_address() gives the private address to connect to.
+ * The identities come from bonds: those of the default bond directory
+ * (bk_bond_dir_resolve(NULL)) once the controller is ready, and those a
+ * user adds.
+ */
+/* Learn the identities of the bonds in @p dir made with this controller's
+ * address (each directory is read once). @return 0, STATE (not ready),
+ * NO_MEMORY, bk_bond_foreach()'s errors. */
+int bk_ctrl_learn_bonds(bk_ctrl_user *u, const char *dir);
+/* A peer's identity, learned by pairing. @return bk_resolver_add()'s. */
+int bk_ctrl_add_identity(bk_ctrl_user *u, const uint8_t irk[16], const bk_bond_addr *id);
+/* Forget it (the bond was removed). */
+void bk_ctrl_forget_identity(bk_ctrl_user *u, const bk_bond_addr *id);
+/* The identity behind @p addr of @p type, when a known IRK resolves it. */
+bool bk_ctrl_user_identity(const bk_ctrl_user *u, const uint8_t addr[6], uint8_t type,
+                           bk_bond_addr *id);
+
 /* Connect to @p peer; ops->connected follows. Connects are done one at a
  * time per controller (scanning pauses meanwhile). @return 0, BUSY (this
  * user is connecting or linked), STATE (not ready). */
@@ -133,6 +161,14 @@ size_t bk_ctrl_backlog(const bk_ctrl_user *u);
 /* Our address on the air (the controller's public address, type 0);
  * zeros before the controller is ready. */
 void bk_ctrl_user_local_address(const bk_ctrl_user *u, uint8_t addr[6], uint8_t *type);
+
+/* The address and type this user's link (or pending connect) was made
+ * with: the air's (a private address, maybe). */
+static inline void bk_ctrl_user_peer(const bk_ctrl_user *u, uint8_t addr[6], uint8_t *type) {
+  for (int i = 0; i < 6; i++)
+    addr[i] = u->peer[i];
+  *type = u->peer_type;
+}
 
 /* An SMP PDU on this user's link. @return 0, BLEAK_ERR_NOT_CONNECTED,
  * BLEAK_ERR_NO_MEMORY. */

@@ -25,10 +25,12 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/random.h>
 
 #include "backend/hci/client_priv.h"
 #include "backend/hci/hci.h"
+#include "backend/hci/resolver.h"
 #include "core/internal.h"
 
 #define MOD "hci-security"
@@ -46,12 +48,24 @@ static int bond_dir(hc *h) {
   return bk_bond_dir_resolve(bk_client_options(h->c)->pairing.bond_dir, &h->bond_dir);
 }
 
+/* The bond's names: our address and the peer's identity (the client's
+ * address, or who is behind it when it is a private address a known IRK
+ * resolves). */
 static void bond_ids(hc *h, bk_bond_addr *local, bk_bond_addr *peer) {
   memset(local, 0, sizeof *local);
   memset(peer, 0, sizeof *peer);
   bk_ctrl_user_local_address(&h->u, local->addr, &local->type);
+  if (bk_ctrl_user_identity(&h->u, h->addr, h->peer_type, peer))
+    return;
   memcpy(peer->addr, h->addr, 6);
   peer->type = h->peer_type;
+}
+
+void hc_sec_ready(hc *h) {
+  /* A directory of the client's own: its peers' identities resolve their
+   * private addresses too (the default directory's the controller knows). */
+  if (bk_client_options(h->c)->pairing.bond_dir && bond_dir(h) == 0)
+    (void)bk_ctrl_learn_bonds(&h->u, h->bond_dir);
 }
 
 static void forget_bond(hc *h) {
@@ -92,7 +106,15 @@ static void store_bond(hc *h, const bk_smp_keys *k) {
   bk_bond b;
   memset(&b, 0, sizeof b);
   bond_ids(h, &b.id.local, &b.id.peer);
-  b.created = (int64_t)(bleak_loop_now_ms(h->loop) / 1000);
+  /* A peer behind a private address is known by the identity it gave. */
+  if (k->has_irk && k->identity.type <= BK_BOND_ADDR_RANDOM &&
+      bk_resolver_is_rpa(h->addr, h->peer_type)) {
+    memcpy(b.id.peer.addr, k->identity.val, 6);
+    b.id.peer.type = k->identity.type;
+  }
+  /* The wall clock (the loop's is monotonic): when, for a person. */
+  time_t now = time(NULL);
+  b.created = now > 0 ? (int64_t)now : 0;
   memcpy(b.ltk, k->ltk, 16);
   b.key_size = k->key_size;
   b.authenticated = k->authenticated;
@@ -129,6 +151,9 @@ static void store_bond(hc *h, const bk_smp_keys *k) {
   forget_bond(h);
   h->bond = b; /* ours now */
   h->have_bond = true;
+  if (b.has_irk && bk_ctrl_add_identity(&h->u, b.irk, &b.id.peer) < 0)
+    BK_WARN(MOD, "%s: its private addresses will not resolve: %s", bk_client_address(h->c),
+            bleak_error_detail());
   BK_INFO(MOD, "%s: bonded (%s, key of %u octets%s)", bk_client_address(h->c),
           k->sc ? "Secure Connections" : "legacy", k->key_size,
           k->authenticated ? ", authenticated" : "");
@@ -368,8 +393,8 @@ static void smp_setup(hc *h) {
   cfg.local_dist = 0; /* we are central: the peer needs none of our keys */
   cfg.remote_dist = BK_SMP_DIST_ENC | BK_SMP_DIST_ID | BK_SMP_DIST_SIGN;
   bk_ctrl_user_local_address(&h->u, cfg.local.val, &cfg.local.type);
-  memcpy(cfg.peer.val, h->addr, 6);
-  cfg.peer.type = h->peer_type;
+  /* The addresses the link was made with (a private one, maybe). */
+  bk_ctrl_user_peer(&h->u, cfg.peer.val, &cfg.peer.type);
   int r = bk_smp_init(&h->smp, &cfg, &smp_ops, h);
   h->smp_ready = r == 0;
   if (r)
@@ -469,10 +494,14 @@ static int remove_bonds(hc *h) {
   int r = bond_dir(h);
   bk_bond_id *ids = NULL;
   size_t n = 0;
+  bk_bond_addr local, peer;
+  bond_ids(h, &local, &peer);
   if (r == 0)
     r = bk_bond_list(h->bond_dir, &ids, &n);
+  if (r == 0)
+    bk_ctrl_forget_identity(&h->u, &peer);
   for (size_t i = 0; r == 0 && i < n; i++)
-    if (!memcmp(ids[i].peer.addr, h->addr, 6)) {
+    if (!memcmp(ids[i].peer.addr, h->addr, 6) || !memcmp(ids[i].peer.addr, peer.addr, 6)) {
       r = bk_bond_remove(h->bond_dir, &ids[i].local, &ids[i].peer);
       if (r == BLEAK_ERR_NOT_FOUND)
         r = 0;
