@@ -117,6 +117,28 @@ typedef enum bleak_io_capability {
   BLEAK_IO_CAP_KEYBOARD_DISPLAY = 5,
 } bleak_io_capability;
 
+/**
+ * Out-of-band pairing data: what the peripheral gave by other means (an
+ * NFC tag, a QR code, a label), so that pairing is protected against a
+ * man in the middle without a number to show or type. The hci backend
+ * uses it; bluez does not (BlueZ takes OOB data through its own
+ * org.bluez.Adapter1 interfaces, not an agent).
+ */
+typedef struct bleak_oob_data {
+  /** LE Secure Connections: the peer's random value r and confirmation
+   *  value C (Core Vol 3, Part H, 2.3.5.6.4), 16 octets each, least
+   *  significant first as the LE Secure Connections Random Value (0x23)
+   *  and Confirmation Value (0x22) AD types carry them. */
+  bool has_sc;
+  uint8_t sc_random[16];
+  uint8_t sc_confirm[16];
+  /** LE legacy pairing: the shared temporary key (the Security Manager TK
+   *  Value AD type, 0x10), least significant octet first. Legacy only:
+   *  cannot go with sc_only, and an SC peer pairs without it. */
+  bool has_legacy_tk;
+  uint8_t legacy_tk[16];
+} bleak_oob_data;
+
 /** How pairing is done. Zeroed, it is what Bleak's pair() does: bond,
  * any association model the two sides allow, keys of 7 to 16 octets. The
  * hci backend applies all of it; bluez applies io_capability (its
@@ -132,6 +154,11 @@ typedef struct bleak_pairing_options {
    *  (no HOME, as root) /var/lib/bleak/bonds. Borrowed during
    *  bleak_client_new() only. */
   const char *bond_dir;
+  /** The peer's out-of-band data (hci), or NULL: none. Copied by
+   *  bleak_client_new() (and wiped when the client is freed). With it, an
+   *  OOB-capable peer pairs with the OOB model; a wrong value fails the
+   *  pairing with BLEAK_ERR_SMP(0x04), Confirm Value Failed. */
+  const bleak_oob_data *oob;
 } bleak_pairing_options;
 
 /** Which backend serves a client or scanner (Bleak's backend=). */

@@ -168,6 +168,13 @@ static int copy_options(bleak_client *c, const bleak_client_options *o) {
                    o->pairing.min_key_size);
   if (!c->opts.pairing.min_key_size)
     c->opts.pairing.min_key_size = 7;
+  if (o->pairing.oob) {
+    if (o->pairing.oob->has_legacy_tk && o->pairing.sc_only)
+      return bk_fail(BLEAK_ERR_INVALID_ARG,
+                     "a legacy OOB key with sc_only: legacy pairing is refused");
+    c->oob = *o->pairing.oob;
+    c->opts.pairing.oob = &c->oob;
+  }
   if (o->n_services) {
     if (!o->services)
       return bk_fail(BLEAK_ERR_INVALID_ARG, "n_services > 0 but services is NULL");
@@ -186,6 +193,7 @@ static int copy_options(bleak_client *c, const bleak_client_options *o) {
 }
 
 static void client_release(bleak_client *c) {
+  explicit_bzero(&c->oob, sizeof c->oob); /* a secret */
   bleak_source_free(c->drain);
   free(c->adapter);
   free(c->hci_transport);

@@ -42,6 +42,7 @@ struct bleak_client {
   char *adapter;
   char *hci_transport;
   char *bond_dir;
+  bleak_oob_data oob; /* opts.pairing.oob points here when given */
   bleak_uuid *services_filter;
   char address[18];
   char found_name[249];   /* what the device search heard */

@@ -248,6 +248,8 @@ static void new_pairing(fake_controller *f) {
   p->self = keep.self;
   p->identity = keep.identity;
   memcpy(p->irk, keep.irk, 16);
+  memcpy(p->own_r, keep.own_r, 16);
+  memcpy(p->oob_tk, keep.oob_tk, 16);
   p->rng = keep.rng ^ (0x9e3779b9u * (uint32_t)++f->pairings);
   if (!p->rng)
     p->rng = 1;

@@ -926,6 +926,59 @@ static void test_privacy(void **state) {
   bleak_client_free(c);
 }
 
+/* Out-of-band data (Secure Connections): the peer's r and C, given in the
+ * options, pair with the OOB model: no question, an authenticated bond.
+ * A confirm value that is not the peer's fails the pairing (SMP Confirm
+ * Value Failed) and
+ * keeps no bond. */
+static void test_oob(void **state) {
+  (void)state;
+  F.peer.method = PEER_OOB;
+  for (int i = 0; i < 16; i++)
+    F.peer.own_r[i] = (uint8_t)(0x30 + i);
+  bleak_oob_data oob = {.has_sc = true};
+  memcpy(oob.sc_random, F.peer.own_r, 16);
+  /* C = f4(PKb, PKb, rb, 0), from the peer's public key */
+  assert_int_equal(bk_smp_f4(F.peer.key.pub, F.peer.key.pub, oob.sc_random, 0, oob.sc_confirm),
+                   0);
+  bleak_client_options o;
+  client_opts(&o, true);
+  o.pairing.oob = &oob;
+  memset(&ask, 0, sizeof ask);
+  bleak_client *c = connect_with(&o);
+  memset(&oob, 0, sizeof oob); /* copied by bleak_client_new */
+  assert_int_equal(pair_once(c), 0);
+  assert_true(F.peer.sc);
+  assert_int_equal(F.peer.preq[2], 1); /* we said we have its OOB data */
+  assert_int_equal(ask.calls, 0);
+  assert_true(bond_has("authenticated = true"));
+  assert_int_equal(read_once(c), 0);
+  bleak_client_free(c);
+
+  remove(bond_path);
+  F.bond.valid = false;
+  memcpy(oob.sc_random, F.peer.own_r, 16);
+  oob.has_sc = true;
+  memset(oob.sc_confirm, 0x5a, 16); /* not the peer's */
+  c = connect_with(&o);
+  assert_int_equal(pair_once(c), BLEAK_ERR_SMP(0x04)); /* Confirm Value Failed */
+  assert_false(bond_exists());
+  bleak_client_free(c);
+}
+
+/* A legacy OOB key cannot go with sc_only: refused at construction. */
+static void test_oob_legacy_with_sc_only(void **state) {
+  (void)state;
+  bleak_oob_data oob = {.has_legacy_tk = true};
+  bleak_client_options o;
+  client_opts(&o, false);
+  o.pairing.oob = &oob;
+  o.pairing.sc_only = true;
+  bleak_client *c = NULL;
+  assert_int_equal(bleak_client_new(PEER, &o, &c), BLEAK_ERR_INVALID_ARG);
+  assert_null(c);
+}
+
 int main(void) {
   /* TEST_LOG=1: the library's log. */
   bleak_log_set_level(getenv("TEST_LOG") ? BLEAK_LOG_DEBUG : BLEAK_LOG_NONE);
@@ -954,6 +1007,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_no_bonding, setup, teardown),
       cmocka_unit_test_setup_teardown(test_mitm_upgrades_bond, setup, teardown),
       cmocka_unit_test_setup_teardown(test_privacy, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_oob, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_oob_legacy_with_sc_only, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

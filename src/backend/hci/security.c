@@ -393,9 +393,20 @@ static void smp_setup(hc *h) {
   cfg.local_dist = 0; /* we are central: the peer needs none of our keys */
   cfg.remote_dist = BK_SMP_DIST_ENC | BK_SMP_DIST_ID | BK_SMP_DIST_SIGN;
   bk_ctrl_user_local_address(&h->u, cfg.local.val, &cfg.local.type);
+  const bleak_oob_data *oob = o->pairing.oob;
+  if (oob && oob->has_legacy_tk) {
+    cfg.has_oob_tk = true;
+    memcpy(cfg.oob_tk, oob->legacy_tk, 16);
+  }
+  if (oob && oob->has_sc) {
+    cfg.has_peer_oob = true;
+    memcpy(cfg.peer_oob_r, oob->sc_random, 16);
+    memcpy(cfg.peer_oob_c, oob->sc_confirm, 16);
+  }
   /* The addresses the link was made with (a private one, maybe). */
   bk_ctrl_user_peer(&h->u, cfg.peer.val, &cfg.peer.type);
   int r = bk_smp_init(&h->smp, &cfg, &smp_ops, h);
+  explicit_bzero(&cfg, sizeof cfg); /* the OOB values: the engine has its copy */
   h->smp_ready = r == 0;
   if (r)
     BK_ERROR(MOD, "pairing engine: %s", bleak_error_detail());

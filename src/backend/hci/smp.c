@@ -139,6 +139,7 @@ static void finish(bk_smp *s, int status, const char *detail) {
     s->state = ST_IDLE;
   s->deadline = 0;
   s->displaying = false;
+  s->typing = false;
   s->has_local_oob = false;
   s->passkey = 0;
   bk_smp_wipe(&s->secret, sizeof s->secret);
@@ -240,6 +241,7 @@ static int begin(bk_smp *s, uint64_t now) {
   s->round = 0;
   s->keys_next = 0;
   s->displaying = false;
+  s->typing = false;
   s->sc = false;
   s->key_size = 0;
   memset(s->pres, 0, sizeof s->pres);
@@ -390,7 +392,17 @@ static void on_response(bk_smp *s, const uint8_t *p, uint64_t now) {
     }
     break;
   case BK_SMP_PASSKEY_INPUT:
-    ask(s, BK_SMP_ASK_PASSKEY, 0);
+    if (s->sc) {
+      /* A peer shows its passkey once it has our public key (Linux's
+       * SMP does): the keys are exchanged while the user types. */
+      if (!begin_phase2(s, now))
+        return;
+      s->typing = true;
+      s->question = (uint8_t)BK_SMP_ASK_PASSKEY;
+      s->ops->ask(s->owner, BK_SMP_ASK_PASSKEY, 0);
+      return;
+    }
+    ask(s, BK_SMP_ASK_PASSKEY, 0); /* legacy: the TK first */
     return;
   case BK_SMP_PASSKEY_DISPLAY: {
     uint32_t pk;
@@ -461,8 +473,13 @@ static void on_public_key(bk_smp *s, const uint8_t *d, uint64_t now) {
   case BK_SMP_NUMERIC_COMPARISON:
     s->state = ST_CONFIRM; /* the peer's Cb comes first */
     return;
-  case BK_SMP_PASSKEY_DISPLAY:
   case BK_SMP_PASSKEY_INPUT:
+    if (s->typing) { /* the user has not typed yet: the first round waits */
+      s->state = ST_USER;
+      return;
+    }
+    /* fall through */
+  case BK_SMP_PASSKEY_DISPLAY:
     s->round = 0;
     send_round_confirm(s, now);
     return;
@@ -848,6 +865,22 @@ void bk_smp_recv(bk_smp *s, const uint8_t *pdu, size_t len, uint64_t now) {
 int bk_smp_user_reply(bk_smp *s, bool accept, uint32_t passkey, uint64_t now) {
   if (!s)
     return BLEAK_ERR_INVALID_ARG;
+  if (s->typing && (s->state == ST_PUBKEY || s->state == ST_USER)) {
+    if (!accept) {
+      s->typing = false;
+      fail(s, BK_SMP_PASSKEY_ENTRY_FAILED, BLEAK_ERR_AUTH, "the user declined the pairing");
+      return 0;
+    }
+    if (passkey > 999999)
+      return bk_fail(BLEAK_ERR_INVALID_ARG, "a passkey is 0..999999");
+    s->typing = false;
+    passkey_tk(s, passkey);
+    if (s->state == ST_USER) { /* the peer's key came: the first round */
+      s->round = 0;
+      send_round_confirm(s, now);
+    } /* else on_public_key starts it */
+    return 0;
+  }
   if (s->state == ST_USER) {
     bk_smp_question q = (bk_smp_question)s->question;
     if (!accept) {

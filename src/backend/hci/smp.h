@@ -316,6 +316,9 @@ typedef struct bk_smp {
   bk_smp_method method;
   bool sc;
   bool displaying;   /* a passkey is shown: a refusal cancels */
+  bool typing;       /* SC passkey input: asked while the public keys are
+                      * exchanged (the peer shows its passkey once it has
+                      * ours), not answered yet */
   bool has_local_oob; /* bk_smp_sc_local_oob() made secret.key, local_r */
   uint8_t key_size;
   uint8_t round;     /* SC passkey: 0..19 */
