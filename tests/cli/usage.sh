@@ -13,7 +13,7 @@ check() { # check WANT_RC DESC ARGS...
 }
 check 0 "--help" --help
 check 0 "--version" --version
-for cmd in scan services read write notify desc-read desc-write pair unpair; do
+for cmd in scan services read write notify desc-read desc-write pair unpair bonds; do
   check 0 "$cmd --help" "$cmd" --help
   check 0 "help $cmd" help "$cmd"
 done
@@ -37,6 +37,33 @@ check 2 "scan: bad --service" scan --service not-a-uuid
 check 2 "scan: operand" scan extra
 check 2 "services without ADDR" services
 check 2 "a malformed address" read nonsense 2a19
+# bonds: the hci backend's bond directory, no radio needed
+bonds=$(mktemp -d /tmp/bleak-usage-bonds.XXXXXX)
+check 0 "bonds: none yet" bonds --bond-dir "$bonds"
+grep -q "No bonds" /tmp/bleak-usage.$$ || { echo "not ok - bonds: says there are none"; fail=1; }
+cat > "$bonds/C0FFEE000001-public_112233445566-public.bond" <<EOB
+version = 1
+local = C0:FF:EE:00:00:01
+local_type = public
+peer = 11:22:33:44:55:66
+peer_type = public
+created = 1733140800
+ltk = 00112233445566778899aabbccddeeff
+key_size = 16
+authenticated = true
+secure_connections = true
+ediv = 0000
+rand = 0000000000000000
+[end]
+EOB
+check 0 "bonds: lists one" bonds --bond-dir "$bonds"
+grep -q "^11:22:33:44:55:66 .*Secure Connections, authenticated" /tmp/bleak-usage.$$ &&
+  ! grep -q 00112233445566778899aabbccddeeff /tmp/bleak-usage.$$ ||
+  { echo "not ok - bonds: the peer and what its key is worth, never the key"; fail=1; }
+check 2 "bonds remove: a malformed address" bonds remove nonsense --bond-dir "$bonds"
+check 0 "bonds remove" bonds remove 11:22:33:44:55:66 --bond-dir "$bonds"
+check 3 "bonds remove: none left" bonds remove 11:22:33:44:55:66 --bond-dir "$bonds"
+rm -rf "$bonds"
 check 0 "global option first, command option after the operands" --timeout 3 notify 00:11:22:33:44:55 2a37 --help
 rm -f /tmp/bleak-usage.$$
 exit $fail

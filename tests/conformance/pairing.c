@@ -162,12 +162,20 @@ typedef struct run {
   bleak_client_options opts;
 } run;
 
+static typist the_typist;
+
 static bleak_client *connect_to(run *r, const char *address, bool agent) {
   bleak_client_options o = r->opts;
   if (agent)
     o.pairing_callback = on_pairing;
   bleak_client *c = NULL;
   int e = bleak_client_new(address, &o, &c);
+  /* A bonded peripheral may ask for security (a Security Request) as the
+   * link comes up: the passkey can be wanted during the connect too. */
+  the_typist.c = c;
+  the_typist.typed = false;
+  if (e == 0 && agent && !the_typist.timer)
+    bleak_loop_add_timer(bleak_loop_default(), 100, on_type, &the_typist, &the_typist.timer);
   if (e == 0)
     e = connect_retry(c);
   CHECK("connect", e == 0, "%s: %s", address, err(e));
@@ -240,11 +248,7 @@ static void pair_with_callback(run *r, bleak_pairing_request want, bool mitm, co
   bleak_client *c = connect_to(r, r->address, true);
   if (!c)
     return;
-  typist t = {c, NULL, false};
-  bleak_loop_add_timer(r->opts.loop ? r->opts.loop : bleak_loop_default(), 100, on_type, &t,
-                       &t.timer);
   int e = bleak_client_pair(c);
-  bleak_source_free(t.timer);
   char name[160];
   snprintf(name, sizeof name, "pair: %s", what);
   CHECK(name, e == 0 && asked.count >= 1 && asked.last == want, "%s; %d questions, last %d",
@@ -371,6 +375,7 @@ int main(int argc, char **argv) {
     privacy_identity(&r);
   else
     CHECK("a known mode", false, "unknown mode '%s'", mode);
+  bleak_source_free(the_typist.timer);
   check_summary();
   return failed ? 1 : 0;
 }

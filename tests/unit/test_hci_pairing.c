@@ -979,6 +979,35 @@ static void test_oob_legacy_with_sc_only(void **state) {
   assert_null(c);
 }
 
+/* bleak/bonds.h: the bond is listed (no keys: what they are worth) and
+ * removed by the peer's address, without a connection. */
+static void test_bonds_api(void **state) {
+  (void)state;
+  bond_first();
+  bleak_bond_info *v = NULL;
+  size_t n = 0, bad = 9;
+  assert_int_equal(bleak_bonds_list(NULL, &v, &n, &bad), 0); /* $BLEAK_BOND_DIR */
+  assert_int_equal(n, 1);
+  assert_int_equal(bad, 0);
+  assert_string_equal(v[0].peer, FAKE_PEER);
+  assert_string_equal(v[0].local, FAKE_HOST);
+  assert_false(v[0].peer_random);
+  assert_int_equal(v[0].key_size, 16);
+  assert_true(v[0].secure_connections);
+  assert_false(v[0].authenticated);
+  assert_true(v[0].has_irk);
+  assert_true(v[0].has_database);
+  assert_true(v[0].created > 1700000000); /* the wall clock's */
+  free(v);
+  assert_int_equal(bleak_bonds_remove(bond_dir, "nonsense"), BLEAK_ERR_INVALID_ARG);
+  assert_int_equal(bleak_bonds_remove(bond_dir, "11:22:33:44:55:66"), 1);
+  assert_false(bond_exists());
+  assert_int_equal(bleak_bonds_remove(bond_dir, FAKE_PEER), BLEAK_ERR_NOT_FOUND);
+  assert_int_equal(bleak_bonds_list(bond_dir, &v, &n, NULL), 0);
+  assert_int_equal(n, 0);
+  assert_null(v);
+}
+
 int main(void) {
   /* TEST_LOG=1: the library's log. */
   bleak_log_set_level(getenv("TEST_LOG") ? BLEAK_LOG_DEBUG : BLEAK_LOG_NONE);
@@ -1008,6 +1037,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_mitm_upgrades_bond, setup, teardown),
       cmocka_unit_test_setup_teardown(test_privacy, setup, teardown),
       cmocka_unit_test_setup_teardown(test_oob, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bonds_api, setup, teardown),
       cmocka_unit_test_setup_teardown(test_oob_legacy_with_sc_only, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

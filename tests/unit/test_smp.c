@@ -678,6 +678,44 @@ static void test_sc_passkey_we_type(void **state) {
   assert_paired(BK_SMP_PASSKEY_INPUT, true);
 }
 
+/* The same, the user quicker than the peer: the passkey is typed before
+ * the peer's public key comes (held back here); the first round starts
+ * when it does. */
+static uint8_t held_key[65];
+static size_t held_key_len;
+static void hold_public_key(uint8_t *pdu, size_t *len) {
+  if (pdu[0] == BK_SMP_PAIRING_PUBLIC_KEY && !held_key_len) {
+    memcpy(held_key, pdu, *len);
+    held_key_len = *len;
+    *len = 0;
+  }
+}
+
+static void test_sc_passkey_typed_before_peer_key(void **state) {
+  (void)state;
+  R.cfg.io_cap = BK_SMP_IO_KEYBOARD_DISPLAY;
+  R.peer.io_cap = BK_SMP_IO_DISPLAY_ONLY;
+  R.peer.auth_req |= BK_SMP_AUTH_MITM;
+  R.peer.method = PEER_PASSKEY;
+  R.peer.passkey = 123456;
+  held_key_len = 0;
+  R.tamper = hold_public_key;
+  start();
+  assert_int_equal(R.q, BK_SMP_ASK_PASSKEY);
+  assert_int_equal(held_key_len, 65);
+  assert_string_equal(transcript(), ">01 <02 >0c");
+  assert_int_equal(bk_smp_user_reply(&R.smp, true, 123456, R.now), 0);
+  assert_string_equal(transcript(), ">01 <02 >0c"); /* nothing until the key */
+  assert_int_equal(bk_smp_user_reply(&R.smp, true, 123456, R.now), BLEAK_ERR_STATE);
+  R.tamper = NULL;
+  note('<', held_key[0]);
+  bk_smp_recv(&R.smp, held_key, held_key_len, R.now);
+  pump();
+  assert_int_equal(R.peer.round, 20);
+  encrypted();
+  assert_paired(BK_SMP_PASSKEY_INPUT, true);
+}
+
 /* SC OOB both ways: we have the peer's r and C, it has ours. */
 static void test_sc_oob(void **state) {
   (void)state;
@@ -1390,6 +1428,7 @@ int main(void) {
       T(test_sc_numeric_comparison),
       T(test_sc_passkey_we_display),
       T(test_sc_passkey_we_type),
+      T(test_sc_passkey_typed_before_peer_key),
       T(test_sc_oob),
       T(test_sc_oob_wrong_confirm),
       T(test_sc_oob_not_available),

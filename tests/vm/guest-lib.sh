@@ -11,6 +11,7 @@
 #       (registered and advertising) and sets FIXTURE_ADDR and FIXTURE_NAME.
 #   vm_wait_for DESC SECONDS CMD...   poll CMD until it succeeds or time out
 #   vm_wait_no_links IDX [SECONDS]    until hciIDX has no connection left
+#   vm_wait_no_adv IDX [SECONDS]      until bluetoothd advertises nothing on hciIDX
 #   vm_ok NAME / vm_not_ok NAME [why] / vm_summary
 #       TAP lines and the closing "N passed, N failed" line; vm_summary
 #       returns non-zero when anything failed.
@@ -97,13 +98,27 @@ vm_start_bluez() {
 _vm_no_links() { ! btmgmt --index "$1" con 2>/dev/null | grep -qE '([0-9A-F]{2}:){5}[0-9A-F]{2}'; }
 vm_wait_no_links() { vm_wait_for "hci$1 without links" "${2:-10}" _vm_no_links "$1" || true; }
 
+# vm_wait_no_adv IDX [SECONDS]: wait until bluetoothd holds no
+# advertisement on hciIDX (a fixture killed, its advertisement not yet
+# removed: registering the next one then fails with "Failed to complete
+# registration"). Not a failure when it times out.
+_vm_no_adv() {
+  dbus-send --system --print-reply --dest=org.bluez "/org/bluez/hci$1" \
+    org.freedesktop.DBus.Properties.Get string:org.bluez.LEAdvertisingManager1 \
+    string:ActiveInstances 2>/dev/null | grep -q 'byte 0$'
+}
+vm_wait_no_adv() { vm_wait_for "hci$1 without advertisements" "${2:-10}" _vm_no_adv "$1" || true; }
+
 vm_start_fixture() {
   _hci=$1; shift
   _ready="$VM_STATE/fixture-$_hci.json"
   rm -f "$_ready"
   vm_bg /usr/bin/python3 "$VM_LIB_DIR/fixture/peripheral.py" --adapter "$_hci" --ready "$_ready" "$@" \
     >"$VM_STATE/fixture-$_hci.log" 2>&1
-  if ! vm_wait_for "the fixture on $_hci" 30 test -s "$_ready"; then
+  _fixture_pid=$!
+  # Serving, or gone (then at once, not after the whole wait).
+  vm_wait_for "the fixture on $_hci" 30 sh -c "test -s '$_ready' || ! kill -0 $_fixture_pid"
+  if ! test -s "$_ready"; then
     cat "$VM_STATE/fixture-$_hci.log"
     return 1
   fi

@@ -28,6 +28,7 @@ fixture() { # CAPABILITY: the fixture (again) with that agent
   if [ -s "$VM_STATE/fixture-hci1.json" ]; then
     kill "$(sed -n 's/.*"pid": \([0-9]*\).*/\1/p' "$VM_STATE/fixture-hci1.json")" 2>/dev/null
     vm_wait_no_links 1
+    vm_wait_no_adv 1
   fi
   rm -f "$pk"
   # bluetoothd 5.66 now and then fails an advertisement's registration
@@ -81,9 +82,28 @@ fixture NoInputNoOutput
 step legacy
 step bonded
 step unpair
-echo "# privacy: the peripheral advertises a resolvable private address"
+echo "# the bleak tool on hci: pair, the bond listed, unpair"
 forget_central
 peripheral_setting sc on
+fixture NoInputNoOutput
+tool() { # DESC WANT_OUTPUT ARGS...: a tool command on hci0
+  _d=$1 _w=$2; shift 2
+  central_off
+  if "$BLEAK_PROJECT/build/tools/bleak" --backend hci --hci hci0 "$@" >"$VM_STATE/tool.out" 2>&1 &&
+      grep -q "$_w" "$VM_STATE/tool.out"; then vm_ok "bleak $_d"
+  else vm_not_ok "bleak $_d"; sed 's/^/#   /' "$VM_STATE/tool.out"; rc=1; fi
+  vm_wait_no_links 1
+}
+tool "pair" "Paired with" pair "$FIXTURE_ADDR"
+tool "bonds lists it" "^$FIXTURE_ADDR .*Secure Connections" bonds
+tool "read of the encrypted characteristic with the bond" "secret" read "$FIXTURE_ADDR" \
+  b1e5000b-7e57-4c0d-9e00-000000000001 --text
+tool "unpair" "Removed the pairing" unpair "$FIXTURE_ADDR"
+tool "bonds: none left" "No bonds" bonds
+vm_summary || rc=1
+
+echo "# privacy: the peripheral advertises a resolvable private address"
+forget_central
 peripheral_setting privacy on
 fixture NoInputNoOutput
 step privacy-pair

@@ -9,6 +9,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_scan,      &cli_cmd_services,   &cli_cmd_read,
     &cli_cmd_write,     &cli_cmd_notify,     &cli_cmd_desc_read,
     &cli_cmd_desc_write, &cli_cmd_pair,      &cli_cmd_unpair,
+    &cli_cmd_bonds,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

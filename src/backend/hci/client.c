@@ -425,7 +425,9 @@ static int hc_connect_found(bleak_client *c, bk_op *op) {
 
 /* A link that failed to be established (0x3E): the peer missed the
  * connection's first packets (busy, or between two advertising sets). */
-static bool hc_transient(int err) { return err == BLEAK_ERR_HCI(0x3e); }
+/* BUSY: the link of an earlier attempt (a connect that timed out or
+ * failed) is still going down; the controller says so in a moment. */
+static bool hc_transient(int err) { return err == BLEAK_ERR_HCI(0x3e) || err == BLEAK_ERR_BUSY; }
 
 static void u_ready(bk_ctrl_user *u, int status) {
   hc *h = (hc *)u;
