@@ -474,12 +474,11 @@ static void on_public_key(bk_smp *s, const uint8_t *d, uint64_t now) {
     s->state = ST_CONFIRM; /* the peer's Cb comes first */
     return;
   case BK_SMP_PASSKEY_INPUT:
+  case BK_SMP_PASSKEY_DISPLAY:
     if (s->typing) { /* the user has not typed yet: the first round waits */
       s->state = ST_USER;
       return;
     }
-    /* fall through */
-  case BK_SMP_PASSKEY_DISPLAY:
     s->round = 0;
     send_round_confirm(s, now);
     return;
