@@ -20,21 +20,7 @@
 
 #include <bleak/bleak.h>
 
-static int passed, failed;
-
-#define CHECK(name, cond, ...)                                                 \
-  do {                                                                         \
-    if (cond) {                                                                \
-      printf("ok %d - %s\n", passed + failed + 1, name);                       \
-      passed++;                                                                \
-    } else {                                                                   \
-      printf("not ok %d - %s\n#   ", passed + failed + 1, name);              \
-      printf(__VA_ARGS__);                                                     \
-      printf("\n");                                                            \
-      failed++;                                                                \
-    }                                                                          \
-    fflush(stdout);                                                            \
-  } while (0)
+#include "check.h"
 
 #define CUSTOM(n) "b1e5" n "-7e57-4c0d-9e00-000000000001"
 
@@ -148,28 +134,6 @@ static void on_pairing_request(bleak_client *c, bleak_pairing_request req, uint3
    * the one shown, which this test has no way to know: 0 then. */
   bleak_client_pairing_reply(c, true, 0);
 }
-
-/* BlueZ 5.66 in the guest sometimes fails or stalls a connect right after
- * the previous link went down (tests/vm/README.md): a bounded retry, as
- * Bleak's users do. */
-static int connect_retry(bleak_client *c) {
-  int r = 0;
-  for (int attempt = 1; attempt <= 3; attempt++) {
-    r = bleak_client_connect(c);
-    if (r == 0)
-      return 0;
-    printf("# connect attempt %d: %s (%s)\n", attempt, bleak_err_name(r), bleak_error_detail());
-  }
-  return r;
-}
-
-static const char *err(int r) {
-  static char buf[300];
-  snprintf(buf, sizeof buf, "%s (%s) %s", bleak_err_name(r), bleak_strerror(r),
-           bleak_error_detail());
-  return buf;
-}
-
 
 /* Run the loop until @p c is disconnected or @p ms passed. */
 static void wait_disconnected(bleak_loop *loop, bleak_client *c, int ms) {
