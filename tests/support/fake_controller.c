@@ -654,3 +654,11 @@ int fake_controller_restart(fake_controller *f, bleak_loop *loop) {
   f->pairings = keep.pairings;
   return 0;
 }
+
+void fake_controller_scanner_options(const fake_controller *f, bleak_loop *loop,
+                                     bleak_scanner_options *so) {
+  bleak_scanner_options_init(so);
+  so->loop = loop;
+  so->backend = BLEAK_BACKEND_HCI;
+  so->hci_transport = f->transport;
+}

@@ -38,6 +38,7 @@
 
 #include "backend/hci/l2cap.h"
 #include "bleak/loop.h"
+#include "bleak/scanner.h"
 #include "smp_peer.h"
 #include "transport/h4.h"
 
@@ -143,6 +144,10 @@ void fake_controller_send_l2cap(fake_controller *f, uint16_t cid, const uint8_t 
                                 size_t len);
 /* Bytes still queued for the host. */
 size_t fake_controller_pending(const fake_controller *f);
+
+/* Scanner options for the hci backend on this fake, in @p loop. */
+void fake_controller_scanner_options(const fake_controller *f, bleak_loop *loop,
+                                     bleak_scanner_options *so);
 
 /* Stop, then listen again (a new socket) on @p loop: the same peer after
  * the host's process restarted. What the test set (security included, and

@@ -65,10 +65,7 @@ static bleak_client *connected_client(void) {
 static void test_scan(void **state) {
   (void)state;
   bleak_scanner_options so;
-  bleak_scanner_options_init(&so);
-  so.loop = L;
-  so.backend = BLEAK_BACKEND_HCI;
-  so.hci_transport = F.transport;
+  fake_controller_scanner_options(&F, L, &so);
   bleak_scanner *s = NULL;
   assert_int_equal(bleak_scanner_new(&so, &s), 0);
   assert_int_equal(bleak_scanner_discover(s, 300), 0);
@@ -86,10 +83,7 @@ static void test_scan_response(void **state) {
   (void)state;
   F.split_name = true;
   bleak_scanner_options so;
-  bleak_scanner_options_init(&so);
-  so.loop = L;
-  so.backend = BLEAK_BACKEND_HCI;
-  so.hci_transport = F.transport;
+  fake_controller_scanner_options(&F, L, &so);
   bleak_scanner *s = NULL;
   const bleak_device *d = NULL;
   assert_int_equal(bleak_scanner_new(&so, &s), 0);

@@ -874,10 +874,7 @@ static void test_cancel_pair(void **state) {
 static const char *found_address(void) {
   static char addr[18];
   bleak_scanner_options so;
-  bleak_scanner_options_init(&so);
-  so.loop = L;
-  so.backend = BLEAK_BACKEND_HCI;
-  so.hci_transport = F.transport;
+  fake_controller_scanner_options(&F, L, &so);
   bleak_scanner *s = NULL;
   assert_int_equal(bleak_scanner_new(&so, &s), 0);
   const bleak_device *dev = NULL;

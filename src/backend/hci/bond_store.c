@@ -1142,3 +1142,20 @@ int bk_bond_foreach(const char *dir, bk_bond_fn fn, void *user, size_t *bad) {
   free(ids);
   return err;
 }
+
+int bk_bond_remove_peer(const char *dir, const uint8_t peer[6]) {
+  bk_bond_id *ids = NULL;
+  size_t n = 0;
+  int removed = 0;
+  int r = bk_bond_list(dir, &ids, &n);
+  for (size_t i = 0; r == 0 && i < n; i++)
+    if (!memcmp(ids[i].peer.addr, peer, 6)) {
+      r = bk_bond_remove(dir, &ids[i].local, &ids[i].peer);
+      if (r == 0)
+        removed++;
+      else if (r == BLEAK_ERR_NOT_FOUND) /* gone meanwhile */
+        r = 0;
+    }
+  free(ids);
+  return r < 0 ? r : removed;
+}

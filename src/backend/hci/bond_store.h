@@ -210,6 +210,14 @@ int bk_bond_store(const char *dir, const bk_bond *b);
 int bk_bond_remove(const char *dir, const bk_bond_addr *local, const bk_bond_addr *peer);
 
 /*
+ * Remove every bond in @p dir with the peer whose address is @p peer
+ * (little-endian; either address type), whatever our address was when it
+ * was made. @return how many were removed (0: none), or the errors of
+ * bk_bond_list() and bk_bond_remove() (a bond gone meanwhile is not one).
+ */
+int bk_bond_remove_peer(const char *dir, const uint8_t peer[6]);
+
+/*
  * The bonds in @p dir, from the file names alone (nothing is parsed: load
  * one to read it), sorted by (local, peer) file name. *out gets an array
  * the caller frees (NULL when there are none), *n its length. A missing

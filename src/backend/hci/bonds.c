@@ -75,22 +75,10 @@ int bleak_bonds_remove(const char *dir, const char *peer) {
   int r = bk_bond_dir_resolve(dir, &path);
   if (r < 0)
     return r;
-  bk_bond_id *ids = NULL;
-  size_t n = 0;
-  int removed = 0;
-  r = bk_bond_list(path, &ids, &n);
-  for (size_t i = 0; r == 0 && i < n; i++)
-    if (!memcmp(ids[i].peer.addr, addr, 6)) {
-      r = bk_bond_remove(path, &ids[i].local, &ids[i].peer);
-      if (r == 0)
-        removed++;
-      else if (r == BLEAK_ERR_NOT_FOUND) /* gone meanwhile */
-        r = 0;
-    }
-  free(ids);
+  int removed = bk_bond_remove_peer(path, addr);
   free(path);
-  if (r < 0)
-    return r;
+  if (removed < 0)
+    return removed;
   if (!removed)
     return bk_fail(BLEAK_ERR_NOT_FOUND, "no bond with %s", peer);
   return removed;

@@ -327,8 +327,7 @@ static int learn_dir(bk_ctrl *c, const char *dir) {
     return bk_fail(BLEAK_ERR_NO_MEMORY, "no memory for the bond directory's name");
   c->n_bond_dirs++;
   learn_ctx x = {c, 0};
-  size_t bad = 0;
-  int r = bk_bond_foreach(dir, learn_one, &x, &bad);
+  int r = bk_bond_foreach(dir, learn_one, &x, NULL);
   if (x.added)
     BK_DEBUG(MOD, "controller %s: %zu peer identities from %s", c->spec, x.added, dir);
   return r;

@@ -502,23 +502,16 @@ int hc_sec_pair(hc *h, bk_op *op) {
 /* Remove every bond with the peer, whatever our address was when it was
  * made (a controller's address can change: btvirt's do, per connection). */
 static int remove_bonds(hc *h) {
-  int r = bond_dir(h);
-  bk_bond_id *ids = NULL;
-  size_t n = 0;
   bk_bond_addr local, peer;
   bond_ids(h, &local, &peer);
+  int r = bond_dir(h);
   if (r == 0)
-    r = bk_bond_list(h->bond_dir, &ids, &n);
-  if (r == 0)
+    r = bk_bond_remove_peer(h->bond_dir, h->addr);
+  if (r >= 0)
     bk_ctrl_forget_identity(&h->u, &peer);
-  for (size_t i = 0; r == 0 && i < n; i++)
-    if (!memcmp(ids[i].peer.addr, h->addr, 6) || !memcmp(ids[i].peer.addr, peer.addr, 6)) {
-      r = bk_bond_remove(h->bond_dir, &ids[i].local, &ids[i].peer);
-      if (r == BLEAK_ERR_NOT_FOUND)
-        r = 0;
-    }
-  free(ids);
-  return r;
+  if (r >= 0 && memcmp(peer.addr, h->addr, 6)) /* the identity behind it */
+    r = bk_bond_remove_peer(h->bond_dir, peer.addr);
+  return r < 0 ? r : 0;
 }
 
 int hc_sec_unpair(hc *h, bk_op *op) {
