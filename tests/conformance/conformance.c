@@ -727,6 +727,17 @@ static void check_drop_during_discovery(suite *s) {
  * back (CONFORMANCE_RESTART=0 skips that last check). */
 static void check_bluetoothd_restart(suite *s) {
   bleak_client *c = s->c;
+  /* bluetoothd 5.66 sometimes dies in the drop tests before this one
+   * (tests/vm/README.md: a segfault in its GATT server's write_complete_cb,
+   * in dmesg). That is BlueZ's bug, not this check's subject: said, and
+   * bluetoothd started again (the fixture registers itself again). */
+  if (system("pidof bluetoothd >/dev/null") != 0) {
+    printf("# bluetoothd died before the restart check (BlueZ 5.66 crash, see dmesg): starting it\n");
+    int rc = system("bluetoothd -n -P battery,deviceinfo >/run/job/state/bluetoothd-1.log 2>&1 &");
+    for (int i = 0; i < 20 && rc == 0 && system("busctl --system status org.bluez >/dev/null 2>&1"); i++)
+      bleak_loop_run_until(s->loop, &(bool){false}, 500);
+    bleak_loop_run_until(s->loop, &(bool){false}, 2000); /* the fixture registers again */
+  }
   int r = connect_retry(c);
   int before = disconnected_calls;
   if (r != 0 || system("pkill -x bluetoothd") != 0) {
