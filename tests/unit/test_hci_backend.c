@@ -469,6 +469,12 @@ static void test_callbacks_may_cancel_start_or_free(void **state) {
       p.in_call = true;
       int id = start_kind(p.c, kind, &p);
       p.in_call = false;
+      if (kind == 6) { /* the fake's one descriptor is a CCCD: refused (Bleak 3.0) */
+        assert_int_equal(id, BLEAK_ERR_INVALID_ARG);
+        assert_non_null(strstr(bleak_error_detail(), "start_notify"));
+        bleak_client_free(p.c);
+        continue;
+      }
       assert_true(id > 0);
       if (act == ACT_CANCEL && kind != 0 && kind != 9)
         p.other_id = bleak_client_read_gatt_char_async(p.c, battery(p.c), other_done, &p);

@@ -33,7 +33,7 @@ static void main_help(FILE *out) {
 }
 
 int main(int argc, char **argv) {
-  cli_global g = {.backend = BLEAK_BACKEND_AUTO, .timeout_ms = 10000};
+  cli_global g = {.backend = BLEAK_BACKEND_AUTO, .timeout_ms = 30000}; /* Bleak 2.1.1 */
   if (argc < 2) {
     main_help(stderr);
     return CLI_USAGE;

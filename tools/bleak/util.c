@@ -130,7 +130,7 @@ void cli_command_help(const cli_command *cmd, FILE *out) {
           "  --adapter hciN           the local adapter to use\n"
           "  --hci TRANSPORT          the hci backend's controller (unix:PATH, tcp:HOST:PORT,\n"
           "                           tty:DEV:BAUD, hciN; default $BLEAK_HCI)\n"
-          "  --timeout S              connect or scan timeout in seconds (default 10)\n"
+          "  --timeout S              connect timeout in seconds (default 30, as Bleak; scan: 5)\n"
           "  --log-level LEVEL        debug, info, warning, error or none (default: $BLEAK_LOGGING)\n"
           "  --yes                    confirm pairing (numeric comparison) without asking\n"
           "  -h, --help               this help\n");
