@@ -73,8 +73,57 @@ static void test_scan(void **state) {
   const bleak_device *d = bleak_scanner_device_at(s, 0);
   assert_string_equal(bleak_device_address(d), PEER);
   assert_string_equal(bleak_device_name(d), "fake");
-  assert_int_equal(bleak_scanner_adv_at(s, 0)->rssi, -60);
+  const bleak_adv_data *adv = bleak_scanner_adv_at(s, 0);
+  assert_int_equal(adv->rssi, -60);
+  /* The AD bytes as the controller gave them (its padding too). */
+  static const uint8_t raw[] = {2, 1, 6, 5, 9, 'f', 'a', 'k', 'e', 0};
+  assert_int_equal(adv->raw_advertisement_len, sizeof raw);
+  assert_memory_equal(adv->raw_advertisement, raw, sizeof raw);
+  assert_null(adv->raw_scan_response);
+  assert_int_equal(adv->raw_scan_response_len, 0);
   bleak_scanner_free(s);
+}
+
+/* Or-patterns and the discovery filter on hci: the core matches them
+ * against the AD bytes and the report, in a passive scan too. */
+static void count_detection(bleak_scanner *s, const bleak_device *d, const bleak_adv_data *a,
+                            void *user) {
+  (void)s;
+  (void)d;
+  (void)a;
+  ++*(size_t *)user;
+}
+
+static void test_scan_filters(void **state) {
+  (void)state;
+  static const struct {
+    const char *name;
+    int16_t rssi;
+    const char *pattern;
+    bool seen;
+  } cases[] = {
+      {"fake", 0, NULL, true},    {"nope", 0, NULL, false}, {"fake", -60, NULL, true},
+      {"fake", -59, NULL, false}, {"fake", 0, "fa", true},  {"fake", 0, "22:", false}, {"fake", 0, PEER, true},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    bleak_scanner_options so;
+    fake_controller_scanner_options(&F, L, &so);
+    bleak_or_pattern p = {.ad_type = 0x09, .data = (const uint8_t *)cases[i].name, .len = 4};
+    size_t detections = 0;
+    so.scanning_mode = BLEAK_SCAN_PASSIVE;
+    so.or_patterns = &p;
+    so.n_or_patterns = 1;
+    so.filter.rssi = cases[i].rssi;
+    so.filter.pattern = cases[i].pattern;
+    so.detection_callback = count_detection;
+    so.user_data = &detections;
+    bleak_scanner *s = NULL;
+    assert_int_equal(bleak_scanner_new(&so, &s), 0);
+    assert_int_equal(bleak_scanner_discover(s, 300), 0);
+    if ((detections > 0) != cases[i].seen)
+      fail_msg("case %zu: %zu detections", i, detections);
+    bleak_scanner_free(s);
+  }
 }
 
 /* The name in a scan response: a find that matches the advertisement
@@ -91,6 +140,12 @@ static void test_scan_response(void **state) {
   assert_non_null(d);
   assert_non_null(bleak_device_name(d));
   assert_string_equal(bleak_device_name(d), "fake");
+  const bleak_adv_data *adv = bleak_scanner_adv_at(s, 0);
+  static const uint8_t raw_adv[] = {2, 1, 6}, raw_rsp[] = {5, 9, 'f', 'a', 'k', 'e'};
+  assert_int_equal(adv->raw_advertisement_len, sizeof raw_adv);
+  assert_memory_equal(adv->raw_advertisement, raw_adv, sizeof raw_adv);
+  assert_int_equal(adv->raw_scan_response_len, sizeof raw_rsp);
+  assert_memory_equal(adv->raw_scan_response, raw_rsp, sizeof raw_rsp);
   bleak_scanner_free(s);
 }
 
@@ -506,6 +561,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
       cmocka_unit_test_setup_teardown(test_scan_response, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_scan_filters, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_read_notify, setup, teardown),
       cmocka_unit_test_setup_teardown(test_controller_gone, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
