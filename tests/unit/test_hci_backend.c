@@ -126,6 +126,63 @@ static void test_scan_filters(void **state) {
   }
 }
 
+/* bleak/adapter.h on hci: the controller's address; the bonds made with
+ * it as the known devices; async completes from the loop only. */
+static void on_adapters(int status, const bleak_adapter_info *list, size_t n, void *user) {
+  (void)list;
+  *(int *)user = status < 0 ? status : (int)n + 100;
+}
+
+static void test_adapters_and_known_devices(void **state) {
+  (void)state;
+  bleak_adapter_options ao;
+  bleak_adapter_options_init(&ao);
+  ao.loop = L;
+  ao.backend = BLEAK_BACKEND_HCI;
+  ao.hci_transport = F.transport;
+  bleak_adapter_info *a = NULL;
+  size_t n = 0;
+  assert_int_equal(bleak_adapters_list(&ao, &a, &n), 0);
+  assert_int_equal(n, 1);
+  assert_string_equal(a[0].address, FAKE_HOST);
+  assert_string_equal(a[0].name, F.transport);
+  assert_true(a[0].powered);
+  free(a);
+  int got = 0;
+  assert_int_equal(bleak_adapters_list_async(&ao, on_adapters, &got), 0);
+  assert_int_equal(got, 0); /* never before the call returns */
+  uint64_t end = bleak_loop_now_ms(L) + 3000;
+  while (!got && bleak_loop_now_ms(L) < end)
+    bleak_loop_run_once(L, 100);
+  assert_int_equal(got, 101);
+  assert_int_equal(bleak_adapters_list_async(&ao, NULL, NULL), BLEAK_ERR_INVALID_ARG);
+  assert_int_equal(bleak_adapters_list(&ao, NULL, &n), BLEAK_ERR_INVALID_ARG);
+
+  char dir[] = "/tmp/bleak-known-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  ao.bond_dir = dir;
+  bleak_known_device *d = NULL;
+  assert_int_equal(bleak_known_devices(&ao, &d, &n), 0);
+  assert_int_equal(n, 0);
+  assert_null(d);
+  F.smp_enabled = true;
+  bleak_client_options o;
+  client_opts(&o);
+  o.pairing.bond_dir = dir;
+  bleak_client *c = NULL;
+  assert_int_equal(bleak_client_new(PEER, &o, &c), 0);
+  assert_int_equal(bleak_client_connect(c), 0);
+  assert_int_equal(bleak_client_pair(c), 0);
+  bleak_client_free(c);
+  assert_int_equal(bleak_known_devices(&ao, &d, &n), 0);
+  assert_int_equal(n, 1);
+  assert_string_equal(d[0].address, PEER);
+  assert_true(d[0].paired && d[0].bonded && !d[0].connected);
+  free(d);
+  assert_int_equal(bleak_bonds_remove(dir, PEER), 1);
+  assert_int_equal(rmdir(dir), 0);
+}
+
 /* The name in a scan response: a find that matches the advertisement
  * still sees it (the advertisement waits a moment for its response). */
 static void test_scan_response(void **state) {
@@ -562,6 +619,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
       cmocka_unit_test_setup_teardown(test_scan_response, setup, teardown),
       cmocka_unit_test_setup_teardown(test_scan_filters, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_adapters_and_known_devices, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_read_notify, setup, teardown),
       cmocka_unit_test_setup_teardown(test_controller_gone, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
