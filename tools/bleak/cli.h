@@ -46,7 +46,7 @@ typedef struct cli_command {
 
 extern const cli_command cli_cmd_scan, cli_cmd_services, cli_cmd_read,
     cli_cmd_write, cli_cmd_notify, cli_cmd_desc_read, cli_cmd_desc_write,
-    cli_cmd_pair, cli_cmd_unpair, cli_cmd_bonds;
+    cli_cmd_pair, cli_cmd_unpair, cli_cmd_bonds, cli_cmd_adapters, cli_cmd_devices;
 
 /* Option ids of the global options, above any command's own. */
 enum { CLI_OPT_GLOBAL_FIRST = 1000 };
