@@ -7,9 +7,10 @@
  * adapters are there (name, address, powered), and which devices does the
  * system know already, connected or paired, without scanning for them.
  *
- * - bluez: the adapters are BlueZ's org.bluez.Adapter1 objects; the known
- *   devices are its org.bluez.Device1 objects that are connected or paired
- *   (of one adapter, or of all), from one GetManagedObjects.
+ * - bluez: to be BlueZ's org.bluez.Adapter1 objects and its Device1
+ *   objects that are connected or paired, from one GetManagedObjects; not
+ *   built yet (it waits for the split of the bluez backend): the calls
+ *   return BLEAK_ERR_NO_BACKEND with a detail saying so.
  * - hci: the controller of the transport (bleak_adapter_options
  *   .hci_transport, else $BLEAK_HCI) in its own words: its public address
  *   (Read BD_ADDR), powered once our host stack has initialised it; the

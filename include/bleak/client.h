@@ -322,13 +322,12 @@ int bleak_client_char_by_handle(const bleak_client *client, uint16_t handle,
  * the value is read from the peer.
  */
 typedef struct bleak_read_options {
-  /** Answer with the value the backend holds already, with no round trip
-   *  to the peer. bluez: the Value property BlueZ keeps of the
-   *  characteristic or descriptor (the last value read, notified or
-   *  indicated, by any process). hci: the last value this client read or
-   *  was notified of (or indicated) during this connection. When the
-   *  backend holds no value yet, the read goes to the peer as without
-   *  use_cached. */
+  /** Answer with a value held already, with no round trip to the peer:
+   *  the last value this client read or was notified of (or indicated)
+   *  during this connection, on both backends. (BlueZ's own Value
+   *  property, which also holds what other processes read, is to replace
+   *  this on bluez: pending the split of the bluez backend.) When there is
+   *  no value yet, the read goes to the peer as without use_cached. */
   bool use_cached;
 } bleak_read_options;
 
@@ -403,7 +402,8 @@ typedef struct bleak_notify_options {
    *  AcquireNotify misbehaves. Without it, a characteristic that BlueZ
    *  does not give by AcquireNotify (indications; NotSupported,
    *  NotPermitted) falls back to StartNotify by itself. hci: ignored (one
-   *  way only: the CCCD is written). */
+   *  way only: the CCCD is written). Carried to the bluez backend
+   *  (bk_op.use_start_notify); the backend does not act on it yet. */
   bool use_start_notify;
 } bleak_notify_options;
 

@@ -72,6 +72,10 @@ extern "C" {
  *    AccessDenied from the bus policy, or EPERM/EACCES on an HCI socket).
  * The detail message (bleak_error_detail()) names the adapter and what was
  * seen. bleak_error_is_not_available() tells them from other failures.
+ * Reported today by the hci backend's user channel (NO_ADAPTER, RFKILL,
+ * PERMISSION); the bluez backend's mapping (NotReady, ServiceUnknown,
+ * AccessDenied, no Adapter1) waits for the split of its client.c and
+ * reports BLEAK_ERR_NO_BACKEND / BLEAK_ERR_BACKEND meanwhile.
  * (-22 is BLEAK_ERR_NO_SLOT, the bluez connect's "no free connection slot".)
  */
 

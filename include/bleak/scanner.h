@@ -107,9 +107,11 @@ typedef enum bleak_duplicates {
 
 /**
  * BlueZ's discovery filter (org.bluez.Adapter1.SetDiscoveryFilter), Bleak's
- * BleakScanner(bluez={"filters": {...}}). Zeroed: no filter. bluez passes
- * them to BlueZ; the core applies rssi, pathloss and pattern to every
- * report as well, so they mean the same on the hci backend.
+ * BleakScanner(bluez={"filters": {...}}). Zeroed: no filter. The core
+ * applies rssi, pathloss and pattern to every report, on both backends.
+ * (Passing them to BlueZ's SetDiscoveryFilter as well, and duplicate_data,
+ * wait for the split of the bluez backend: bluez reports every
+ * advertisement for now.)
  */
 typedef struct bleak_discovery_filter {
   /** Report only advertisements received at or above this RSSI, in dBm,
@@ -153,10 +155,12 @@ typedef struct bleak_scanner_options {
   void *user_data;
   /** BlueZ's discovery filter (see bleak_discovery_filter). */
   bleak_discovery_filter filter;
-  /** Passive scanning's or-patterns: a device is reported when one
-   *  matches. bluez: a passive scan needs at least one (BlueZ's
-   *  AdvertisementMonitor1; BLEAK_ERR_INVALID_ARG at start without);
-   *  hci: matched by the core against the AD bytes, in either mode. */
+  /** Or-patterns (Bleak's bluez or_patterns): a device is reported when
+   *  one matches. hci: matched by the core against the AD bytes, in
+   *  either mode. bluez: for BlueZ's org.bluez.AdvertisementMonitor1
+   *  (passive scanning), not used yet: a passive scan on bluez still
+   *  fails with BLEAK_ERR_NOT_SUPPORTED, and bluez reports carry no AD
+   *  bytes to match, so or-patterns do not filter there. */
   const bleak_or_pattern *or_patterns;
   size_t n_or_patterns;
 } bleak_scanner_options;

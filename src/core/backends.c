@@ -61,6 +61,6 @@ const bk_adapter_backend *bk_adapter_backend_for(bleak_backend_kind kind) {
     return NULL;
   if (c == &bk_hci_client_backend)
     return &bk_hci_adapter_backend;
-  bk_fail(BLEAK_ERR_NOT_SUPPORTED, "backend %s cannot list adapters yet", c->name);
+  bk_fail(BLEAK_ERR_NO_BACKEND, "the %s backend cannot list adapters yet", c->name);
   return NULL;
 }

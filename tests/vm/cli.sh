@@ -93,8 +93,8 @@ expect "write c(2) 00 (restores the database's value)" 0
 retry write_nr write "$A" "$(c 3)" 0000000041424344 --no-response
 expect "write --no-response c(3)" 0
 
-# read --cached: BlueZ's cached Value (bluetoothd kept it from the reads
-# above), else a read from the peer: the same value either way.
+# read --cached: a value held already, else a read from the peer (a new
+# process holds none yet): the same value either way, and no error.
 retry read_cached read "$A" 2a19 --cached
 expect "read 2a19 --cached: 57" 0 "^57$"
 retry desc_cached desc-read "$A" "${udhandle:-0}" --text --cached

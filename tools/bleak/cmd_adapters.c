@@ -112,7 +112,7 @@ const cli_command cli_cmd_adapters = {
     .name = "adapters",
     .summary = "list the local Bluetooth adapters (name, address, powered)",
     .usage = "[--json]",
-    .help = "bluez: BlueZ's adapters; hci: the controller of --hci (its own address).\n"
+    .help = "hci: the controller of --hci (its own address); bluez: not yet.\n"
             "options:\n  --json   one JSON object per adapter\n",
     .run = run_adapters,
 };
@@ -121,8 +121,7 @@ const cli_command cli_cmd_devices = {
     .name = "devices",
     .summary = "list the devices the backend knows: connected or paired (no scan)",
     .usage = "[--json] [--bond-dir DIR]",
-    .help = "bluez: BlueZ's devices that are connected or paired (--adapter: of that one);\n"
-            "hci: the bonds made with the controller's address.\n"
+    .help = "hci: the bonds made with the controller's address; bluez: not yet.\n"
             "options:\n"
             "  --json           one JSON object per device\n"
             "  --bond-dir DIR   hci: the bond directory (default as bleak bonds)\n",

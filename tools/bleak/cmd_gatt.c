@@ -153,8 +153,8 @@ const cli_command cli_cmd_read = {
     .summary = "read a characteristic's value (read_gatt_char), printed as hex",
     .usage = "ADDR CHAR [--text] [--cached]",
     .help = "options:\n  --text     print the value as text instead of hex\n"
-            "  --cached   the value the backend holds (use_cached): bluez's cached Value,\n"
-            "             no round trip; read from the peer when there is none\n",
+            "  --cached   a value held already (use_cached), no round trip; read from\n"
+            "             the peer when there is none (a new connection has none yet)\n",
     .run = run_read,
 };
 
