@@ -126,6 +126,29 @@ static void test_scan_filters(void **state) {
   }
 }
 
+/* use_cached on hci: the first goes to the peer, the next is the core's
+ * value (no ATT read seen by the peripheral); a new connection has none. */
+static void test_use_cached(void **state) {
+  (void)state;
+  const bleak_read_options cached = {.use_cached = true};
+  for (int round = 0; round < 2; round++) {
+    bleak_client *c = connected_client();
+    const bleak_gatt_characteristic *ch = NULL;
+    assert_int_equal(bleak_client_char_by_uuid(c, "2a19", &ch), 0);
+    uint8_t a[8], b[8];
+    size_t na = 0, nb = 0;
+    int reads = F.reads_seen;
+    assert_int_equal(bleak_client_read_gatt_char_opts(c, ch, &cached, a, sizeof a, &na), 0);
+    assert_int_equal(F.reads_seen, reads + 1); /* nothing held yet: the peer */
+    assert_int_equal(bleak_client_read_gatt_char_opts(c, ch, &cached, b, sizeof b, &nb), 0);
+    assert_int_equal(F.reads_seen, reads + 1); /* held: no round trip */
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na);
+    assert_int_equal(bleak_client_disconnect(c), 0);
+    bleak_client_free(c);
+  }
+}
+
 /* bleak/adapter.h on hci: the controller's address; the bonds made with
  * it as the known devices; async completes from the loop only. */
 static void on_adapters(int status, const bleak_adapter_info *list, size_t n, void *user) {
@@ -620,6 +643,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_scan_response, setup, teardown),
       cmocka_unit_test_setup_teardown(test_scan_filters, setup, teardown),
       cmocka_unit_test_setup_teardown(test_adapters_and_known_devices, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_use_cached, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_read_notify, setup, teardown),
       cmocka_unit_test_setup_teardown(test_controller_gone, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
