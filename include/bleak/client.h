@@ -402,8 +402,7 @@ typedef struct bleak_notify_options {
    *  AcquireNotify misbehaves. Without it, a characteristic that BlueZ
    *  does not give by AcquireNotify (indications; NotSupported,
    *  NotPermitted) falls back to StartNotify by itself. hci: ignored (one
-   *  way only: the CCCD is written). Carried to the bluez backend
-   *  (bk_op.use_start_notify); the backend does not act on it yet. */
+   *  way only: the CCCD is written). */
   bool use_start_notify;
 } bleak_notify_options;
 
