@@ -18,6 +18,7 @@
 #ifndef BLEAK_BLEAK_H
 #define BLEAK_BLEAK_H
 
+#include "bleak/adapter.h"
 #include "bleak/bonds.h"
 #include "bleak/client.h"
 #include "bleak/error.h"

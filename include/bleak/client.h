@@ -182,7 +182,7 @@ typedef struct bleak_client_options {
    *  NULL: $BLEAK_HCI. Ignored by bluez. */
   const char *hci_transport;
   /** Connect timeout (ms), also the default of blocking calls' waits for
-   *  discovery; Bleak's timeout=10.0. 0: 10000. */
+   *  discovery; Bleak's timeout=30.0 (since Bleak 2.1.1). 0: 30000. */
   int timeout_ms;
   /** Pair after connecting (Bleak's pair=True). */
   bool pair;
@@ -316,6 +316,21 @@ int bleak_client_char_by_handle(const bleak_client *client, uint16_t handle,
 
 /* ---- characteristics ---- */
 
+/**
+ * Options of a read: Bleak's read_gatt_char(..., use_cached=...) and
+ * read_gatt_descriptor(..., use_cached=...). Zeroed (or a NULL pointer):
+ * the value is read from the peer.
+ */
+typedef struct bleak_read_options {
+  /** Answer with a value held already, with no round trip to the peer:
+   *  the last value this client read or was notified of (or indicated)
+   *  during this connection, on both backends. (BlueZ's own Value
+   *  property, which also holds what other processes read, is to replace
+   *  this on bluez: pending the split of the bluez backend.) When there is
+   *  no value yet, the read goes to the peer as without use_cached. */
+  bool use_cached;
+} bleak_read_options;
+
 /** Read a characteristic's value. The characteristic must belong to this
  * client's current services (else BLEAK_ERR_NOT_FOUND). */
 int bleak_client_read_gatt_char_async(bleak_client *client,
@@ -330,6 +345,18 @@ int bleak_client_read_gatt_char_async(bleak_client *client,
 int bleak_client_read_gatt_char(bleak_client *client,
                                 const bleak_gatt_characteristic *ch,
                                 uint8_t *buf, size_t cap, size_t *len);
+
+/** Read with options (@p opts may be NULL: the defaults). Errors as
+ * bleak_client_read_gatt_char_async(). */
+int bleak_client_read_gatt_char_opts_async(bleak_client *client,
+                                           const bleak_gatt_characteristic *ch,
+                                           const bleak_read_options *opts,
+                                           bleak_read_fn cb, void *user_data);
+/** Blocking read with options; errors as bleak_client_read_gatt_char(). */
+int bleak_client_read_gatt_char_opts(bleak_client *client,
+                                     const bleak_gatt_characteristic *ch,
+                                     const bleak_read_options *opts,
+                                     uint8_t *buf, size_t cap, size_t *len);
 
 /**
  * Write @p len bytes (copied before this returns) to a characteristic.
@@ -366,6 +393,33 @@ int bleak_client_start_notify(bleak_client *client,
                               const bleak_gatt_characteristic *ch,
                               bleak_notify_fn cb, void *user_data);
 
+/** Options of start_notify. Zeroed (or a NULL pointer): the default. */
+typedef struct bleak_notify_options {
+  /** bluez: subscribe with StartNotify (values come as PropertiesChanged
+   *  signals of the characteristic's Value) instead of AcquireNotify (a
+   *  socket of its own: fewer copies, our default, and Bleak's). Bleak
+   *  2.1's use_start_notify: for peripherals or BlueZ versions where
+   *  AcquireNotify misbehaves. Without it, a characteristic that BlueZ
+   *  does not give by AcquireNotify (indications; NotSupported,
+   *  NotPermitted) falls back to StartNotify by itself. hci: ignored (one
+   *  way only: the CCCD is written). */
+  bool use_start_notify;
+} bleak_notify_options;
+
+/** start_notify with options (@p opts may be NULL: the defaults). Errors
+ * as bleak_client_start_notify_async(). */
+int bleak_client_start_notify_opts_async(bleak_client *client,
+                                         const bleak_gatt_characteristic *ch,
+                                         const bleak_notify_options *opts,
+                                         bleak_notify_fn cb,
+                                         void *notify_user_data,
+                                         bleak_done_fn done,
+                                         void *done_user_data);
+int bleak_client_start_notify_opts(bleak_client *client,
+                                   const bleak_gatt_characteristic *ch,
+                                   const bleak_notify_options *opts,
+                                   bleak_notify_fn cb, void *user_data);
+
 /** Unsubscribe. @return operation id, or BLEAK_ERR_NOT_FOUND (never
  * subscribed). No value callback fires once this has been called. */
 int bleak_client_stop_notify_async(bleak_client *client,
@@ -382,6 +436,25 @@ int bleak_client_read_gatt_descriptor_async(bleak_client *client,
 int bleak_client_read_gatt_descriptor(bleak_client *client,
                                       const bleak_gatt_descriptor *desc,
                                       uint8_t *buf, size_t cap, size_t *len);
+/** read_gatt_descriptor with options (@p opts may be NULL); see
+ * bleak_read_options. */
+int bleak_client_read_gatt_descriptor_opts_async(
+    bleak_client *client, const bleak_gatt_descriptor *desc,
+    const bleak_read_options *opts, bleak_read_fn cb, void *user_data);
+int bleak_client_read_gatt_descriptor_opts(bleak_client *client,
+                                           const bleak_gatt_descriptor *desc,
+                                           const bleak_read_options *opts,
+                                           uint8_t *buf, size_t cap,
+                                           size_t *len);
+/**
+ * Write a descriptor (a Write Request).
+ * @return operation id, or BLEAK_ERR_INVALID_ARG for the Client
+ *         Characteristic Configuration descriptor (0x2902), as Bleak 3.0:
+ *         subscriptions go through bleak_client_start_notify() and
+ *         bleak_client_stop_notify(), which keep the backend's state
+ *         right; BLEAK_ERR_TOO_LONG (more than 512 bytes); the common
+ *         errors.
+ */
 int bleak_client_write_gatt_descriptor_async(bleak_client *client,
                                              const bleak_gatt_descriptor *desc,
                                              const uint8_t *data, size_t len,

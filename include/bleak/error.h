@@ -50,7 +50,34 @@ extern "C" {
   X(ALREADY, -18, "already in progress or already done")                       \
   X(BUFFER_TOO_SMALL, -19, "buffer too small")                                 \
   X(NO_BACKEND, -20, "backend not available")                                  \
-  X(OVERFLOW, -21, "value out of range")
+  X(OVERFLOW, -21, "value out of range")                                      \
+  X(NO_ADAPTER, -23, "Bluetooth is not available: no adapter")                 \
+  X(POWERED_OFF, -24, "Bluetooth is not available: adapter powered off")       \
+  X(RFKILL, -25, "Bluetooth is not available: adapter blocked by rfkill")      \
+  X(NO_BLUETOOTHD, -26, "Bluetooth is not available: bluetoothd not running")  \
+  X(PERMISSION, -27, "Bluetooth is not available: permission denied")
+
+/*
+ * "Bluetooth is not available", with its reason (Bleak 2.0's
+ * BleakBluetoothNotAvailableError and its reason): a client's connect, a
+ * scanner's start and the adapter calls (bleak/adapter.h) fail with
+ *  - BLEAK_ERR_NO_ADAPTER: no adapter (bluez: no org.bluez.Adapter1, or not
+ *    the one asked for; hci: no such controller);
+ *  - BLEAK_ERR_POWERED_OFF: the adapter is there but powered off
+ *    (`btmgmt power off`, Adapter1.Powered false);
+ *  - BLEAK_ERR_RFKILL: the adapter is blocked by rfkill (soft or hard);
+ *  - BLEAK_ERR_NO_BLUETOOTHD: bluez only: nobody owns org.bluez on the
+ *    system bus (bluetoothd is not running);
+ *  - BLEAK_ERR_PERMISSION: the caller may not use Bluetooth (D-Bus
+ *    AccessDenied from the bus policy, or EPERM/EACCES on an HCI socket).
+ * The detail message (bleak_error_detail()) names the adapter and what was
+ * seen. bleak_error_is_not_available() tells them from other failures.
+ * Reported today by the hci backend's user channel (NO_ADAPTER, RFKILL,
+ * PERMISSION); the bluez backend's mapping (NotReady, ServiceUnknown,
+ * AccessDenied, no Adapter1) waits for the split of its client.c and
+ * reports BLEAK_ERR_NO_BACKEND / BLEAK_ERR_BACKEND meanwhile.
+ * (-22 is BLEAK_ERR_NO_SLOT, the bluez connect's "no free connection slot".)
+ */
 
 /** bleak's own error codes (all negative). */
 typedef enum bleak_errno {
@@ -119,6 +146,10 @@ uint8_t bleak_error_att_code(int err);
 bool bleak_error_is_hci(int err);
 /** True when @p err carries an SMP pairing failure reason. */
 bool bleak_error_is_smp(int err);
+/** True when @p err is one of the "Bluetooth is not available" reasons:
+ * BLEAK_ERR_NO_ADAPTER .. BLEAK_ERR_PERMISSION (Bleak's
+ * BleakBluetoothNotAvailableError). */
+bool bleak_error_is_not_available(int err);
 
 /**
  * The detail message of the most recent failure reported on this thread, or

@@ -59,6 +59,14 @@ typedef struct bleak_adv_data {
   size_t n_service_uuids;
   int16_t tx_power; /**< dBm, or BLEAK_TX_POWER_NONE */
   int16_t rssi;     /**< dBm, or BLEAK_RSSI_NONE */
+  /** The raw AD structures (length, type, data...) of the latest
+   *  advertisement and of the latest scan response, as the controller
+   *  reported them, where the backend has them: the hci backend does;
+   *  bluez does not (BlueZ hands out parsed properties only): NULL, 0. */
+  const uint8_t *raw_advertisement;
+  size_t raw_advertisement_len;
+  const uint8_t *raw_scan_response;
+  size_t raw_scan_response_len;
 } bleak_adv_data;
 
 /** Bleak's BLEDevice accessors. A device is owned by the scanner that found
@@ -86,6 +94,52 @@ typedef enum bleak_scanning_mode {
   BLEAK_SCAN_PASSIVE = 1,
 } bleak_scanning_mode;
 
+/** BlueZ's DuplicateData discovery filter. */
+typedef enum bleak_duplicates {
+  /** Every advertisement reaches the detection callback, also one that
+   *  repeats the last (RSSI updates), as in Bleak: DuplicateData on. */
+  BLEAK_DUPLICATES_DEFAULT = 0,
+  BLEAK_DUPLICATES_ON = 1,
+  /** bluez: BlueZ signals only what changed (DuplicateData off). hci:
+   *  ignored (every advertisement is reported). */
+  BLEAK_DUPLICATES_OFF = 2,
+} bleak_duplicates;
+
+/**
+ * BlueZ's discovery filter (org.bluez.Adapter1.SetDiscoveryFilter), Bleak's
+ * BleakScanner(bluez={"filters": {...}}). Zeroed: no filter. The core
+ * applies rssi, pathloss and pattern to every report, on both backends.
+ * (Passing them to BlueZ's SetDiscoveryFilter as well, and duplicate_data,
+ * wait for the split of the bluez backend: bluez reports every
+ * advertisement for now.)
+ */
+typedef struct bleak_discovery_filter {
+  /** Report only advertisements received at or above this RSSI, in dBm,
+   *  -127..20; 0: no threshold. Not with pathloss. */
+  int16_t rssi;
+  /** Report only advertisements whose path loss (advertised TX power
+   *  minus RSSI) is at most this, in dB, 1..137; 0: none. An
+   *  advertisement without TX power does not pass. Not with rssi. */
+  uint16_t pathloss;
+  bleak_duplicates duplicate_data;
+  /** Report only devices whose address ("AA:BB:...") or name starts with
+   *  this (BlueZ's Pattern); NULL or "": all. At most 248 bytes. */
+  const char *pattern;
+} bleak_discovery_filter;
+
+/**
+ * One or-pattern of a passive scan (Bleak's BlueZScannerArgs or_patterns,
+ * BlueZ's org.bluez.AdvertisementMonitor1 Patterns): matches an
+ * advertisement with an AD structure of type @p ad_type whose data, from
+ * byte @p start_position on, begins with the @p len bytes of @p data.
+ */
+typedef struct bleak_or_pattern {
+  uint8_t start_position; /**< 0..30 */
+  uint8_t ad_type;        /**< an AD type, e.g. 0xff manufacturer data */
+  const uint8_t *data;
+  size_t len; /**< 1..31, start_position + len at most 31 */
+} bleak_or_pattern;
+
 /** Bleak's BleakScanner(...) arguments. Pointers are borrowed during
  * bleak_scanner_new() only. */
 typedef struct bleak_scanner_options {
@@ -99,12 +153,25 @@ typedef struct bleak_scanner_options {
   bleak_scanning_mode scanning_mode;
   bleak_detection_fn detection_callback;
   void *user_data;
+  /** BlueZ's discovery filter (see bleak_discovery_filter). */
+  bleak_discovery_filter filter;
+  /** Or-patterns (Bleak's bluez or_patterns): a device is reported when
+   *  one matches. hci: matched by the core against the AD bytes, in
+   *  either mode. bluez: for BlueZ's org.bluez.AdvertisementMonitor1
+   *  (passive scanning), not used yet: a passive scan on bluez still
+   *  fails with BLEAK_ERR_NOT_SUPPORTED, and bluez reports carry no AD
+   *  bytes to match, so or-patterns do not filter there. */
+  const bleak_or_pattern *or_patterns;
+  size_t n_or_patterns;
 } bleak_scanner_options;
 
 void bleak_scanner_options_init(bleak_scanner_options *opts);
 
 /**
- * @return 0, BLEAK_ERR_INVALID_ARG, BLEAK_ERR_NO_MEMORY,
+ * @return 0, BLEAK_ERR_INVALID_ARG (n_service_uuids or n_or_patterns
+ *         without the array; a filter out of its range, rssi with
+ *         pathloss, a pattern longer than 248 bytes; an or-pattern of
+ *         length 0, or past byte 31), BLEAK_ERR_NO_MEMORY,
  *         BLEAK_ERR_NO_BACKEND.
  */
 int bleak_scanner_new(const bleak_scanner_options *opts,

@@ -93,6 +93,9 @@ struct bk_op {
   size_t len;
   bool with_response;                   /* WRITE_CHAR: resolved mode */
   bool indicate;                        /* START_NOTIFY: indications */
+  bool use_start_notify;                /* START_NOTIFY: bluez's StartNotify */
+  bool use_cached;                      /* READ_*: the backend's own cached
+                                         * value (caches_values backends) */
   /* core bookkeeping: not for backends */
   bleak_done_fn done_cb;
   bleak_read_fn read_cb;
@@ -115,6 +118,11 @@ typedef struct bk_client_backend {
    * from bk_op_state()): allocated and zeroed with every op, freed with it,
    * so starting work never allocates a second record. */
   size_t op_state_size;
+  /* The backend answers use_cached reads itself (bluez: BlueZ's Value
+   * property). false: the core answers them from the last value it saw
+   * read or notified this connection, and starts only those it has none
+   * for (with use_cached false). */
+  bool caches_values;
   /* Set up per-client state in *state. Errors: any bleak error; detail
    * message set. */
   int (*init)(bleak_client *c, const bleak_client_options *opts,

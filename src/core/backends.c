@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/adapter_backend.h"
 #include "core/backend.h"
 #include "core/internal.h"
 #include "core/scanner_backend.h"
@@ -51,5 +52,15 @@ const bk_scanner_backend *bk_scanner_backend_for(bleak_backend_kind kind) {
   if (c == &bk_hci_client_backend)
     return &bk_hci_scanner_backend;
   bk_fail(BLEAK_ERR_NO_BACKEND, "no scanner for backend %s", c->name);
+  return NULL;
+}
+
+const bk_adapter_backend *bk_adapter_backend_for(bleak_backend_kind kind) {
+  const bk_client_backend *c = bk_client_backend_for(kind);
+  if (!c)
+    return NULL;
+  if (c == &bk_hci_client_backend)
+    return &bk_hci_adapter_backend;
+  bk_fail(BLEAK_ERR_NO_BACKEND, "the %s backend cannot list adapters yet", c->name);
   return NULL;
 }

@@ -29,6 +29,8 @@ typedef struct call {
   bleak_write_mode mode;
   bleak_notify_fn notify;
   void *notify_user;
+  const bleak_read_options *read_opts;
+  const bleak_notify_options *notify_opts;
 } call;
 
 static void on_done(bleak_client *c, int status, void *user) {
@@ -63,15 +65,16 @@ static int start(bleak_client *c, const call *a, waiter *w) {
   case BK_OP_DISCONNECT:
     return bleak_client_disconnect_async(c, on_done, w);
   case BK_OP_READ_CHAR:
-    return bleak_client_read_gatt_char_async(c, a->ch, on_read, w);
+    return bleak_client_read_gatt_char_opts_async(c, a->ch, a->read_opts, on_read, w);
   case BK_OP_WRITE_CHAR:
     return bleak_client_write_gatt_char_async(c, a->ch, a->data, a->len, a->mode, on_done, w);
   case BK_OP_START_NOTIFY:
-    return bleak_client_start_notify_async(c, a->ch, a->notify, a->notify_user, on_done, w);
+    return bleak_client_start_notify_opts_async(c, a->ch, a->notify_opts, a->notify,
+                                                a->notify_user, on_done, w);
   case BK_OP_STOP_NOTIFY:
     return bleak_client_stop_notify_async(c, a->ch, on_done, w);
   case BK_OP_READ_DESC:
-    return bleak_client_read_gatt_descriptor_async(c, a->desc, on_read, w);
+    return bleak_client_read_gatt_descriptor_opts_async(c, a->desc, a->read_opts, on_read, w);
   case BK_OP_WRITE_DESC:
     return bleak_client_write_gatt_descriptor_async(c, a->desc, a->data, a->len, on_done, w);
   case BK_OP_PAIR:
@@ -122,9 +125,15 @@ int bleak_client_disconnect(bleak_client *c) {
   return run(c, &(call){.kind = BK_OP_DISCONNECT}, NULL, 0, NULL);
 }
 
+int bleak_client_read_gatt_char_opts(bleak_client *c, const bleak_gatt_characteristic *ch,
+                                     const bleak_read_options *opts, uint8_t *buf, size_t cap,
+                                     size_t *len) {
+  return run(c, &(call){.kind = BK_OP_READ_CHAR, .ch = ch, .read_opts = opts}, buf, cap, len);
+}
+
 int bleak_client_read_gatt_char(bleak_client *c, const bleak_gatt_characteristic *ch,
                                 uint8_t *buf, size_t cap, size_t *len) {
-  return run(c, &(call){.kind = BK_OP_READ_CHAR, .ch = ch}, buf, cap, len);
+  return bleak_client_read_gatt_char_opts(c, ch, NULL, buf, cap, len);
 }
 
 int bleak_client_write_gatt_char(bleak_client *c, const bleak_gatt_characteristic *ch,
@@ -133,19 +142,36 @@ int bleak_client_write_gatt_char(bleak_client *c, const bleak_gatt_characteristi
              NULL, 0, NULL);
 }
 
+int bleak_client_start_notify_opts(bleak_client *c, const bleak_gatt_characteristic *ch,
+                                   const bleak_notify_options *opts, bleak_notify_fn cb,
+                                   void *user) {
+  return run(c,
+             &(call){.kind = BK_OP_START_NOTIFY,
+                     .ch = ch,
+                     .notify = cb,
+                     .notify_user = user,
+                     .notify_opts = opts},
+             NULL, 0, NULL);
+}
+
 int bleak_client_start_notify(bleak_client *c, const bleak_gatt_characteristic *ch,
                               bleak_notify_fn cb, void *user) {
-  return run(c, &(call){.kind = BK_OP_START_NOTIFY, .ch = ch, .notify = cb, .notify_user = user},
-             NULL, 0, NULL);
+  return bleak_client_start_notify_opts(c, ch, NULL, cb, user);
 }
 
 int bleak_client_stop_notify(bleak_client *c, const bleak_gatt_characteristic *ch) {
   return run(c, &(call){.kind = BK_OP_STOP_NOTIFY, .ch = ch}, NULL, 0, NULL);
 }
 
+int bleak_client_read_gatt_descriptor_opts(bleak_client *c, const bleak_gatt_descriptor *d,
+                                           const bleak_read_options *opts, uint8_t *buf,
+                                           size_t cap, size_t *len) {
+  return run(c, &(call){.kind = BK_OP_READ_DESC, .desc = d, .read_opts = opts}, buf, cap, len);
+}
+
 int bleak_client_read_gatt_descriptor(bleak_client *c, const bleak_gatt_descriptor *d,
                                       uint8_t *buf, size_t cap, size_t *len) {
-  return run(c, &(call){.kind = BK_OP_READ_DESC, .desc = d}, buf, cap, len);
+  return bleak_client_read_gatt_descriptor_opts(c, d, NULL, buf, cap, len);
 }
 
 int bleak_client_write_gatt_descriptor(bleak_client *c, const bleak_gatt_descriptor *d,

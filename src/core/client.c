@@ -15,7 +15,7 @@
 #include "core/internal.h"
 
 #define LOG_MOD "client"
-#define DEFAULT_TIMEOUT_MS 10000
+#define DEFAULT_TIMEOUT_MS 30000 /* Bleak 2.1.1 */
 
 /* ---- helpers ---- */
 
@@ -368,6 +368,8 @@ void bk_client_ask_pairing(bleak_client *c, bleak_pairing_request kind, uint32_t
 
 void bk_client_notify(bleak_client *c, const bleak_gatt_characteristic *ch,
                       const uint8_t *data, size_t len) {
+  if (!c->be->caches_values && ch)
+    bk_value_cache_put(&c->values, bleak_gatt_characteristic_value_handle(ch), data, len);
   subscription *s = bk_sub_find(c, ch);
   if (!s || s->stopping || c->freeing || c->free_requested) {
     BK_DEBUG(LOG_MOD, "%s: value for an unsubscribed characteristic dropped", c->address);

@@ -13,19 +13,32 @@
 
 static int start_read(bleak_client *c, bk_op_kind kind,
                       const bleak_gatt_characteristic *ch,
-                      const bleak_gatt_descriptor *d, bleak_read_fn cb,
+                      const bleak_gatt_descriptor *d,
+                      const bleak_read_options *opts, bleak_read_fn cb,
                       void *user) {
   if (!cb)
     return bk_fail(BLEAK_ERR_INVALID_ARG, "read: callback is NULL");
   bk_op *op = bk_op_new_for(c, kind, ch, d, NULL, cb, user);
-  return op ? bk_op_start(c, op, 0) : BLEAK_ERR_NO_MEMORY;
+  if (!op)
+    return BLEAK_ERR_NO_MEMORY;
+  op->use_cached = opts && opts->use_cached;
+  if (op->use_cached && !c->be->caches_values)
+    return bk_op_start_cached(c, op);
+  return bk_op_start(c, op, 0);
+}
+
+int bleak_client_read_gatt_char_opts_async(bleak_client *c,
+                                           const bleak_gatt_characteristic *ch,
+                                           const bleak_read_options *opts,
+                                           bleak_read_fn cb, void *user) {
+  int r = bk_client_check_char(c, &ch);
+  return r < 0 ? r : start_read(c, BK_OP_READ_CHAR, ch, NULL, opts, cb, user);
 }
 
 int bleak_client_read_gatt_char_async(bleak_client *c,
                                       const bleak_gatt_characteristic *ch,
                                       bleak_read_fn cb, void *user) {
-  int r = bk_client_check_char(c, &ch);
-  return r < 0 ? r : start_read(c, BK_OP_READ_CHAR, ch, NULL, cb, user);
+  return bleak_client_read_gatt_char_opts_async(c, ch, NULL, cb, user);
 }
 
 static int start_write(bleak_client *c, bk_op_kind kind,
@@ -100,6 +113,14 @@ int bleak_client_start_notify_async(bleak_client *c,
                                     const bleak_gatt_characteristic *ch,
                                     bleak_notify_fn cb, void *notify_user,
                                     bleak_done_fn done, void *done_user) {
+  return bleak_client_start_notify_opts_async(c, ch, NULL, cb, notify_user, done, done_user);
+}
+
+int bleak_client_start_notify_opts_async(bleak_client *c,
+                                         const bleak_gatt_characteristic *ch,
+                                         const bleak_notify_options *opts,
+                                         bleak_notify_fn cb, void *notify_user,
+                                         bleak_done_fn done, void *done_user) {
   int r = bk_client_check_char(c, &ch);
   if (r < 0)
     return r;
@@ -127,6 +148,7 @@ int bleak_client_start_notify_async(bleak_client *c,
   s->user_data = notify_user;
   bk_queue_push(&c->subs, &s->node);
   op->indicate = !(props & BLEAK_GATT_PROP_NOTIFY);
+  op->use_start_notify = opts && opts->use_start_notify;
   return bk_op_start(c, op, 0);
 }
 
@@ -149,11 +171,18 @@ int bleak_client_stop_notify_async(bleak_client *c,
   return bk_op_start(c, op, 0);
 }
 
+int bleak_client_read_gatt_descriptor_opts_async(bleak_client *c,
+                                                 const bleak_gatt_descriptor *d,
+                                                 const bleak_read_options *opts,
+                                                 bleak_read_fn cb, void *user) {
+  int r = bk_client_check_desc(c, &d);
+  return r < 0 ? r : start_read(c, BK_OP_READ_DESC, NULL, d, opts, cb, user);
+}
+
 int bleak_client_read_gatt_descriptor_async(bleak_client *c,
                                             const bleak_gatt_descriptor *d,
                                             bleak_read_fn cb, void *user) {
-  int r = bk_client_check_desc(c, &d);
-  return r < 0 ? r : start_read(c, BK_OP_READ_DESC, NULL, d, cb, user);
+  return bleak_client_read_gatt_descriptor_opts_async(c, d, NULL, cb, user);
 }
 
 int bleak_client_write_gatt_descriptor_async(bleak_client *c,
@@ -161,9 +190,18 @@ int bleak_client_write_gatt_descriptor_async(bleak_client *c,
                                              const uint8_t *data, size_t len,
                                              bleak_done_fn cb, void *user) {
   int r = bk_client_check_desc(c, &d);
-  return r < 0 ? r
-               : start_write(c, BK_OP_WRITE_DESC, NULL, d, data, len, true, cb,
-                             user);
+  if (r < 0)
+    return r;
+  /* Bleak 3.0: the CCCD belongs to start_notify/stop_notify. A write of it
+   * behind their back would leave the backend (BlueZ's notify session, our
+   * subscription table) believing the opposite of the peer. */
+  uint16_t u16;
+  if (bleak_uuid_is_16bit(bleak_gatt_descriptor_uuid(d), &u16) && u16 == 0x2902)
+    return bk_fail(BLEAK_ERR_INVALID_ARG,
+                   "descriptor 0x%04x is the Client Characteristic Configuration "
+                   "(0x2902): use start_notify/stop_notify instead of writing it",
+                   bleak_gatt_descriptor_handle(d));
+  return start_write(c, BK_OP_WRITE_DESC, NULL, d, data, len, true, cb, user);
 }
 
 /* ---- pairing ---- */

@@ -19,6 +19,7 @@
 #include "bleak/scanner.h"
 #include "core/backend.h"
 #include "core/queue.h"
+#include "core/value_cache.h"
 
 typedef struct subscription {
   const bleak_gatt_characteristic *ch;
@@ -72,6 +73,9 @@ struct bleak_client {
   bool free_requested;     /* bleak_client_free() from inside a callback */
   bool freeing;            /* inside bleak_client_free(): no new ops */
   bk_find find;
+  /* The last values read or notified this connection: use_cached reads
+   * of a backend without caches_values (value_cache.h). */
+  bk_value_cache values;
 };
 
 /* The per-op area after the bk_op header holds, in this order: the
@@ -86,6 +90,13 @@ void bk_op_free(bk_op *op);
  * here on the op completes exactly once, also when the backend refuses to
  * start it; BLEAK_ERR_NO_MEMORY (the op is freed, nothing started). */
 int bk_op_start(bleak_client *c, bk_op *op, int timeout_ms);
+/* A use_cached read on a backend without caches_values: completed with
+ * the value the core saw last (from the loop, as any), else started on
+ * the backend as a plain read. Returns the id, or BLEAK_ERR_NO_MEMORY. */
+int bk_op_start_cached(bleak_client *c, bk_op *op);
+/* The ATT handle a read or write op is about (a characteristic's value
+ * handle, a descriptor's handle). */
+uint16_t bk_op_attr_handle(const bk_op *op);
 /* Record @p status for @p op and queue its delivery (never fails, never
  * calls back). */
 void bk_op_record(bk_op *op, int status);

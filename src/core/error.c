@@ -175,6 +175,10 @@ bool bleak_error_is_smp(int err) {
   return protocol_range(err, &code) == BLEAK_ERR_SMP_BASE;
 }
 
+bool bleak_error_is_not_available(int err) {
+  return err <= BLEAK_ERR_NO_ADAPTER && err >= BLEAK_ERR_PERMISSION;
+}
+
 static _Thread_local char detail[256];
 
 const char *bleak_error_detail(void) { return detail; }

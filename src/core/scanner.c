@@ -12,6 +12,7 @@
 #include "bleak/scanner.h"
 #include "core/backend.h"
 #include "core/internal.h"
+#include "core/scan_filter.h"
 #include "core/scanner_backend.h"
 
 #define LOG_MOD "scanner"
@@ -34,6 +35,8 @@ typedef struct entry {
   bleak_uuid *uuids;
   size_t n_uuids;
   int16_t rssi, tx_power;
+  uint8_t *raw[2]; /* advertisement, scan response (hci) */
+  size_t raw_len[2];
   bleak_adv_data view;
 } entry;
 
@@ -62,6 +65,7 @@ struct bleak_scanner {
   entry *entries;
   size_t n, cap;
   finder *finder;
+  bk_scan_filter scan_filter; /* the copies opts.filter and or_patterns point to */
 };
 
 /* ---- devices ---- */
@@ -124,6 +128,8 @@ static void free_entry_data(entry *e) {
     free((void *)e->sd[i].data);
   free(e->sd);
   free(e->uuids);
+  free(e->raw[0]);
+  free(e->raw[1]);
 }
 
 static void clear_entries(bleak_scanner *s) {
@@ -175,9 +181,9 @@ int bk_scanner_new_with_backend(const bleak_scanner_options *opts,
   s->opts.adapter = s->adapter;
   s->opts.hci_transport = s->hci_transport;
   s->opts.service_uuids = s->filter;
-  int r = 0;
-  if (!s->loop || (opts->adapter && !s->adapter) ||
-      (opts->n_service_uuids && !s->filter))
+  int r = bk_scan_filter_copy(&s->opts, &s->scan_filter);
+  if (r == 0 && (!s->loop || (opts->adapter && !s->adapter) ||
+                 (opts->n_service_uuids && !s->filter)))
     r = BLEAK_ERR_NO_MEMORY;
   if (r == 0 && bleak_loop_add_timer(s->loop, 0, on_notify, s, &s->notify) < 0)
     r = BLEAK_ERR_NO_MEMORY;
@@ -190,6 +196,7 @@ int bk_scanner_new_with_backend(const bleak_scanner_options *opts,
     free(s->adapter);
     free(s->hci_transport);
     free(s->filter);
+    bk_scan_filter_free(&s->scan_filter);
     free(s);
     return r;
   }
@@ -210,6 +217,7 @@ void bleak_scanner_free(bleak_scanner *s) {
   free(s->adapter);
   free(s->hci_transport);
   free(s->filter);
+  bk_scan_filter_free(&s->scan_filter);
   free(s);
 }
 
@@ -417,6 +425,12 @@ static void merge(entry *e, const bk_adv_report *r) {
     e->uuids = dup_bytes(r->service_uuids, r->n_service_uuids * sizeof *e->uuids);
     e->n_uuids = e->uuids ? r->n_service_uuids : 0;
   }
+  if (r->has_raw) {
+    int k = r->raw_is_scan_response ? 1 : 0;
+    free(e->raw[k]);
+    e->raw[k] = dup_bytes(r->raw, r->raw_len);
+    e->raw_len[k] = e->raw[k] ? r->raw_len : 0;
+  }
   e->view = (bleak_adv_data){
       .local_name = e->local_name,
       .manufacturer_data = e->mfr,
@@ -426,10 +440,16 @@ static void merge(entry *e, const bk_adv_report *r) {
       .service_uuids = e->uuids,
       .n_service_uuids = e->n_uuids,
       .tx_power = e->tx_power,
-      .rssi = e->rssi};
+      .rssi = e->rssi,
+      .raw_advertisement = e->raw[0],
+      .raw_advertisement_len = e->raw_len[0],
+      .raw_scan_response = e->raw[1],
+      .raw_scan_response_len = e->raw_len[1]};
 }
 
 static bool passes_filter(const bleak_scanner *s, const entry *e) {
+  if (!bk_scan_filter_match(&s->opts, e->dev->address, e->dev->name, &e->view))
+    return false;
   if (!s->opts.n_service_uuids)
     return true;
   for (size_t i = 0; i < e->n_uuids; i++)

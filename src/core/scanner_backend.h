@@ -28,6 +28,12 @@ typedef struct bk_adv_report {
   bool has_service_uuids;
   const bleak_uuid *service_uuids;
   size_t n_service_uuids;
+  /* The AD bytes of the report, where the backend has them (hci): an
+   * advertisement's, or with raw_is_scan_response a scan response's. */
+  bool has_raw;
+  bool raw_is_scan_response;
+  const uint8_t *raw;
+  size_t raw_len;
 } bk_adv_report;
 
 typedef struct bk_scanner_backend {

@@ -21,6 +21,7 @@ void bk_client_drop_services(bleak_client *c) {
   free(c->retired);
   c->retired = NULL;
   c->n_retired = 0;
+  bk_value_cache_clear(&c->values); /* the values were this link's */
 }
 
 void bk_client_set_services(bleak_client *c, bleak_gatt_services *services) {
@@ -52,6 +53,7 @@ int bk_client_replace_services(bleak_client *c, bleak_gatt_services *services) {
     return BLEAK_ERR_NO_MEMORY;
   }
   c->retired = r;
+  bk_value_cache_clear(&c->values); /* the database changed under them */
   if (c->opts.n_services)
     bk_gatt_services_filter(services, c->services_filter, c->opts.n_services);
   /* Subscriptions follow their characteristic, or end with it. */

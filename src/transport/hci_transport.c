@@ -161,6 +161,22 @@ static int open_tty(const char *arg) {
   return fd;
 }
 
+/* The user channel's failures that mean "Bluetooth is not available",
+ * each with its reason (bleak/error.h); others as errno_error(). */
+static int user_channel_error(int e, const char *what, const char *spec) {
+  if (e == EAFNOSUPPORT || e == ENODEV)
+    return bk_fail(BLEAK_ERR_NO_ADAPTER, "%s %s: %s (no such controller%s)", what, spec,
+                   strerror(e), e == EAFNOSUPPORT ? ": no Bluetooth in this kernel" : "");
+  if (e == EPERM || e == EACCES)
+    return bk_fail(BLEAK_ERR_PERMISSION,
+                   "%s %s: %s (the HCI user channel needs CAP_NET_ADMIN: run as root, "
+                   "or setcap cap_net_admin+ep on the program)", what, spec, strerror(e));
+  if (e == ERFKILL)
+    return bk_fail(BLEAK_ERR_RFKILL, "%s %s: blocked by rfkill (rfkill unblock bluetooth)",
+                   what, spec);
+  return errno_error(e, what, spec);
+}
+
 static int open_user_channel(const char *spec) {
   char *end;
   long idx = strtol(spec + 3, &end, 10);
@@ -168,7 +184,7 @@ static int open_user_channel(const char *spec) {
     return bk_fail(BLEAK_ERR_INVALID_ARG, "%s: expected hciN", spec);
   int fd = socket(AF_BLUETOOTH, SOCK_RAW | SOCK_CLOEXEC, BK_BTPROTO_HCI);
   if (fd < 0)
-    return errno_error(errno, "HCI socket for", spec);
+    return user_channel_error(errno, "HCI socket for", spec);
   struct bk_sockaddr_hci sa;
   memset(&sa, 0, sizeof sa);
   sa.hci_family = AF_BLUETOOTH;
@@ -181,7 +197,7 @@ static int open_user_channel(const char *spec) {
       return bk_fail(BLEAK_ERR_BUSY,
                      "%s is up or held by bluetoothd: power it off first (btmgmt --index %ld "
                      "power off)", spec, idx);
-    return errno_error(e, "user channel of", spec);
+    return user_channel_error(e, "user channel of", spec);
   }
   return fd;
 }

@@ -13,7 +13,7 @@ check() { # check WANT_RC DESC ARGS...
 }
 check 0 "--help" --help
 check 0 "--version" --version
-for cmd in scan services read write notify desc-read desc-write pair unpair bonds; do
+for cmd in scan services read write notify desc-read desc-write pair unpair bonds adapters devices; do
   check 0 "$cmd --help" "$cmd" --help
   check 0 "help $cmd" help "$cmd"
 done
@@ -25,6 +25,18 @@ check 2 "bad --timeout" --timeout soon scan
 check 2 "bad --backend" --backend winrt scan
 check 2 "bad --log-level" --log-level loud scan
 check 2 "read without CHAR" read 00:11:22:33:44:55
+check 0 "read --cached --help" read --cached --help
+grep -q -- "--cached" /tmp/bleak-usage.$$ || { echo "not ok - read --help names --cached"; fail=1; }
+grep -q "default 30" /tmp/bleak-usage.$$ || { echo "not ok - the connect timeout's default is 30 s"; fail=1; }
+grep -q -- "--wait-disconnect" /tmp/bleak-usage.$$ || { echo "not ok - --help names --wait-disconnect"; fail=1; }
+check 2 "read --cached without CHAR" read 00:11:22:33:44:55 --cached
+check 0 "desc-read --cached --help" desc-read 00:11:22:33:44:55 0x0004 --cached --help
+check 2 "write takes no --cached" write 00:11:22:33:44:55 2a19 01 --cached
+check 2 "adapters takes no operands" adapters hci0
+check 2 "devices: unknown option" devices --frob
+check 2 "devices --bond-dir without its value" devices --bond-dir
+check 0 "--wait-disconnect is a global option" --wait-disconnect read --help
+check 2 "--wait-disconnect takes no value" --wait-disconnect=yes read --help
 check 2 "read with an extra operand" read 00:11:22:33:44:55 2a19 extra
 check 2 "write: odd hex digits" write 00:11:22:33:44:55 2a19 abc
 check 2 "write: not hex" write 00:11:22:33:44:55 2a19 0xzz

@@ -352,6 +352,41 @@ static void check_notifications(suite *s) {
   CHECK("stop_notify when not subscribed is NOT_FOUND", r == BLEAK_ERR_NOT_FOUND, "%s", err(r));
 }
 
+/* Bleak 1.0..3.0's additions on a live link: use_cached answers with the
+ * value read before; the CCCD is refused for write_gatt_descriptor;
+ * use_start_notify subscribes and values come. */
+static void check_bleak3_additions(suite *s) {
+  bleak_client *c = s->c;
+  const bleak_gatt_characteristic *ch = NULL;
+  uint8_t buf[BLEAK_MAX_ATTR_VALUE];
+  size_t len = 0;
+  const bleak_read_options cached = {.use_cached = true};
+  int r = bleak_client_char_by_uuid(c, "2a19", &ch);
+  if (r == 0)
+    r = bleak_client_read_gatt_char(c, ch, buf, sizeof buf, &len);
+  if (r == 0)
+    r = bleak_client_read_gatt_char_opts(c, ch, &cached, buf, sizeof buf, &len);
+  CHECK("read use_cached: battery level 87", r == 0 && len == 1 && buf[0] == 87, "%s len %zu",
+        err(r), len);
+  const bleak_gatt_characteristic *hr = NULL;
+  bleak_uuid u2902 = bleak_uuid_from_u16(0x2902);
+  r = bleak_client_char_by_uuid(c, "2a37", &hr);
+  const bleak_gatt_descriptor *cccd = r == 0 ? bleak_gatt_characteristic_get_descriptor(hr, &u2902) : NULL;
+  static const uint8_t on[2] = {1, 0};
+  r = cccd ? bleak_client_write_gatt_descriptor(c, cccd, on, 2) : BLEAK_ERR_NOT_FOUND;
+  CHECK("write_gatt_descriptor on the CCCD is refused (use start_notify)",
+        r == BLEAK_ERR_INVALID_ARG && strstr(bleak_error_detail(), "start_notify"), "%s", err(r));
+  notes n = {0};
+  const bleak_notify_options sn = {.use_start_notify = true};
+  r = hr ? bleak_client_start_notify_opts(c, hr, &sn, on_notify, &n) : BLEAK_ERR_NOT_FOUND;
+  if (r == 0)
+    wait_notes(s->loop, &n, 2, 15000);
+  CHECK("start_notify use_start_notify: values come", r == 0 && n.count >= 2, "%s, %d values",
+        err(r), n.count);
+  if (r == 0)
+    bleak_client_stop_notify(c, hr);
+}
+
 /* The connected client's name is the advertised one. */
 static void check_client_name(suite *s) {
   CHECK("name is the advertised one", !strcmp(bleak_client_name(s->c), "bleak-fx"),
@@ -942,6 +977,7 @@ int main(int argc, char **argv) {
   check_reads(&s);
   check_writes(&s);
   check_notifications(&s);
+  check_bleak3_additions(&s);
   check_client_name(&s);
   check_descriptors(&s);
   check_write_without_response(&s);

@@ -170,14 +170,18 @@ static bk_op *last_op(void) {
   return op;
 }
 
+static void connect_with(bleak_gatt_services *services);
+
 /* Connect through the fake: services installed, op completed from the loop. */
-static void connect_now(void) {
+static void connect_now(void) { connect_with(db()); }
+
+static void connect_with(bleak_gatt_services *services) {
   done d = {0};
   int id = bleak_client_connect_async(C.c, on_done, &d);
   assert_true(id > 0);
   bk_op *op = last_op();
   assert_int_equal(op->kind, BK_OP_CONNECT);
-  bk_client_set_services(C.c, db());
+  bk_client_set_services(C.c, services);
   bk_op_done(op, 0);
   assert_int_equal(d.calls, 0); /* recorded: delivered from the loop */
   assert_true(bleak_client_is_connected(C.c));
@@ -475,6 +479,140 @@ static void test_notifications_stop_at_stop_notify(void **state) {
                    BLEAK_ERR_ALREADY);
   assert_int_equal(bleak_client_start_notify_async(C.c, chr(6), on_value, &values, on_done, &n),
                    BLEAK_ERR_NOT_SUPPORTED);
+}
+
+/* use_cached on a backend without a cache of its own: the first read goes
+ * to the peer (use_cached cleared), later ones are answered by the core
+ * from the last value read or notified, from the loop; the values go with
+ * the link. */
+static void test_use_cached(void **state) {
+  (void)state;
+  connect_now();
+  const bleak_read_options cached = {.use_cached = true};
+  done d = {0};
+  assert_true(bleak_client_read_gatt_char_opts_async(C.c, chr(2), &cached, on_read, &d) > 0);
+  assert_int_equal(F.n_ops, 2); /* nothing seen yet: the peer is asked */
+  assert_false(last_op()->use_cached);
+  bk_op_done_read(last_op(), 0, (const uint8_t *)"\x11\x22", 2);
+  bleak_loop_dispatch(C.loop);
+  assert_int_equal(d.calls, 1);
+  /* Now from the cache: no backend op, not before the call returns. */
+  memset(&d, 0, sizeof d);
+  assert_true(bleak_client_read_gatt_char_opts_async(C.c, chr(2), &cached, on_read, &d) > 0);
+  assert_int_equal(F.n_ops, 2);
+  assert_int_equal(d.calls, 0);
+  bleak_loop_dispatch(C.loop);
+  assert_int_equal(d.calls, 1);
+  assert_int_equal(d.status, 0);
+  assert_int_equal(d.len, 2);
+  assert_memory_equal(d.data, "\x11\x22", 2);
+  /* A notified value replaces it (subscribed or not); a plain read still
+   * goes to the peer. */
+  bk_client_notify(C.c, chr(2), (const uint8_t *)"\x33\x44\x55", 3);
+  uint8_t buf[8];
+  size_t len = 0;
+  assert_int_equal(bleak_client_read_gatt_char_opts(C.c, chr(2), &cached, buf, sizeof buf, &len),
+                   0);
+  assert_int_equal(len, 3);
+  assert_memory_equal(buf, "\x33\x44\x55", 3);
+  memset(&d, 0, sizeof d);
+  assert_true(bleak_client_read_gatt_char_async(C.c, chr(2), on_read, &d) > 0);
+  assert_int_equal(F.n_ops, 3);
+  bk_op_done_read(last_op(), 0, NULL, 0); /* an empty value is a value */
+  bleak_loop_dispatch(C.loop);
+  assert_int_equal(bleak_client_read_gatt_char_opts(C.c, chr(2), &cached, buf, sizeof buf, &len),
+                   0);
+  assert_int_equal(len, 0);
+  assert_int_equal(F.n_ops, 3);
+  /* Descriptors likewise, by their own handle. */
+  const bleak_gatt_descriptor *ud = bleak_gatt_characteristic_descriptor_at(chr(2), 0);
+  memset(&d, 0, sizeof d);
+  assert_true(bleak_client_read_gatt_descriptor_opts_async(C.c, ud, &cached, on_read, &d) > 0);
+  assert_int_equal(F.n_ops, 4);
+  bk_op_done_read(last_op(), 0, (const uint8_t *)"ud", 2);
+  bleak_loop_dispatch(C.loop);
+  assert_int_equal(bleak_client_read_gatt_descriptor_opts(C.c, ud, &cached, buf, sizeof buf, &len),
+                   0);
+  assert_int_equal(F.n_ops, 4);
+  assert_memory_equal(buf, "ud", 2);
+  /* A failed read leaves the value as it was. */
+  assert_true(bleak_client_read_gatt_char_async(C.c, chr(2), on_read, &d) > 0);
+  bk_op_done_read(last_op(), BLEAK_ERR_ATT(0x02), NULL, 0);
+  bleak_loop_dispatch(C.loop);
+  assert_int_equal(bleak_client_read_gatt_char_opts(C.c, chr(2), &cached, buf, sizeof buf, &len),
+                   0);
+  assert_int_equal(len, 0);
+  /* The link goes: so do its values. */
+  bk_client_disconnected(C.c, 0);
+  bleak_loop_dispatch(C.loop);
+  int n = F.n_ops;
+  connect_now();
+  memset(&d, 0, sizeof d);
+  assert_true(bleak_client_read_gatt_char_opts_async(C.c, chr(2), &cached, on_read, &d) > 0);
+  assert_int_equal(F.n_ops, n + 2); /* the connect, then the read to the peer */
+  bk_op_done_read(last_op(), 0, (const uint8_t *)"\x01", 1);
+  bleak_loop_dispatch(C.loop);
+  assert_int_equal(d.calls, 1);
+}
+
+/* Bleak 3.0: the CCCD is start_notify's; writing it is refused at once,
+ * with a detail that says so. Other descriptors are written. */
+static void test_cccd_write_refused(void **state) {
+  (void)state;
+  bleak_gatt_services *s = bk_gatt_services_new();
+  bleak_uuid u = bleak_uuid_from_u16(0x180f);
+  bk_gatt_services_add_service(s, &u, 1, 5, true);
+  u = bleak_uuid_from_u16(0x2a19);
+  bk_gatt_services_add_characteristic(s, 1, &u, 2, 3, BLEAK_GATT_PROP_READ | BLEAK_GATT_PROP_NOTIFY);
+  u = bleak_uuid_from_u16(0x2902);
+  bk_gatt_services_add_descriptor(s, 2, &u, 4);
+  u = bleak_uuid_from_u16(0x2901);
+  bk_gatt_services_add_descriptor(s, 2, &u, 5);
+  assert_int_equal(bk_gatt_services_finish(s), 0);
+  connect_with(s);
+  const bleak_gatt_characteristic *ch = chr(2);
+  bleak_uuid cccd = bleak_uuid_from_u16(0x2902), cud = bleak_uuid_from_u16(0x2901);
+  const bleak_gatt_descriptor *d = bleak_gatt_characteristic_get_descriptor(ch, &cccd);
+  assert_non_null(d);
+  static const uint8_t on[2] = {1, 0};
+  done w = {0};
+  int n = F.n_ops;
+  assert_int_equal(bleak_client_write_gatt_descriptor_async(C.c, d, on, 2, on_done, &w),
+                   BLEAK_ERR_INVALID_ARG);
+  assert_non_null(strstr(bleak_error_detail(), "start_notify"));
+  assert_int_equal(bleak_client_write_gatt_descriptor(C.c, d, on, 2), BLEAK_ERR_INVALID_ARG);
+  assert_int_equal(F.n_ops, n);
+  d = bleak_gatt_characteristic_get_descriptor(ch, &cud);
+  assert_true(bleak_client_write_gatt_descriptor_async(C.c, d, on, 2, on_done, &w) > 0);
+  assert_int_equal(F.n_ops, n + 1);
+  bk_op_done(last_op(), 0);
+  bleak_loop_dispatch(C.loop);
+  assert_int_equal(w.calls, 1);
+}
+
+/* use_start_notify reaches the backend; the default is AcquireNotify's
+ * (false); the default connect timeout is Bleak 2.1.1's 30 s. */
+static void test_notify_options_and_defaults(void **state) {
+  (void)state;
+  bleak_client_options o;
+  bleak_client_options_init(&o);
+  assert_int_equal(o.timeout_ms, 30000);
+  connect_now();
+  static nrec values;
+  static done n;
+  assert_true(bleak_client_start_notify_async(C.c, chr(2), on_value, &values, on_done, &n) > 0);
+  assert_false(last_op()->use_start_notify);
+  bk_op_done(last_op(), 0);
+  bleak_loop_dispatch(C.loop);
+  assert_true(bleak_client_stop_notify_async(C.c, chr(2), on_done, &n) > 0);
+  bk_op_done(last_op(), 0);
+  bleak_loop_dispatch(C.loop);
+  const bleak_notify_options no = {.use_start_notify = true};
+  assert_true(bleak_client_start_notify_opts_async(C.c, chr(2), &no, on_value, &values, on_done, &n) > 0);
+  assert_true(last_op()->use_start_notify);
+  bk_op_done(last_op(), 0);
+  bleak_loop_dispatch(C.loop);
+  assert_int_equal(n.status, 0);
 }
 
 static void test_write_modes_and_sizes(void **state) {
@@ -810,6 +948,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_free_completes_pending, setup, teardown),
       cmocka_unit_test_setup_teardown(test_notifications_stop_at_stop_notify, setup, teardown),
       cmocka_unit_test_setup_teardown(test_write_modes_and_sizes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_use_cached, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cccd_write_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_notify_options_and_defaults, setup, teardown),
       cmocka_unit_test_setup_teardown(test_foreign_characteristic_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_blocking_read, setup, teardown),
       cmocka_unit_test_setup_teardown(test_blocking_inside_callback_refused, setup, teardown),

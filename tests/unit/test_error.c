@@ -39,6 +39,24 @@ static void test_own_codes(void **state) {
   }
 }
 
+/* The "Bluetooth is not available" reasons: fixed values (the other
+ * helpers' codes sit next to them), their own message each, and the
+ * predicate that takes exactly them. */
+static void test_not_available(void **state) {
+  (void)state;
+  assert_int_equal(BLEAK_ERR_NO_ADAPTER, -23);
+  assert_int_equal(BLEAK_ERR_POWERED_OFF, -24);
+  assert_int_equal(BLEAK_ERR_RFKILL, -25);
+  assert_int_equal(BLEAK_ERR_NO_BLUETOOTHD, -26);
+  assert_int_equal(BLEAK_ERR_PERMISSION, -27);
+  assert_string_equal(bleak_err_name(BLEAK_ERR_RFKILL), "BLEAK_ERR_RFKILL");
+  assert_string_equal(bleak_strerror(BLEAK_ERR_POWERED_OFF),
+                      "Bluetooth is not available: adapter powered off");
+  for (int e = -40; e <= 0; e++)
+    assert_int_equal(bleak_error_is_not_available(e), e <= -23 && e >= -27);
+  assert_false(bleak_error_is_not_available(BLEAK_ERR_ATT(23)));
+}
+
 static void test_att_codes(void **state) {
   (void)state;
   int e = BLEAK_ERR_ATT(BLEAK_ATT_WRITE_NOT_PERMITTED);
@@ -115,7 +133,7 @@ static void test_detail(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_own_codes),   cmocka_unit_test(test_att_codes),
+      cmocka_unit_test(test_own_codes),   cmocka_unit_test(test_att_codes), cmocka_unit_test(test_not_available),
       cmocka_unit_test(test_hci_smp_codes), cmocka_unit_test(test_unknown_codes),
       cmocka_unit_test(test_detail),
   };

@@ -73,8 +73,137 @@ static void test_scan(void **state) {
   const bleak_device *d = bleak_scanner_device_at(s, 0);
   assert_string_equal(bleak_device_address(d), PEER);
   assert_string_equal(bleak_device_name(d), "fake");
-  assert_int_equal(bleak_scanner_adv_at(s, 0)->rssi, -60);
+  const bleak_adv_data *adv = bleak_scanner_adv_at(s, 0);
+  assert_int_equal(adv->rssi, -60);
+  /* The AD bytes as the controller gave them (its padding too). */
+  static const uint8_t raw[] = {2, 1, 6, 5, 9, 'f', 'a', 'k', 'e', 0};
+  assert_int_equal(adv->raw_advertisement_len, sizeof raw);
+  assert_memory_equal(adv->raw_advertisement, raw, sizeof raw);
+  assert_null(adv->raw_scan_response);
+  assert_int_equal(adv->raw_scan_response_len, 0);
   bleak_scanner_free(s);
+}
+
+/* Or-patterns and the discovery filter on hci: the core matches them
+ * against the AD bytes and the report, in a passive scan too. */
+static void count_detection(bleak_scanner *s, const bleak_device *d, const bleak_adv_data *a,
+                            void *user) {
+  (void)s;
+  (void)d;
+  (void)a;
+  ++*(size_t *)user;
+}
+
+static void test_scan_filters(void **state) {
+  (void)state;
+  static const struct {
+    const char *name;
+    int16_t rssi;
+    const char *pattern;
+    bool seen;
+  } cases[] = {
+      {"fake", 0, NULL, true},    {"nope", 0, NULL, false}, {"fake", -60, NULL, true},
+      {"fake", -59, NULL, false}, {"fake", 0, "fa", true},  {"fake", 0, "22:", false}, {"fake", 0, PEER, true},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    bleak_scanner_options so;
+    fake_controller_scanner_options(&F, L, &so);
+    bleak_or_pattern p = {.ad_type = 0x09, .data = (const uint8_t *)cases[i].name, .len = 4};
+    size_t detections = 0;
+    so.scanning_mode = BLEAK_SCAN_PASSIVE;
+    so.or_patterns = &p;
+    so.n_or_patterns = 1;
+    so.filter.rssi = cases[i].rssi;
+    so.filter.pattern = cases[i].pattern;
+    so.detection_callback = count_detection;
+    so.user_data = &detections;
+    bleak_scanner *s = NULL;
+    assert_int_equal(bleak_scanner_new(&so, &s), 0);
+    assert_int_equal(bleak_scanner_discover(s, 300), 0);
+    if ((detections > 0) != cases[i].seen)
+      fail_msg("case %zu: %zu detections", i, detections);
+    bleak_scanner_free(s);
+  }
+}
+
+/* use_cached on hci: the first goes to the peer, the next is the core's
+ * value (no ATT read seen by the peripheral); a new connection has none. */
+static void test_use_cached(void **state) {
+  (void)state;
+  const bleak_read_options cached = {.use_cached = true};
+  for (int round = 0; round < 2; round++) {
+    bleak_client *c = connected_client();
+    const bleak_gatt_characteristic *ch = NULL;
+    assert_int_equal(bleak_client_char_by_uuid(c, "2a19", &ch), 0);
+    uint8_t a[8], b[8];
+    size_t na = 0, nb = 0;
+    int reads = F.reads_seen;
+    assert_int_equal(bleak_client_read_gatt_char_opts(c, ch, &cached, a, sizeof a, &na), 0);
+    assert_int_equal(F.reads_seen, reads + 1); /* nothing held yet: the peer */
+    assert_int_equal(bleak_client_read_gatt_char_opts(c, ch, &cached, b, sizeof b, &nb), 0);
+    assert_int_equal(F.reads_seen, reads + 1); /* held: no round trip */
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na);
+    assert_int_equal(bleak_client_disconnect(c), 0);
+    bleak_client_free(c);
+  }
+}
+
+/* bleak/adapter.h on hci: the controller's address; the bonds made with
+ * it as the known devices; async completes from the loop only. */
+static void on_adapters(int status, const bleak_adapter_info *list, size_t n, void *user) {
+  (void)list;
+  *(int *)user = status < 0 ? status : (int)n + 100;
+}
+
+static void test_adapters_and_known_devices(void **state) {
+  (void)state;
+  bleak_adapter_options ao;
+  bleak_adapter_options_init(&ao);
+  ao.loop = L;
+  ao.backend = BLEAK_BACKEND_HCI;
+  ao.hci_transport = F.transport;
+  bleak_adapter_info *a = NULL;
+  size_t n = 0;
+  assert_int_equal(bleak_adapters_list(&ao, &a, &n), 0);
+  assert_int_equal(n, 1);
+  assert_string_equal(a[0].address, FAKE_HOST);
+  assert_string_equal(a[0].name, F.transport);
+  assert_true(a[0].powered);
+  free(a);
+  int got = 0;
+  assert_int_equal(bleak_adapters_list_async(&ao, on_adapters, &got), 0);
+  assert_int_equal(got, 0); /* never before the call returns */
+  uint64_t end = bleak_loop_now_ms(L) + 3000;
+  while (!got && bleak_loop_now_ms(L) < end)
+    bleak_loop_run_once(L, 100);
+  assert_int_equal(got, 101);
+  assert_int_equal(bleak_adapters_list_async(&ao, NULL, NULL), BLEAK_ERR_INVALID_ARG);
+  assert_int_equal(bleak_adapters_list(&ao, NULL, &n), BLEAK_ERR_INVALID_ARG);
+
+  char dir[] = "/tmp/bleak-known-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  ao.bond_dir = dir;
+  bleak_known_device *d = NULL;
+  assert_int_equal(bleak_known_devices(&ao, &d, &n), 0);
+  assert_int_equal(n, 0);
+  assert_null(d);
+  F.smp_enabled = true;
+  bleak_client_options o;
+  client_opts(&o);
+  o.pairing.bond_dir = dir;
+  bleak_client *c = NULL;
+  assert_int_equal(bleak_client_new(PEER, &o, &c), 0);
+  assert_int_equal(bleak_client_connect(c), 0);
+  assert_int_equal(bleak_client_pair(c), 0);
+  bleak_client_free(c);
+  assert_int_equal(bleak_known_devices(&ao, &d, &n), 0);
+  assert_int_equal(n, 1);
+  assert_string_equal(d[0].address, PEER);
+  assert_true(d[0].paired && d[0].bonded && !d[0].connected);
+  free(d);
+  assert_int_equal(bleak_bonds_remove(dir, PEER), 1);
+  assert_int_equal(rmdir(dir), 0);
 }
 
 /* The name in a scan response: a find that matches the advertisement
@@ -91,6 +220,12 @@ static void test_scan_response(void **state) {
   assert_non_null(d);
   assert_non_null(bleak_device_name(d));
   assert_string_equal(bleak_device_name(d), "fake");
+  const bleak_adv_data *adv = bleak_scanner_adv_at(s, 0);
+  static const uint8_t raw_adv[] = {2, 1, 6}, raw_rsp[] = {5, 9, 'f', 'a', 'k', 'e'};
+  assert_int_equal(adv->raw_advertisement_len, sizeof raw_adv);
+  assert_memory_equal(adv->raw_advertisement, raw_adv, sizeof raw_adv);
+  assert_int_equal(adv->raw_scan_response_len, sizeof raw_rsp);
+  assert_memory_equal(adv->raw_scan_response, raw_rsp, sizeof raw_rsp);
   bleak_scanner_free(s);
 }
 
@@ -469,6 +604,12 @@ static void test_callbacks_may_cancel_start_or_free(void **state) {
       p.in_call = true;
       int id = start_kind(p.c, kind, &p);
       p.in_call = false;
+      if (kind == 6) { /* the fake's one descriptor is a CCCD: refused (Bleak 3.0) */
+        assert_int_equal(id, BLEAK_ERR_INVALID_ARG);
+        assert_non_null(strstr(bleak_error_detail(), "start_notify"));
+        bleak_client_free(p.c);
+        continue;
+      }
       assert_true(id > 0);
       if (act == ACT_CANCEL && kind != 0 && kind != 9)
         p.other_id = bleak_client_read_gatt_char_async(p.c, battery(p.c), other_done, &p);
@@ -500,6 +641,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
       cmocka_unit_test_setup_teardown(test_scan_response, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_scan_filters, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_adapters_and_known_devices, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_use_cached, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_read_notify, setup, teardown),
       cmocka_unit_test_setup_teardown(test_controller_gone, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cache, setup, teardown),

@@ -93,6 +93,25 @@ expect "write c(2) 00 (restores the database's value)" 0
 retry write_nr write "$A" "$(c 3)" 0000000041424344 --no-response
 expect "write --no-response c(3)" 0
 
+# read --cached: a value held already, else a read from the peer (a new
+# process holds none yet): the same value either way, and no error.
+retry read_cached read "$A" 2a19 --cached
+expect "read 2a19 --cached: 57" 0 "^57$"
+retry desc_cached desc-read "$A" "${udhandle:-0}" --text --cached
+expect "desc-read 2901 --cached --text" 0 "^bleak-c descriptor test$"
+
+# The one-shot commands ask bluetoothd for the disconnect and exit: the
+# link is still going down when the tool is back (BlueZ's ~2 s timer);
+# with --wait-disconnect it is down already.
+run quick_exit read "$A" 2a19
+if [ "$rc" = 0 ] && ! _vm_no_links 0; then vm_ok "read exits before BlueZ's disconnect completes"
+else vm_not_ok "read exits without waiting for the disconnect" "exit $rc; links: $(btmgmt --index 0 con 2>&1 | head -3)"; fi
+vm_wait_no_links 0 && _vm_no_links 0 && vm_ok "bluetoothd finishes the disconnect by itself" ||
+  vm_not_ok "the link went after the tool exited" "$(btmgmt --index 0 con 2>&1 | head -3)"
+run wait_exit --wait-disconnect read "$A" 2a19
+if [ "$rc" = 0 ] && _vm_no_links 0; then vm_ok "read --wait-disconnect: the link is down at exit"
+else vm_not_ok "read --wait-disconnect" "exit $rc; links: $(btmgmt --index 0 con 2>&1 | head -3)"; fi
+
 # notify
 retry notify_count notify "$A" 2a37 --count 5
 n=$(grep -c '^[0-9]*\.[0-9]* 00[0-9a-f][0-9a-f]$' "$out/notify_count.out")

@@ -32,6 +32,7 @@ typedef struct cli_global {
   int timeout_ms;            /* connect / scan timeout */
   bool timeout_set;          /* --timeout was given */
   bool yes;                  /* --yes: confirm pairing without asking */
+  bool wait_disconnect;      /* --wait-disconnect: bluez: wait for the link to go */
 } cli_global;
 
 /* A command: its name, a one-line summary, its usage text and its body. */
@@ -45,7 +46,7 @@ typedef struct cli_command {
 
 extern const cli_command cli_cmd_scan, cli_cmd_services, cli_cmd_read,
     cli_cmd_write, cli_cmd_notify, cli_cmd_desc_read, cli_cmd_desc_write,
-    cli_cmd_pair, cli_cmd_unpair, cli_cmd_bonds;
+    cli_cmd_pair, cli_cmd_unpair, cli_cmd_bonds, cli_cmd_adapters, cli_cmd_devices;
 
 /* Option ids of the global options, above any command's own. */
 enum { CLI_OPT_GLOBAL_FIRST = 1000 };
@@ -102,9 +103,10 @@ int cli_connect(const cli_global *g, const char *address,
 void cli_pairing_agent(bleak_client *c, bleak_pairing_request req, uint32_t passkey,
                        void *user);
 
-/* Disconnect (waiting for the link to go down, so the next command finds
- * the device free) and free the client. NULL-safe. */
-void cli_close(bleak_client *c);
+/* Disconnect and free the client. NULL-safe. hci (or --wait-disconnect):
+ * waits for the link to go down; bluez: asks bluetoothd for the
+ * disconnect and returns at once (bluetoothd finishes it). */
+void cli_close(const cli_global *g, bleak_client *c);
 
 /* Resolve CHAR: a handle ("0x2a", or decimal that is not 4 or 8 digits
  * long) or a UUID (short or long). Reports and returns an exit status. */

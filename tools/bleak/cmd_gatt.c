@@ -10,6 +10,7 @@
 typedef struct gatt_args {
   const char *addr, *target, *value;
   bool text;        /* VALUE is text / print the value as text */
+  bool cached;      /* reads: use_cached */
   bleak_write_mode mode;
 } gatt_args;
 
@@ -17,6 +18,7 @@ static int parse(const cli_command *cmd, const cli_global *g, cli_global *gl, in
                  char **argv, bool writes, gatt_args *a) {
   static const struct option read_opts[] = {
       {"text", no_argument, NULL, 't'},
+      {"cached", no_argument, NULL, 'c'},
       {NULL, 0, NULL, 0},
   };
   static const struct option write_opts[] = {
@@ -32,6 +34,9 @@ static int parse(const cli_command *cmd, const cli_global *g, cli_global *gl, in
     switch (id) {
     case 't':
       a->text = true;
+      break;
+    case 'c':
+      a->cached = true;
       break;
     case 'n':
       a->mode = BLEAK_WRITE_WITHOUT_RESPONSE;
@@ -101,18 +106,19 @@ static int run_op(const cli_command *cmd, const cli_global *g, int argc, char **
     return rc;
   rc = desc ? cli_find_descriptor(c, a.target, &d) : cli_find_char(c, a.target, &ch);
   if (rc != CLI_OK) {
-    cli_close(c);
+    cli_close(&gl, c);
     return rc;
   }
   int r;
+  const bleak_read_options ro = {.use_cached = a.cached};
   if (desc && writes)
     r = bleak_client_write_gatt_descriptor(c, d, buf, len);
   else if (desc)
-    r = bleak_client_read_gatt_descriptor(c, d, buf, sizeof buf, &len);
+    r = bleak_client_read_gatt_descriptor_opts(c, d, &ro, buf, sizeof buf, &len);
   else if (writes)
     r = bleak_client_write_gatt_char(c, ch, buf, len, a.mode);
   else
-    r = bleak_client_read_gatt_char(c, ch, buf, sizeof buf, &len);
+    r = bleak_client_read_gatt_char_opts(c, ch, &ro, buf, sizeof buf, &len);
   if (r == 0 && !writes)
     print_value(buf, len, a.text);
   if (r == BLEAK_ERR_NOT_SUPPORTED && ch) {
@@ -125,7 +131,7 @@ static int run_op(const cli_command *cmd, const cli_global *g, int argc, char **
   } else if (r < 0) {
     rc = cli_fail(cmd->name, r);
   }
-  cli_close(c);
+  cli_close(&gl, c);
   return rc;
 }
 
@@ -145,8 +151,10 @@ static int run_desc_write(const cli_global *g, int argc, char **argv) {
 const cli_command cli_cmd_read = {
     .name = "read",
     .summary = "read a characteristic's value (read_gatt_char), printed as hex",
-    .usage = "ADDR CHAR [--text]",
-    .help = "options:\n  --text   print the value as text instead of hex\n",
+    .usage = "ADDR CHAR [--text] [--cached]",
+    .help = "options:\n  --text     print the value as text instead of hex\n"
+            "  --cached   a value held already (use_cached), no round trip; read from\n"
+            "             the peer when there is none (a new connection has none yet)\n",
     .run = run_read,
 };
 
@@ -167,9 +175,10 @@ const cli_command cli_cmd_write = {
 const cli_command cli_cmd_desc_read = {
     .name = "desc-read",
     .summary = "read a descriptor by handle (read_gatt_descriptor)",
-    .usage = "ADDR HANDLE [--text]",
+    .usage = "ADDR HANDLE [--text] [--cached]",
     .help = "HANDLE: decimal or 0x hex (see bleak services).\n"
-            "options:\n  --text   print the value as text instead of hex\n",
+            "options:\n  --text     print the value as text instead of hex\n"
+            "  --cached   the value the backend holds (use_cached), as for read\n",
     .run = run_desc_read,
 };
 

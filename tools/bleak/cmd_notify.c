@@ -76,7 +76,7 @@ static int run(const cli_global *g, int argc, char **argv) {
   if (rc != CLI_OK)
     return rc;
   if ((rc = cli_find_char(c, argv[optind + 1], &ch)) != CLI_OK) {
-    cli_close(c);
+    cli_close(&gl, c);
     return rc;
   }
   st.loop = bleak_client_loop(c);
@@ -88,7 +88,7 @@ static int run(const cli_global *g, int argc, char **argv) {
              ? (fprintf(stderr, "bleak: notify: %s can neither notify nor indicate\n",
                         argv[optind + 1]), CLI_PROTOCOL)
              : cli_fail("start notify", r);
-    cli_close(c);
+    cli_close(&gl, c);
     return rc;
   }
   uint64_t end = duration_ms ? st.t0 + (uint64_t)duration_ms : UINT64_MAX;
@@ -104,7 +104,7 @@ static int run(const cli_global *g, int argc, char **argv) {
   } else if ((r = bleak_client_stop_notify(c, ch)) < 0) {
     rc = cli_fail("stop notify", r);
   }
-  cli_close(c);
+  cli_close(&gl, c);
   return rc;
 }
 

@@ -29,7 +29,7 @@ static int run_pair_cmd(const cli_command *cmd, const cli_global *g, int argc, c
   if (r == 0)
     printf("%s %s\n", pair ? "Paired with" : "Removed the pairing with", argv[optind]);
   rc = r < 0 ? cli_fail(pair ? "pair" : "unpair", r) : CLI_OK;
-  cli_close(c);
+  cli_close(&gl, c);
   return rc;
 }
 

@@ -189,7 +189,7 @@ static int run(const cli_global *g, int argc, char **argv) {
   /* A link lost midway shows as read errors; say so in the status too. */
   rc = bleak_client_is_connected(c) ? CLI_OK : cli_fail("services", BLEAK_ERR_DISCONNECTED);
   bleak_gatt_services_unref(s);
-  cli_close(c);
+  cli_close(&gl, c);
   return rc;
 }
 

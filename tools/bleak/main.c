@@ -9,7 +9,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_scan,      &cli_cmd_services,   &cli_cmd_read,
     &cli_cmd_write,     &cli_cmd_notify,     &cli_cmd_desc_read,
     &cli_cmd_desc_write, &cli_cmd_pair,      &cli_cmd_unpair,
-    &cli_cmd_bonds,
+    &cli_cmd_bonds,     &cli_cmd_adapters,   &cli_cmd_devices,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -23,7 +23,8 @@ static void main_help(FILE *out) {
   fprintf(out,
           "\nglobal options (before or after the command):\n"
           "  --backend bluez|hci|auto, --adapter hciN, --hci TRANSPORT,\n"
-          "  --timeout S, --log-level LEVEL, --yes, -h/--help, --version\n"
+          "  --timeout S, --log-level LEVEL, --yes, --wait-disconnect, -h/--help,\n"
+          "  --version\n"
           "\nCHAR is a characteristic UUID (2a19 or the full 128-bit form) or a handle:\n"
           "0x0012, or a decimal number that is not 4 or 8 digits long (18).\n"
           "\nexit status: 0 ok, 1 other failure, 2 usage error, 3 device or attribute\n"
@@ -33,7 +34,7 @@ static void main_help(FILE *out) {
 }
 
 int main(int argc, char **argv) {
-  cli_global g = {.backend = BLEAK_BACKEND_AUTO, .timeout_ms = 10000};
+  cli_global g = {.backend = BLEAK_BACKEND_AUTO, .timeout_ms = 30000}; /* Bleak 2.1.1 */
   if (argc < 2) {
     main_help(stderr);
     return CLI_USAGE;

@@ -20,6 +20,7 @@ enum {
   OPT_TIMEOUT,
   OPT_LOG_LEVEL,
   OPT_YES,
+  OPT_WAIT_DISCONNECT,
 };
 
 static const struct option global_options[] = {
@@ -29,6 +30,7 @@ static const struct option global_options[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"yes", no_argument, NULL, OPT_YES},
+    {"wait-disconnect", no_argument, NULL, OPT_WAIT_DISCONNECT},
     {"help", no_argument, NULL, 'h'},
 };
 #define N_GLOBAL (sizeof global_options / sizeof global_options[0])
@@ -63,6 +65,9 @@ static int apply_global(int id, const char *arg, cli_global *g) {
     return 0;
   case OPT_YES:
     g->yes = true;
+    return 0;
+  case OPT_WAIT_DISCONNECT:
+    g->wait_disconnect = true;
     return 0;
   case OPT_LOG_LEVEL: {
     bleak_log_level level;
@@ -130,9 +135,12 @@ void cli_command_help(const cli_command *cmd, FILE *out) {
           "  --adapter hciN           the local adapter to use\n"
           "  --hci TRANSPORT          the hci backend's controller (unix:PATH, tcp:HOST:PORT,\n"
           "                           tty:DEV:BAUD, hciN; default $BLEAK_HCI)\n"
-          "  --timeout S              connect or scan timeout in seconds (default 10)\n"
+          "  --timeout S              connect timeout in seconds (default 30, as Bleak; scan: 5)\n"
           "  --log-level LEVEL        debug, info, warning, error or none (default: $BLEAK_LOGGING)\n"
           "  --yes                    confirm pairing (numeric comparison) without asking\n"
+          "  --wait-disconnect        bluez: wait until the link is down before exiting (by\n"
+          "                           default the tool asks for the disconnect and exits;\n"
+          "                           bluetoothd finishes it, ~2 s later)\n"
           "  -h, --help               this help\n");
 }
 
@@ -305,8 +313,15 @@ int cli_connect(const cli_global *g, const char *address,
   return CLI_OK;
 }
 
-void cli_close(bleak_client *c) {
-  if (c && bleak_client_is_connected(c))
+void cli_close(const cli_global *g, bleak_client *c) {
+  /* bluez: the free sends Disconnect and flushes the bus; bluetoothd takes
+   * the link down by itself (BlueZ's ~2 s disconnect timer is the whole
+   * wait), so a one-shot command need not stay for it. The hci backend
+   * is the host: it stays until the controller says the link is down. */
+  if (!c)
+    return;
+  bool wait = g->wait_disconnect || strcmp(bleak_client_backend_id(c), "bluez") != 0;
+  if (wait && bleak_client_is_connected(c))
     bleak_client_disconnect(c);
   bleak_client_free(c);
 }

@@ -1082,7 +1082,8 @@ static int bz_start(bleak_client *c, bk_op *op) {
     return start_value_call(z, op, path, DESC_IFACE, op->kind == BK_OP_WRITE_DESC);
   case BK_OP_START_NOTIFY:
     char_path(z, op->ch, path, sizeof path);
-    if (!op->indicate && getenv("BLEAK_BLUEZ_NO_ACQUIRE") == NULL) {
+    /* use_start_notify (Bleak 2.1) asks for StartNotify itself. */
+    if (!op->indicate && !op->use_start_notify && getenv("BLEAK_BLUEZ_NO_ACQUIRE") == NULL) {
       /* The fast path: values come on a socket (BlueZ confirms
        * indications itself, but offers this for notify only). */
       sd_bus_message *m = NULL;

@@ -9,6 +9,8 @@
 
 extern const bk_client_backend bk_hci_client_backend;
 extern const bk_scanner_backend bk_hci_scanner_backend;
+struct bk_adapter_backend;
+extern const struct bk_adapter_backend bk_hci_adapter_backend;
 
 /* The transport spec: @p option, else $BLEAK_HCI; NULL with a detail
  * message when neither is set. */

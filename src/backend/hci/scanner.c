@@ -56,6 +56,10 @@ static void deliver(hs *z, const bk_hci_adv_report *r) {
   memset(&rep, 0, sizeof rep);
   bk_ad_to_report(&ad, &rep);
   rep.address = addr;
+  rep.has_raw = true;
+  rep.raw_is_scan_response = bk_hci_adv_is_scan_rsp(r);
+  rep.raw = r->data;
+  rep.raw_len = r->data_len;
   if (r->rssi != 127) {
     rep.has_rssi = true;
     rep.rssi = r->rssi;
