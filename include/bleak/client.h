@@ -198,6 +198,16 @@ typedef struct bleak_client_options {
   void *pairing_user_data;
   /** How to pair (see bleak_pairing_options). */
   bleak_pairing_options pairing;
+  /** Connect once: no retry of a transient failure. By default a connect
+   *  tries again, with backoff (100 ms doubling to 1 s), while its timeout
+   *  leaves room, after what the backend calls transient: on bluez
+   *  le-connection-abort-by-local and other org.bluez.Error.Failed,
+   *  InProgress, a link that drops before the services are resolved,
+   *  bluetoothd restarting; on hci a connection that failed to be
+   *  established (HCI 0x3e) or a busy controller. Each retry is logged
+   *  at INFO with the reason. Never retried: BLEAK_ERR_NO_SLOT, the "not
+   *  available" errors, DEVICE_NOT_FOUND, pairing and ATT refusals. */
+  bool no_connect_retry;
 } bleak_client_options;
 
 /** Fill @p opts with the defaults. */
@@ -324,10 +334,10 @@ int bleak_client_char_by_handle(const bleak_client *client, uint16_t handle,
 typedef struct bleak_read_options {
   /** Answer with a value held already, with no round trip to the peer:
    *  the last value this client read or was notified of (or indicated)
-   *  during this connection, on both backends. (BlueZ's own Value
-   *  property, which also holds what other processes read, is to replace
-   *  this on bluez: pending the split of the bluez backend.) When there is
-   *  no value yet, the read goes to the peer as without use_cached. */
+   *  during this connection, on both backends; else, on bluez, BlueZ's own
+   *  Value property (what BlueZ last read or was notified of, for any
+   *  process: as Bleak's use_cached). When there is no value yet, the read
+   *  goes to the peer as without use_cached. */
   bool use_cached;
 } bleak_read_options;
 

@@ -50,7 +50,8 @@ extern "C" {
   X(ALREADY, -18, "already in progress or already done")                       \
   X(BUFFER_TOO_SMALL, -19, "buffer too small")                                 \
   X(NO_BACKEND, -20, "backend not available")                                  \
-  X(OVERFLOW, -21, "value out of range")                                      \
+  X(OVERFLOW, -21, "value out of range")                                       \
+  X(NO_SLOT, -22, "no free connection slot on the adapter")                    \
   X(NO_ADAPTER, -23, "Bluetooth is not available: no adapter")                 \
   X(POWERED_OFF, -24, "Bluetooth is not available: adapter powered off")       \
   X(RFKILL, -25, "Bluetooth is not available: adapter blocked by rfkill")      \
@@ -72,11 +73,16 @@ extern "C" {
  *    AccessDenied from the bus policy, or EPERM/EACCES on an HCI socket).
  * The detail message (bleak_error_detail()) names the adapter and what was
  * seen. bleak_error_is_not_available() tells them from other failures.
- * Reported today by the hci backend's user channel (NO_ADAPTER, RFKILL,
- * PERMISSION); the bluez backend's mapping (NotReady, ServiceUnknown,
- * AccessDenied, no Adapter1) waits for the split of its client.c and
- * reports BLEAK_ERR_NO_BACKEND / BLEAK_ERR_BACKEND meanwhile.
- * (-22 is BLEAK_ERR_NO_SLOT, the bluez connect's "no free connection slot".)
+ * The hci backend reports them from its user channel (NO_ADAPTER, RFKILL,
+ * PERMISSION); the bluez backend from BlueZ's object tree (no Adapter1,
+ * Powered false: RFKILL when an rfkill switch says so) and from D-Bus
+ * errors (ServiceUnknown, NameHasNoOwner: NO_BLUETOOTHD; AccessDenied:
+ * PERMISSION; org.bluez.Error.NotReady, le-connection-adapter-not-powered:
+ * POWERED_OFF or RFKILL).
+ *
+ * BLEAK_ERR_NO_SLOT: the adapter has no free connection slot (BlueZ's
+ * le-connection-concurrent-connection-limit, the controller's Connection
+ * Limit Exceeded): another link must go first; a connect does not retry it.
  */
 
 /** bleak's own error codes (all negative). */

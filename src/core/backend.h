@@ -94,8 +94,9 @@ struct bk_op {
   bool with_response;                   /* WRITE_CHAR: resolved mode */
   bool indicate;                        /* START_NOTIFY: indications */
   bool use_start_notify;                /* START_NOTIFY: bluez's StartNotify */
-  bool use_cached;                      /* READ_*: the backend's own cached
-                                         * value (caches_values backends) */
+  bool use_cached;                      /* READ_*: a value the backend holds
+                                         * may answer (the core's had none);
+                                         * a backend without one reads */
   /* core bookkeeping: not for backends */
   bleak_done_fn done_cb;
   bleak_read_fn read_cb;

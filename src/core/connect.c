@@ -175,7 +175,8 @@ void bk_connect_step(bleak_source *src, void *user) {
 }
 
 bool bk_connect_retry(bleak_client *c, bk_op *op, int status) {
-  if (op->no_retry || c->freeing || !c->be->transient || !c->be->transient(status))
+  if (op->no_retry || c->opts.no_connect_retry || c->freeing || !c->be->transient ||
+      !c->be->transient(status))
     return false;
   int shift = op->attempts > 1 ? op->attempts - 1 : 0;
   uint64_t wait = (uint64_t)RETRY_FIRST_MS << (shift > 4 ? 4 : shift);

@@ -156,7 +156,8 @@ int bk_op_start_cached(bleak_client *c, bk_op *op) {
   const uint8_t *data = NULL;
   size_t len = 0;
   if (!bk_value_cache_get(&c->values, bk_op_attr_handle(op), &data, &len)) {
-    op->use_cached = false; /* nothing seen yet: ask the peer */
+    /* Nothing seen yet: the backend's own cache (bluez: BlueZ's Value),
+     * else the peer. */
     return bk_op_start(c, op, 0);
   }
   bk_queue_push(&c->pending, &op->node);

@@ -105,7 +105,7 @@ static void test_hci_smp_codes(void **state) {
 
 static void test_unknown_codes(void **state) {
   (void)state;
-  static const int odd[] = {-22, -255, -0x400, -0x10000, -2147483647 - 1};
+  static const int odd[] = {-28, -255, -0x400, -0x10000, -2147483647 - 1};
   for (size_t i = 0; i < BK_ARRAY_SIZE(odd); i++) {
     assert_string_equal(bleak_strerror(odd[i]), "unknown error");
     assert_string_equal(bleak_err_name(odd[i]), "BLEAK_ERR_UNKNOWN");

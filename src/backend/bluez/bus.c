@@ -13,7 +13,9 @@
 #include <time.h>
 
 #include "backend/bluez/bus.h"
+#include "backend/bluez/objects.h"
 #include "core/internal.h"
+#include "core/rfkill.h"
 #include "core/queue.h"
 
 #define LOG_MOD "dbus"
@@ -27,6 +29,7 @@ struct bk_bus {
   bleak_source *timer;
   int refs;
   bool lost;
+  struct bz_objects *objects; /* objects.h, made on first use */
   bk_qnode node; /* in `buses` */
 };
 
@@ -104,6 +107,7 @@ void bk_bus_kick(bk_bus *b) {
 }
 
 static void bus_free(bk_bus *b) {
+  bz_objects_free(b->objects); /* its calls and matches before the bus */
   bleak_source_free(b->io);
   bleak_source_free(b->timer);
   if (b->bus)
@@ -173,6 +177,7 @@ void bk_bus_unref(bk_bus *b) {
 }
 
 sd_bus *bk_bus_sd(const bk_bus *b) { return b->bus; }
+struct bz_objects **bk_bus_objects_slot(bk_bus *b) { return &b->objects; }
 bleak_loop *bk_bus_loop(const bk_bus *b) { return b->loop; }
 
 /* BlueZ's "Operation failed with ATT error: 0x%02x". */
@@ -211,6 +216,14 @@ int bk_bus_error(const sd_bus_error *e, const char *what) {
              (!strcmp(name, "org.bluez.Error.Failed") &&
               !strcmp(msg, "Not connected"))) {
     code = BLEAK_ERR_NOT_CONNECTED;
+  } else if (!strcmp(name, "org.bluez.Error.Failed") &&
+             (strstr(msg, "connection-limit") || strstr(msg, "Too many links"))) {
+    /* EMLINK from the kernel: the controller's Connection Limit Exceeded. */
+    code = BLEAK_ERR_NO_SLOT;
+  } else if (!strcmp(name, "org.bluez.Error.NotReady") || strstr(msg, "not-powered")) {
+    code = bk_rfkill_blocked("/sys", NULL) ? BLEAK_ERR_RFKILL : BLEAK_ERR_POWERED_OFF;
+  } else if (!strcmp(name, "org.freedesktop.DBus.Error.AccessDenied")) {
+    code = BLEAK_ERR_PERMISSION;
   } else if (!strcmp(name, "org.bluez.Error.InProgress")) {
     code = BLEAK_ERR_BUSY;
   } else if (!strcmp(name, "org.bluez.Error.AuthenticationFailed") ||
@@ -225,7 +238,7 @@ int bk_bus_error(const sd_bus_error *e, const char *what) {
              !strcmp(name, "org.freedesktop.DBus.Error.NameHasNoOwner") ||
              !strncmp(name, "org.freedesktop.DBus.Error.Spawn.", 33)) {
     /* Spawn.*: bluetoothd is not running and D-Bus failed to start it. */
-    code = BLEAK_ERR_NO_BACKEND;
+    code = BLEAK_ERR_NO_BLUETOOTHD;
   } else if (!strcmp(name, "org.freedesktop.DBus.Error.UnknownObject") ||
              !strcmp(name, "org.freedesktop.DBus.Error.UnknownMethod") ||
              !strcmp(name, "org.bluez.Error.DoesNotExist")) {

@@ -20,6 +20,8 @@ int bk_bus_get(bleak_loop *loop, bk_bus **out);
 void bk_bus_unref(bk_bus *b);
 
 sd_bus *bk_bus_sd(const bk_bus *b);
+/* Where the bus keeps its object tree (objects.h owns what it points to). */
+struct bz_objects **bk_bus_objects_slot(bk_bus *b);
 bleak_loop *bk_bus_loop(const bk_bus *b);
 
 /* Call after queuing messages on the bus outside of its own dispatch: the

@@ -14,6 +14,7 @@
 #include "backend/bluez/bluez.h"
 #include "backend/bluez/bus.h"
 #include "backend/bluez/call.h"
+#include "backend/bluez/objects.h"
 #include "backend/bluez/props.h"
 #include "core/internal.h"
 #include "core/scanner_backend.h"
@@ -32,6 +33,8 @@ typedef struct bz_scanner {
   bz_call_list calls;
   char adapter_path[64];
   bool adapter_known; /* named in the options, or found */
+  bz_objects *objs;   /* the bus's object tree (not ours) */
+  bz_objects_wait objs_wait;
   sd_bus_slot *added_match;
   sd_bus_slot *changed_match;
   bool discovering;
@@ -347,30 +350,20 @@ static int begin_discovery(bz_scanner *z) {
   return r;
 }
 
-static int find_adapter(const char *path, const char *iface, sd_bus_message *m,
-                        void *user) {
+/* No adapter named: BlueZ's first one, as the client does, from the bus's
+ * object tree. */
+static void on_tree(void *user, int status) {
   bz_scanner *z = user;
-  if (!z->adapter_known && !strcmp(iface, ADAPTER_IFACE) &&
-      strlen(path) < sizeof z->adapter_path) {
-    snprintf(z->adapter_path, sizeof z->adapter_path, "%s", path);
+  const bz_object *a = status == 0 ? bz_objects_first_adapter(z->objs) : NULL;
+  if (status == 0 && !a)
+    status = bk_fail(BLEAK_ERR_NO_ADAPTER, "BlueZ has no adapter");
+  if (a) {
+    snprintf(z->adapter_path, sizeof z->adapter_path, "%.63s", a->path);
     z->adapter_known = true;
+    status = begin_discovery(z);
   }
-  return bz_skip_dict(m);
-}
-
-/* No adapter named: BlueZ's first one, as the client does. */
-static void on_objects(void *owner, void *data, sd_bus_message *reply) {
-  (void)data;
-  bz_scanner *z = owner;
-  int r = bk_bus_reply_error(reply, "GetManagedObjects");
-  if (r == 0 && bz_walk_objects(reply, find_adapter, z) < 0)
-    r = bk_fail(BLEAK_ERR_PROTOCOL, "malformed reply from BlueZ");
-  if (r == 0 && !z->adapter_known)
-    r = bk_fail(BLEAK_ERR_NO_BACKEND, "BlueZ has no adapter");
-  if (r == 0)
-    r = begin_discovery(z);
-  if (r < 0)
-    bk_scanner_started(z->s, r);
+  if (status < 0)
+    bk_scanner_started(z->s, status);
 }
 
 static int bzs_start(bleak_scanner *s) {
@@ -382,15 +375,8 @@ static int bzs_start(bleak_scanner *s) {
                    "AdvertisementMonitor API is not supported yet");
   if (z->adapter_known)
     return begin_discovery(z);
-  sd_bus_message *m = NULL;
-  int r = sd_bus_message_new_method_call(bk_bus_sd(z->bus), &m, BLUEZ, "/",
-                                         "org.freedesktop.DBus.ObjectManager",
-                                         "GetManagedObjects");
-  if (r < 0)
-    return bk_fail(BLEAK_ERR_NO_MEMORY, "D-Bus message: %s", strerror(-r));
-  r = bz_call_send(z->bus, &z->calls, m, 0, on_objects, z, NULL, NULL);
-  sd_bus_message_unref(m);
-  return r;
+  bz_objects_await(z->objs, &z->objs_wait, on_tree, z);
+  return 0;
 }
 
 static void ignore(void *owner, void *data, sd_bus_message *reply) {
@@ -402,6 +388,7 @@ static void ignore(void *owner, void *data, sd_bus_message *reply) {
 static void bzs_stop(bleak_scanner *s) {
   bz_scanner *z = S(s);
   bz_call_drop_all(&z->calls);
+  bz_objects_cancel(z->objs, &z->objs_wait);
   z->added_match = sd_bus_slot_unref(z->added_match);
   z->changed_match = sd_bus_slot_unref(z->changed_match);
   if (z->discovering) {
@@ -432,6 +419,12 @@ static int bzs_init(bleak_scanner *s, const bleak_scanner_options *o, void **sta
     free(z);
     return r;
   }
+  z->objs = bz_objects_of(z->bus);
+  if (!z->objs) {
+    bk_bus_unref(z->bus);
+    free(z);
+    return BLEAK_ERR_NO_MEMORY;
+  }
   *state = z;
   return 0;
 }
@@ -440,6 +433,7 @@ static void bzs_destroy(bleak_scanner *s, void *state) {
   (void)s;
   bz_scanner *z = state;
   bz_call_drop_all(&z->calls);
+  bz_objects_cancel(z->objs, &z->objs_wait);
   sd_bus_slot_unref(z->added_match);
   sd_bus_slot_unref(z->changed_match);
   sd_bus_flush(bk_bus_sd(z->bus));
