@@ -153,11 +153,13 @@ int main(int argc, char **argv) {
   must(bleak_client_new(addr, &o, &c), "client");
   printf("{\"client\": \"bleak-c %s\", ", bleak_client_backend_id(c));
 
-  /* The peer known before the first connect, as BlueZ knows it after the
-   * script's scan: on hci a scanner on the same transport (which shares
-   * the controller, and so the address it saw) finds it first. */
+  /* The peer found before the first connect (untimed), as the Bleak
+   * script finds it with find_device_by_address before its timed connect:
+   * a scanner of the same backend (on hci, on the same transport, which
+   * shares the controller and so the address it saw). A connect by address
+   * alone would search by itself, inside its time. */
   bleak_scanner *sc = NULL;
-  if (!strcmp(bleak_client_backend_id(c), "hci")) {
+  {
     bleak_scanner_options so;
     bleak_scanner_options_init(&so);
     const bleak_device *dev = NULL;

@@ -7,10 +7,11 @@
  * adapters are there (name, address, powered), and which devices does the
  * system know already, connected or paired, without scanning for them.
  *
- * - bluez: to be BlueZ's org.bluez.Adapter1 objects and its Device1
- *   objects that are connected or paired, from one GetManagedObjects; not
- *   built yet (it waits for the split of the bluez backend): the calls
- *   return BLEAK_ERR_NO_BACKEND with a detail saying so.
+ * - bluez: BlueZ's org.bluez.Adapter1 objects (name "hci0", Address,
+ *   Powered, Alias) and its Device1 objects that are connected, paired or
+ *   bonded, from the loop's one copy of BlueZ's object tree (one
+ *   GetManagedObjects per bus connection, shared with clients and
+ *   scanners).
  * - hci: the controller of the transport (bleak_adapter_options
  *   .hci_transport, else $BLEAK_HCI) in its own words: its public address
  *   (Read BD_ADDR), powered once our host stack has initialised it; the
@@ -78,7 +79,8 @@ typedef void (*bleak_known_devices_fn)(int status, const bleak_known_device *lis
 /**
  * List the local adapters. @p cb fires once, from the loop.
  * @return 0 (started), BLEAK_ERR_INVALID_ARG (NULL cb, bad options),
- *         BLEAK_ERR_NO_MEMORY, BLEAK_ERR_NO_BACKEND (not built in).
+ *         BLEAK_ERR_NO_MEMORY, BLEAK_ERR_NO_BACKEND (not built in, or no
+ *         D-Bus system bus).
  *         Completion errors: BLEAK_ERR_NO_BLUETOOTHD (bluez: nobody owns
  *         org.bluez), BLEAK_ERR_PERMISSION (D-Bus access denied; hci: no
  *         CAP_NET_ADMIN for the user channel), BLEAK_ERR_NO_ADAPTER (hci:

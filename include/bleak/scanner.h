@@ -108,10 +108,9 @@ typedef enum bleak_duplicates {
 /**
  * BlueZ's discovery filter (org.bluez.Adapter1.SetDiscoveryFilter), Bleak's
  * BleakScanner(bluez={"filters": {...}}). Zeroed: no filter. The core
- * applies rssi, pathloss and pattern to every report, on both backends.
- * (Passing them to BlueZ's SetDiscoveryFilter as well, and duplicate_data,
- * wait for the split of the bluez backend: bluez reports every
- * advertisement for now.)
+ * applies rssi, pathloss and pattern to every report, on both backends;
+ * bluez also passes them, and duplicate_data, to SetDiscoveryFilter (so
+ * BlueZ sends fewer signals).
  */
 typedef struct bleak_discovery_filter {
   /** Report only advertisements received at or above this RSSI, in dBm,

@@ -61,6 +61,10 @@ const bk_adapter_backend *bk_adapter_backend_for(bleak_backend_kind kind) {
     return NULL;
   if (c == &bk_hci_client_backend)
     return &bk_hci_adapter_backend;
+#ifdef BLEAK_WITH_BLUEZ
+  if (c == &bk_bluez_client_backend)
+    return &bk_bluez_adapter_backend;
+#endif
   bk_fail(BLEAK_ERR_NO_BACKEND, "the %s backend cannot list adapters yet", c->name);
   return NULL;
 }

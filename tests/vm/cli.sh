@@ -93,6 +93,12 @@ expect "write c(2) 00 (restores the database's value)" 0
 retry write_nr write "$A" "$(c 3)" 0000000041424344 --no-response
 expect "write --no-response c(3)" 0
 
+# adapters: both of BlueZ's, powered.
+run adapters adapters --json
+expect "adapters --json: hci0" 0 '"name": "hci0", "address": "[0-9A-F:]*", "powered": true'
+grep -q '"name": "hci1"' "$out/adapters.out" && vm_ok "adapters --json: hci1" ||
+  vm_not_ok "adapters --json: hci1" "$(head -c 300 "$out/adapters.out")"
+
 # read --cached: a value held already, else a read from the peer (a new
 # process holds none yet): the same value either way, and no error.
 retry read_cached read "$A" 2a19 --cached
@@ -178,6 +184,9 @@ fi
 # connection right after pairing often stalls in this guest.)
 retry pair pair "$A" --yes
 expect "pair (Just Works; or paired already by services --read)" 0 "Paired with"
+# devices: BlueZ's paired fixture, from its object tree (no scan).
+run devices_paired devices --json
+expect "devices --json: the paired fixture" 0 "\"address\": \"$A\".*\"paired\": true"
 retry unpair unpair "$A"
 expect "unpair" 0 "Removed the pairing"
 vm_summary

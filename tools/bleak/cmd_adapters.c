@@ -112,7 +112,8 @@ const cli_command cli_cmd_adapters = {
     .name = "adapters",
     .summary = "list the local Bluetooth adapters (name, address, powered)",
     .usage = "[--json]",
-    .help = "hci: the controller of --hci (its own address); bluez: not yet.\n"
+    .help = "bluez: BlueZ's adapters (hci0, ...); hci: the controller of --hci (its own\n"
+            "address).\n"
             "options:\n  --json   one JSON object per adapter\n",
     .run = run_adapters,
 };
@@ -121,7 +122,8 @@ const cli_command cli_cmd_devices = {
     .name = "devices",
     .summary = "list the devices the backend knows: connected or paired (no scan)",
     .usage = "[--json] [--bond-dir DIR]",
-    .help = "hci: the bonds made with the controller's address; bluez: not yet.\n"
+    .help = "bluez: the devices BlueZ has that are connected, paired or bonded (of\n"
+            "--adapter only, when given); hci: the bonds made with the controller's address.\n"
             "options:\n"
             "  --json           one JSON object per device\n"
             "  --bond-dir DIR   hci: the bond directory (default as bleak bonds)\n",

@@ -266,10 +266,12 @@ static int bz_pairing_reply(bleak_client *c, bool accept, uint32_t passkey) {
                   : bk_fail(BLEAK_ERR_STATE, "no pairing request is pending");
 }
 
-/* use_cached: BlueZ's Value of @p path, when the tree has one. */
+/* use_cached: BlueZ's Value of @p path, when the tree has one. BlueZ
+ * exports an empty Value for what it never read: that is no value (a read
+ * of a value that is really empty then goes to the peer). */
 static bool answer_cached(bz_client *z, bk_op *op, const char *path) {
   const bz_object *o = bz_objects_find(z->objs, path);
-  if (!o || !o->have_value)
+  if (!o || !o->have_value || !o->value_len)
     return false;
   bk_op_done_read(op, 0, o->value, o->value_len); /* delivered from the loop */
   return true;

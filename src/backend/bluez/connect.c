@@ -268,8 +268,19 @@ static void on_change(void *user, const bz_object *o, unsigned mask) {
       bz_link_lost(z, 0);
     return;
   }
+  /* Only what this change says: the rest of z is the connect's own view
+   * (Connect's reply makes it connected before BlueZ's signal does). */
   bool was_connected = z->connected;
-  copy_device(z, o);
+  if (mask & BZ_CH_CONNECTED)
+    z->connected = o->connected;
+  if (mask & BZ_CH_RESOLVED)
+    z->services_resolved = o->services_resolved;
+  if (mask & (BZ_CH_PAIRED | BZ_CH_NAME | BZ_CH_ADDED)) {
+    z->paired = o->paired;
+    const char *name = o->name[0] ? o->name : o->alias;
+    if (name[0])
+      snprintf(z->name, sizeof z->name, "%.63s", name);
+  }
   if ((mask & BZ_CH_CONNECTED) && was_connected && !z->connected) {
     bz_link_lost(z, 0);
     return;

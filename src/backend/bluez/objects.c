@@ -360,6 +360,8 @@ static int on_removed(sd_bus_message *m, void *user, sd_bus_error *e) {
   if (r < 0 || !found || !(o->objs[i]->ifaces & gone))
     return 0;
   bz_object *obj = o->objs[i];
+  if (gone & BZ_IF_DEVICE)
+    BK_DEBUG(LOG_MOD, "%s: removed", path);
   obj->ifaces &= ~gone;
   notify(o, obj, BZ_CH_REMOVED);
   if (!obj->ifaces)
@@ -389,6 +391,9 @@ static int on_changed(sd_bus_message *m, void *user, sd_bus_error *e) {
     BK_WARN(LOG_MOD, "malformed PropertiesChanged for %s: ignored", path);
     return 0;
   }
+  if (mask & (BZ_CH_CONNECTED | BZ_CH_RESOLVED))
+    BK_DEBUG(LOG_MOD, "%s: Connected %d, ServicesResolved %d", path, obj->connected,
+             obj->services_resolved);
   if (mask)
     notify(o, obj, mask);
   return 0;

@@ -298,8 +298,17 @@ static int append_filter(bz_scanner *z, sd_bus_message *m) {
     r = sd_bus_message_append(m, "{sv}", "Transport", "s", "le");
   if (r >= 0)
     /* Every advertisement, not only changes: RSSI updates reach the
-     * detection callback as in Bleak. */
-    r = sd_bus_message_append(m, "{sv}", "DuplicateData", "b", 1);
+     * detection callback as in Bleak (unless the filter says off). */
+    r = sd_bus_message_append(m, "{sv}", "DuplicateData", "b",
+                              o->filter.duplicate_data != BLEAK_DUPLICATES_OFF);
+  /* The core applies rssi, pathloss and pattern to every report as well
+   * (scan_filter.c): BlueZ's own filtering only saves signals. */
+  if (r >= 0 && o->filter.rssi)
+    r = sd_bus_message_append(m, "{sv}", "RSSI", "n", o->filter.rssi);
+  if (r >= 0 && o->filter.pathloss)
+    r = sd_bus_message_append(m, "{sv}", "Pathloss", "q", o->filter.pathloss);
+  if (r >= 0 && o->filter.pattern && o->filter.pattern[0])
+    r = sd_bus_message_append(m, "{sv}", "Pattern", "s", o->filter.pattern);
   if (r >= 0 && o->n_service_uuids) {
     r = sd_bus_message_open_container(m, 'e', "sv");
     if (r >= 0)
