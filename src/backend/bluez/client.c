@@ -84,7 +84,7 @@ void bz_link_lost(bz_client *z, int reason) {
   if (z->connect_op) {
     /* Before our Connect() succeeded this is the previous link going away
      * (BlueZ takes ~2 s to drop one): not ours to fail on. */
-    if (z->ph == PH_LOOKUP || z->ph == PH_SEARCH || z->ph == PH_CONNECT)
+    if (z->ph == PH_LOOKUP || z->ph == PH_SEARCH || z->ph == PH_SETTLE || z->ph == PH_CONNECT)
       return;
     bz_connect_fail(z, bk_fail(BLEAK_ERR_DISCONNECTED,
                             "the link dropped while connecting"));
@@ -433,6 +433,7 @@ static void bz_destroy(bleak_client *c, void *state) {
   bool linked = z->connected || bk_client_state(c) == BK_CONN_CONNECTED;
   bz_connect_reset(z);
   bz_connect_unlisten(z);
+  bz_connect_free(z);
   bz_call_drop_all(&z->calls);
   if (linked) /* free disconnects, without waiting */
     bz_simple_call(z, z->dev_path, DEVICE_IFACE, "Disconnect", false, 0,

@@ -32,6 +32,7 @@ typedef enum phase {
   PH_IDLE,      /* no connect running (connected or not: ask the core) */
   PH_LOOKUP,    /* waiting for the object tree (objects.h) */
   PH_SEARCH,    /* the core searches for the unknown device */
+  PH_SETTLE,    /* the adapter's discovery stopping before Connect */
   PH_CONNECT,   /* Device1.Connect */
   PH_RESOLVE,   /* waiting for ServicesResolved */
   PH_SERVICES,  /* building the services from the object tree */
@@ -73,6 +74,8 @@ typedef struct bz_client {
   bz_objects_wait objs_wait;   /* the connect's wait for it */
   bz_objects_listener listener; /* changes under dev_path */
   bool listening;
+  bz_objects_listener adapter_listener; /* PH_SETTLE: the adapter's Discovering */
+  bleak_source *settle_timer;           /* PH_SETTLE's bound */
   bool bluez_left;             /* bluetoothd left the bus during this connect */
   sd_bus_slot *owner_match;
   phase ph;
@@ -127,6 +130,8 @@ void bz_connect_fail(bz_client *z, int err);
 void bz_set_paths(bz_client *z, const char *adapter_path);
 /* Stop hearing of the device's changes. */
 void bz_connect_unlisten(bz_client *z);
+/* Free what the connect keeps for its life (destroy). */
+void bz_connect_free(bz_client *z);
 
 /* fd_paths.c */
 /* AcquireNotify's reply (data: the START_NOTIFY op). */

@@ -41,7 +41,10 @@ static uint64_t remaining_usec(bz_client *z) {
   return ms * 1000u;
 }
 
+static void settle_end(bz_client *z);
+
 void bz_connect_reset(bz_client *z) {
+  settle_end(z);
   bz_call_drop(z->connect_call);
   z->connect_call = NULL;
   bz_objects_cancel(z->objs, &z->objs_wait);
@@ -143,8 +146,50 @@ static int build_services(bz_client *z, bleak_gatt_services *s) {
 
 static void pair_for_connect(bz_client *z);
 
+static void build_and_finish(bz_client *z);
+
+/* BlueZ exports a characteristic's MTU when it makes the object and says
+ * nothing when the MTU exchange then raises it: the tree may hold 23 where
+ * the link has more. One Properties.Get of one characteristic's MTU (its
+ * getter reads the link's) is the live value, for all. */
+static void on_mtu(void *owner, void *data, sd_bus_message *reply) {
+  (void)data;
+  bz_client *z = owner;
+  z->connect_call = NULL;
+  uint16_t mtu = 0;
+  if (!sd_bus_message_is_method_error(reply, NULL) &&
+      sd_bus_message_read(reply, "v", "q", &mtu) > 0 && mtu > z->mtu)
+    z->mtu = mtu;
+  build_and_finish(z);
+}
+
 static void services_ready(bz_client *z) {
   z->ph = PH_SERVICES;
+  char prefix[sizeof z->dev_path + 16];
+  snprintf(prefix, sizeof prefix, "%s/service", z->dev_path);
+  const bz_object *ch = NULL;
+  for (const bz_object *o = bz_objects_next(z->objs, prefix, NULL); o && !ch;
+       o = bz_objects_next(z->objs, prefix, o))
+    if (o->ifaces & BZ_IF_CHRC) {
+      ch = o;
+      if (o->mtu > z->mtu)
+        z->mtu = o->mtu;
+    }
+  if (ch && z->mtu <= 23) {
+    sd_bus_message *m = NULL;
+    int r = bz_new_call(z, ch->path, "org.freedesktop.DBus.Properties", "Get", &m);
+    if (r == 0 && sd_bus_message_append(m, "ss", "org.bluez.GattCharacteristic1", "MTU") >= 0 &&
+        bz_call_send(z->bus, &z->calls, m, remaining_usec(z), on_mtu, z, NULL,
+                     &z->connect_call) == 0) {
+      sd_bus_message_unref(m);
+      return;
+    }
+    sd_bus_message_unref(m); /* no MTU then: 23 */
+  }
+  build_and_finish(z);
+}
+
+static void build_and_finish(bz_client *z) {
   bleak_gatt_services *s = bk_gatt_services_new();
   if (!s) {
     bz_connect_fail(z, BLEAK_ERR_NO_MEMORY);
@@ -220,12 +265,72 @@ static void on_connect_reply(void *owner, void *data, sd_bus_message *reply) {
     z->ph = PH_RESOLVE; /* on_change continues */
 }
 
-static void start_connect_call(bz_client *z) {
+static void connect_now(bz_client *z) {
   z->ph = PH_CONNECT;
   int r = bz_simple_call(z, z->dev_path, DEVICE_IFACE, "Connect", false, remaining_usec(z),
                          on_connect_reply, NULL, &z->connect_call);
   if (r < 0)
     bz_connect_fail(z, r);
+}
+
+/* ---- letting a discovery stop first ---- */
+
+/* BlueZ 5.66 aborts a connect that starts while the adapter's discovery
+ * is still winding down (le-connection-abort-by-local: Bleak users meet it
+ * as the first connect after a scan failing, tests/vm/README.md). When the
+ * tree says the adapter is discovering, Connect waits until it is not, at
+ * most SETTLE_MAX_MS (another program may keep discovering for ever). */
+#define SETTLE_MAX_MS 600
+
+static void settle_end(bz_client *z) {
+  bz_objects_unlisten(z->objs, &z->adapter_listener);
+  if (z->settle_timer)
+    bleak_source_stop_timer(z->settle_timer);
+}
+
+static void on_adapter_change(void *user, const bz_object *o, unsigned mask) {
+  bz_client *z = user;
+  if (z->ph != PH_SETTLE || strcmp(o->path, z->adapter_path) != 0 ||
+      !(mask & BZ_CH_DISCOVERING) || o->discovering)
+    return;
+  settle_end(z);
+  connect_now(z);
+}
+
+static void on_settle_timer(bleak_source *src, void *user) {
+  (void)src;
+  bz_client *z = user;
+  if (z->ph != PH_SETTLE)
+    return;
+  BK_DEBUG(LOG_MOD, "%s still discovering after %d ms: connecting anyway", z->adapter_path,
+           SETTLE_MAX_MS);
+  settle_end(z);
+  connect_now(z);
+}
+
+void bz_connect_free(bz_client *z) {
+  settle_end(z);
+  bleak_source_free(z->settle_timer);
+  z->settle_timer = NULL;
+}
+
+static void start_connect_call(bz_client *z) {
+  const bz_object *a = bz_objects_find(z->objs, z->adapter_path);
+  if (!a || !a->discovering) {
+    connect_now(z);
+    return;
+  }
+  z->adapter_listener =
+      (bz_objects_listener){.prefix = z->adapter_path, .changed = on_adapter_change, .user = z};
+  if ((!z->settle_timer && bleak_loop_add_timer(bk_bus_loop(z->bus), SETTLE_MAX_MS,
+                                                on_settle_timer, z, &z->settle_timer) < 0) ||
+      bz_objects_listen(z->objs, &z->adapter_listener) < 0) {
+    connect_now(z); /* no memory to wait: try at once */
+    return;
+  }
+  bleak_source_set_timer(z->settle_timer, SETTLE_MAX_MS);
+  z->ph = PH_SETTLE;
+  BK_DEBUG(LOG_MOD, "%s is discovering: Connect waits for it to stop", z->adapter_path);
 }
 
 /* ---- what the tree says of the device ---- */

@@ -216,6 +216,9 @@ static int read_prop(bz_object *obj, unsigned bit, const char *name, sd_bus_mess
   } else if (bit == BZ_IF_ADAPTER && !strcmp(name, "Powered")) {
     r = read_bool(m, &obj->powered, &ch);
     *mask |= ch ? BZ_CH_POWERED : 0;
+  } else if (bit == BZ_IF_ADAPTER && !strcmp(name, "Discovering")) {
+    r = read_bool(m, &obj->discovering, &ch);
+    *mask |= ch ? BZ_CH_DISCOVERING : 0;
   } else if (bit == BZ_IF_DEVICE && !strcmp(name, "Connected")) {
     r = read_bool(m, &obj->connected, &ch);
     /* Said again unchanged, it is news too: a link that went down and up

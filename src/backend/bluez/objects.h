@@ -49,7 +49,8 @@ enum {
   BZ_CH_VALUE = 1u << 6,     /* GattCharacteristic1/GattDescriptor1.Value */
   BZ_CH_MTU = 1u << 7,       /* GattCharacteristic1.MTU */
   BZ_CH_POWERED = 1u << 8,   /* Adapter1.Powered */
-  BZ_CH_OTHER = 1u << 9,     /* anything else we keep */
+  BZ_CH_DISCOVERING = 1u << 9, /* Adapter1.Discovering */
+  BZ_CH_OTHER = 1u << 10,    /* anything else we keep */
 };
 
 typedef struct bz_object {
@@ -60,6 +61,7 @@ typedef struct bz_object {
   char name[249];  /* Name ("" when none) */
   char alias[249]; /* Alias */
   bool powered;    /* Adapter1 */
+  bool discovering; /* Adapter1 */
   bool connected, services_resolved, paired, bonded; /* Device1 */
   /* GattService1, GattCharacteristic1, GattDescriptor1 */
   bleak_uuid uuid;
