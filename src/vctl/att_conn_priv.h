@@ -12,7 +12,6 @@
 typedef struct vctl_out {
   struct vctl_out *next;
   uint16_t len;
-  bool indication;
   uint8_t pdu[];
 } vctl_out;
 
@@ -53,6 +52,7 @@ struct vctl_att_conn {
   vctl_out *head, *tail; /* waiting to go out, in order */
   size_t queued;
   vctl_out *ind_head, *ind_tail; /* indications not sent yet (one in flight at a time) */
+  size_t ind_queued;
   bool ind_in_flight;
   vctl_prep *prep; /* Prepare Write queue */
   size_t n_prep;

@@ -28,22 +28,33 @@
 
 bool vctl_att_room(const vctl_att_conn *c) { return !c->dead && !c->head && !c->stalled; }
 
-static void enqueue(vctl_att_conn *c, const uint8_t *pdu, size_t len, bool indication) {
-  if (c->queued >= VCTL_OUT_MAX)
-    return; /* a client that floods requests: the answers beyond go */
-  vctl_out *o = malloc(sizeof *o + len);
+/* A copy of @p pdu at the end of a list of at most VCTL_OUT_MAX (a client
+ * that floods requests, or never confirms: what comes beyond goes). */
+static bool append(vctl_out **head, vctl_out **tail, size_t *count, const uint8_t *pdu,
+                   size_t len) {
+  vctl_out *o = *count < VCTL_OUT_MAX ? malloc(sizeof *o + len) : NULL;
   if (!o)
-    return;
+    return false;
   o->next = NULL;
   o->len = (uint16_t)len;
-  o->indication = indication;
   memcpy(o->pdu, pdu, len);
-  if (c->tail)
-    c->tail->next = o;
+  if (*tail)
+    (*tail)->next = o;
   else
-    c->head = o;
-  c->tail = o;
-  c->queued++;
+    *head = o;
+  *tail = o;
+  (*count)++;
+  return true;
+}
+
+/* The first of a list, taken off it (the caller frees it). */
+static vctl_out *take(vctl_out **head, vctl_out **tail, size_t *count) {
+  vctl_out *o = *head;
+  *head = o->next;
+  if (!*head)
+    *tail = NULL;
+  (*count)--;
+  return o;
 }
 
 static void out_pdu(vctl_att_conn *c, const uint8_t *pdu, size_t len) {
@@ -51,7 +62,7 @@ static void out_pdu(vctl_att_conn *c, const uint8_t *pdu, size_t len) {
     return;
   if (!c->head && c->io.send(c->io.ctx, pdu, len))
     return;
-  enqueue(c, pdu, len, false);
+  (void)append(&c->head, &c->tail, &c->queued, pdu, len);
 }
 
 /* Offer the queue again: true once it is empty. */
@@ -60,11 +71,7 @@ static bool flush(vctl_att_conn *c) {
     vctl_out *o = c->head;
     if (!c->io.send(c->io.ctx, o->pdu, o->len))
       return false;
-    c->head = o->next;
-    if (!c->head)
-      c->tail = NULL;
-    c->queued--;
-    free(o);
+    free(take(&c->head, &c->tail, &c->queued));
   }
   return !c->head;
 }
@@ -582,10 +589,7 @@ static void on_mtu(vctl_att_conn *c, const uint8_t *pdu, size_t len) {
 static void send_next_indication(vctl_att_conn *c) {
   if (c->ind_in_flight || !c->ind_head)
     return;
-  vctl_out *o = c->ind_head;
-  c->ind_head = o->next;
-  if (!c->ind_head)
-    c->ind_tail = NULL;
+  vctl_out *o = take(&c->ind_head, &c->ind_tail, &c->ind_queued);
   c->ind_in_flight = true;
   out_pdu(c, o->pdu, o->len);
   free(o);
@@ -680,18 +684,8 @@ bool vctl_att_notify(vctl_att_conn *c, uint16_t value_handle, const uint8_t *val
     return true;
   }
   size_t n = value_pdu(c, BK_ATT_INDICATION, value_handle, value, len, pdu);
-  vctl_out *o = malloc(sizeof *o + n);
-  if (!o)
+  if (!append(&c->ind_head, &c->ind_tail, &c->ind_queued, pdu, n))
     return false;
-  o->next = NULL;
-  o->len = (uint16_t)n;
-  o->indication = true;
-  memcpy(o->pdu, pdu, n);
-  if (c->ind_tail)
-    c->ind_tail->next = o;
-  else
-    c->ind_head = o;
-  c->ind_tail = o;
   send_next_indication(c);
   return true;
 }

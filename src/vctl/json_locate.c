@@ -34,6 +34,17 @@ static bool string(walker *w, const char **body, size_t *n) {
 
 static bool value(walker *w, int nesting);
 
+/* Past an object member's key and its colon, to the value. */
+static bool member_key(walker *w, const char **key, size_t *n) {
+  if (!string(w, key, n))
+    return false;
+  ws(w);
+  if (w->s >= w->end || *w->s++ != ':')
+    return false;
+  ws(w);
+  return true;
+}
+
 /* Past an object or array (w->s at '{' or '['). */
 static bool container(walker *w, int nesting) {
   char close = *w->s == '{' ? '}' : ']';
@@ -46,16 +57,10 @@ static bool container(walker *w, int nesting) {
   }
   for (;;) {
     ws(w);
-    if (object) {
-      const char *k;
-      size_t n;
-      if (!string(w, &k, &n))
-        return false;
-      ws(w);
-      if (w->s >= w->end || *w->s++ != ':')
-        return false;
-      ws(w);
-    }
+    const char *k;
+    size_t n;
+    if (object && !member_key(w, &k, &n))
+      return false;
     if (!value(w, nesting + 1))
       return false;
     ws(w);
@@ -102,12 +107,8 @@ static bool descend(walker *w, const vctl_json_seg *path, size_t depth) {
       if (object) {
         const char *k;
         size_t n;
-        if (!string(w, &k, &n))
+        if (!member_key(w, &k, &n))
           return false;
-        ws(w);
-        if (w->s >= w->end || *w->s++ != ':')
-          return false;
-        ws(w);
         found = n == strlen(path[d].key) && !memcmp(k, path[d].key, n);
       } else {
         found = i == path[d].index;

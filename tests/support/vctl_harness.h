@@ -116,4 +116,20 @@ static inline void h_run_until(harness *h, vctl_att_conn *c, uint64_t until) {
   h->now = until;
 }
 
+/* cmocka setup and teardown over one harness on the fixture's database,
+ * at time @p start: every PDU sent must have been checked at the end. */
+#define H_FIXTURE_SETUP(h, start)                                                                \
+  static int setup(void **state) {                                                               \
+    (void)state;                                                                                 \
+    h_open(&(h), BLEAK_FIXTURE_DB, 517);                                                         \
+    (h).now = (start);                                                                           \
+    return 0;                                                                                    \
+  }                                                                                              \
+  static int teardown(void **state) {                                                            \
+    (void)state;                                                                                 \
+    h_none(&(h));                                                                                \
+    h_close(&(h));                                                                               \
+    return 0;                                                                                    \
+  }
+
 #endif

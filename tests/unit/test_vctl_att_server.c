@@ -19,18 +19,7 @@
 
 static harness H;
 
-static int setup(void **state) {
-  (void)state;
-  h_open(&H, BLEAK_FIXTURE_DB, 517);
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  h_none(&H);
-  h_close(&H);
-  return 0;
-}
+H_FIXTURE_SETUP(H, 0)
 
 /* Primary services, as a client discovers them at MTU 23. */
 static void test_read_by_group_type(void **state) {

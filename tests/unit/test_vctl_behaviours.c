@@ -14,19 +14,7 @@
 
 static harness H;
 
-static int setup(void **state) {
-  (void)state;
-  h_open(&H, BLEAK_FIXTURE_DB, 517);
-  H.now = 1000;
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  h_none(&H);
-  h_close(&H);
-  return 0;
-}
+H_FIXTURE_SETUP(H, 1000)
 
 static void test_heart_rate(void **state) {
   (void)state;
