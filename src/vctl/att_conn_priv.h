@@ -11,6 +11,7 @@
 /* One PDU waiting for the controller's room. */
 typedef struct vctl_out {
   struct vctl_out *next;
+  uint64_t due; /* the delay fault's: when it may go */
   uint16_t len;
   uint8_t pdu[];
 } vctl_out;
@@ -54,6 +55,10 @@ struct vctl_att_conn {
   vctl_out *ind_head, *ind_tail; /* indications not sent yet (one in flight at a time) */
   size_t ind_queued;
   bool ind_in_flight;
+  vctl_att_faults faults;
+  uint32_t pdus_in; /* since the faults were set */
+  vctl_out *late_head, *late_tail; /* held by faults.delay_ms, in order */
+  size_t late_queued;
   vctl_prep *prep; /* Prepare Write queue */
   size_t n_prep;
   vctl_stream *streams; /* one per behaviour of p */

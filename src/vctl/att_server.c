@@ -26,7 +26,9 @@
 
 /* -- output -- */
 
-bool vctl_att_room(const vctl_att_conn *c) { return !c->dead && !c->head && !c->stalled; }
+bool vctl_att_room(const vctl_att_conn *c) {
+  return !c->dead && !c->head && !c->stalled && !c->faults.silent && !c->late_head;
+}
 
 /* A copy of @p pdu at the end of a list of at most VCTL_OUT_MAX (a client
  * that floods requests, or never confirms: what comes beyond goes). */
@@ -57,12 +59,31 @@ static vctl_out *take(vctl_out **head, vctl_out **tail, size_t *count) {
   return o;
 }
 
-static void out_pdu(vctl_att_conn *c, const uint8_t *pdu, size_t len) {
-  if (c->dead)
-    return;
+/* Out now, or into the queue. */
+static void out_now(vctl_att_conn *c, const uint8_t *pdu, size_t len) {
   if (!c->head && c->io.send(c->io.ctx, pdu, len))
     return;
   (void)append(&c->head, &c->tail, &c->queued, pdu, len);
+}
+
+static void out_pdu(vctl_att_conn *c, const uint8_t *pdu, size_t len) {
+  if (c->dead || c->faults.silent)
+    return;
+  if ((c->faults.delay_ms || c->late_head) &&
+      append(&c->late_head, &c->late_tail, &c->late_queued, pdu, len)) {
+    c->late_tail->due = c->now + c->faults.delay_ms;
+    return;
+  }
+  out_now(c, pdu, len);
+}
+
+/* What the delay fault held and is due. */
+static void release_late(vctl_att_conn *c, uint64_t now) {
+  while (c->late_head && c->late_head->due <= now && !c->dead) {
+    vctl_out *o = take(&c->late_head, &c->late_tail, &c->late_queued);
+    out_now(c, o->pdu, o->len);
+    free(o);
+  }
 }
 
 /* Offer the queue again: true once it is empty. */
@@ -578,6 +599,8 @@ static void on_mtu(vctl_att_conn *c, const uint8_t *pdu, size_t len) {
   }
   uint16_t client = bk_get_le16(pdu + 1);
   uint16_t server = c->max_mtu < c->p->mtu ? c->max_mtu : c->p->mtu;
+  if (c->faults.max_mtu >= ATT_MIN_MTU && c->faults.max_mtu < server)
+    server = c->faults.max_mtu;
   uint8_t rsp[3] = {BK_ATT_MTU_RSP};
   bk_put_le16(rsp + 1, server);
   out_pdu(c, rsp, sizeof rsp);
@@ -629,6 +652,17 @@ void vctl_att_conn_input(vctl_att_conn *c, const uint8_t *pdu, size_t len, uint6
     return;
   c->now = now_ms;
   uint8_t op = pdu[0];
+  if (c->faults.drop_after && ++c->pdus_in >= c->faults.drop_after) {
+    c->dead = true;
+    c->io.disconnect(c->io.ctx, 0x13);
+    return;
+  }
+  if (c->faults.error_code && len >= 3 && bk_get_le16(pdu + 1) == c->faults.error_handle &&
+      (op == BK_ATT_READ_REQ || op == BK_ATT_READ_BLOB_REQ || op == BK_ATT_WRITE_REQ ||
+       op == BK_ATT_PREP_WRITE_REQ)) {
+    error_rsp(c, op, c->faults.error_handle, c->faults.error_code);
+    return;
+  }
   if (c->drop_on_request && op != BK_ATT_MTU_REQ && !(op & 0x40) && !is_server_pdu(op) &&
       op != BK_ATT_CONFIRMATION) {
     /* Fixture control 06: this central loses its link while it discovers. */
@@ -702,6 +736,10 @@ bool vctl_att_try_notify(vctl_att_conn *c, uint16_t value_handle, const uint8_t 
     return false;
   uint8_t pdu[ATT_MAX_MTU];
   size_t n = value_pdu(c, BK_ATT_NOTIFICATION, value_handle, value, len, pdu);
+  if (c->faults.delay_ms) { /* held in order with the rest */
+    out_pdu(c, pdu, n);
+    return true;
+  }
   if (c->io.send(c->io.ctx, pdu, n))
     return true;
   c->stalled = true;
@@ -763,6 +801,7 @@ void vctl_att_conn_free(vctl_att_conn *c) {
     }
   free_list(c->head);
   free_list(c->ind_head);
+  free_list(c->late_head);
   free(c->prep);
   free(c->cccd);
   free(c->streams);
@@ -781,8 +820,10 @@ void vctl_att_conn_writable(vctl_att_conn *c, uint64_t now_ms) {
 uint64_t vctl_att_conn_deadline(const vctl_att_conn *c) {
   if (!c || c->dead)
     return VCTL_NEVER;
-  uint64_t b = vctl_bhv_deadline(c);
-  return c->disconnect_at < b ? c->disconnect_at : b;
+  uint64_t d = vctl_bhv_deadline(c);
+  if (c->late_head && c->late_head->due < d)
+    d = c->late_head->due;
+  return c->disconnect_at < d ? c->disconnect_at : d;
 }
 
 void vctl_att_conn_tick(vctl_att_conn *c, uint64_t now_ms) {
@@ -794,6 +835,7 @@ void vctl_att_conn_tick(vctl_att_conn *c, uint64_t now_ms) {
     c->io.disconnect(c->io.ctx, 0x13); /* Remote User Terminated Connection */
     return;
   }
+  release_late(c, now_ms);
   vctl_bhv_run(c, now_ms);
 }
 
@@ -804,4 +846,21 @@ void vctl_att_conn_set_security(vctl_att_conn *c, bool encrypted, bool authentic
   c->encrypted = encrypted;
   c->authenticated = encrypted && authenticated;
   c->key_size = key_size;
+}
+
+void vctl_att_conn_set_faults(vctl_att_conn *c, const vctl_att_faults *f) {
+  if (!c)
+    return;
+  if (f)
+    c->faults = *f;
+  else
+    memset(&c->faults, 0, sizeof c->faults);
+  c->pdus_in = 0;
+}
+
+void vctl_att_conn_send_raw(vctl_att_conn *c, const uint8_t *pdu, size_t len, uint64_t now_ms) {
+  if (!c || !pdu || !len)
+    return;
+  c->now = now_ms;
+  out_pdu(c, pdu, len < c->mtu ? len : c->mtu);
 }

@@ -57,4 +57,23 @@ void vctl_att_conn_tick(vctl_att_conn *c, uint64_t now_ms);
 void vctl_att_conn_set_security(vctl_att_conn *c, bool encrypted, bool authenticated,
                                 uint8_t key_size);
 
+/* Faults on demand (issue 14), for tests of what a client does when the
+ * server misbehaves. Added beside the first contract; all off when zero. */
+typedef struct vctl_att_faults {
+  uint16_t error_handle; /* Read, Read Blob, Write and Prepare Write of this */
+  uint8_t error_code;    /* handle are answered with this ATT error (both set) */
+  bool silent;           /* nothing goes out any more: the client's ATT timeout */
+  uint32_t delay_ms;     /* what goes out waits this long (in order) */
+  uint32_t drop_after;   /* the Nth PDU received drops the link instead (0x13) */
+  uint16_t max_mtu;      /* the MTU exchange offers at most this (>= 23) */
+} vctl_att_faults;
+
+/* Replace the connection's faults (NULL: none). The PDU count of
+ * drop_after starts again from 0. */
+void vctl_att_conn_set_faults(vctl_att_conn *c, const vctl_att_faults *f);
+/* Send @p pdu as it is (1..MTU bytes; longer is cut to the MTU): a
+ * malformed response or notification, for the client's parser. Queued like
+ * any answer when the controller has no room. */
+void vctl_att_conn_send_raw(vctl_att_conn *c, const uint8_t *pdu, size_t len, uint64_t now_ms);
+
 #endif

@@ -13,6 +13,9 @@
  *                 5: switch to the other connection (opened if need be)
  *                 6: close the other connection
  *                 7: a PDU in of LEN * 4 bytes (DATA repeated): long writes
+ *                 8: faults from DATA (error handle, code, silent, delay,
+ *                    drop after, MTU: one byte each but the handle)
+ *                 9: DATA sent as a raw PDU
  * Whatever comes, every PDU out is 1..MTU bytes and nothing leaks. */
 #include <stdbool.h>
 #include <stdint.h>
@@ -79,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint64_t now = 0;
   uint8_t pdu[1024];
   for (size_t i = 1; i + 1 < size;) {
-    uint8_t type = data[i] % 8, len = data[i + 1];
+    uint8_t type = data[i] % 10, len = data[i + 1];
     i += 2;
     size_t avail = size - i < len ? size - i : len;
     const uint8_t *d = data + i;
@@ -116,6 +119,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 6:
       vctl_att_conn_free(conns[!cur]);
       conns[!cur] = NULL;
+      break;
+    case 8: {
+      uint8_t fb[7] = {0};
+      memcpy(fb, d, avail < sizeof fb ? avail : sizeof fb);
+      vctl_att_faults f = {.error_handle = (uint16_t)(fb[0] | fb[1] << 8), .error_code = fb[2],
+                           .silent = fb[3] & 1, .delay_ms = fb[4], .drop_after = fb[5],
+                           .max_mtu = (uint16_t)(fb[6] * 2)};
+      if (c)
+        vctl_att_conn_set_faults(c, &f);
+      break;
+    }
+    case 9:
+      if (c)
+        vctl_att_conn_send_raw(c, d, avail, now);
       break;
     default:
       if (c && avail) {

@@ -453,6 +453,60 @@ static void test_notification_cut_to_mtu(void **state) {
   h_expect(&H, "1b 3e00 4142434445464748494a4b4c4d4e4f5051525354");
 }
 
+static void test_faults(void **state) {
+  (void)state;
+  /* An error on a chosen handle. */
+  vctl_att_faults f = {.error_handle = 0x12, .error_code = 0x80};
+  vctl_att_conn_set_faults(H.c, &f);
+  h_in(&H, "0a 1200");
+  h_expect(&H, "01 0a 1200 80");
+  h_in(&H, "12 1200 00");
+  h_expect(&H, "01 12 1200 80");
+  h_in(&H, "0a 2100");
+  h_expect(&H, "0b 68656c6c6f20626c65616b2d63");
+  /* Answers delayed, in order. */
+  f = (vctl_att_faults){.delay_ms = 50};
+  vctl_att_conn_set_faults(H.c, &f);
+  H.now = 100;
+  h_in(&H, "0a 1200");
+  H.now = 120;
+  h_in(&H, "0a 0300");
+  h_none(&H);
+  assert_int_equal(vctl_att_conn_deadline(H.c), 150);
+  h_run_until(&H, H.c, 150);
+  h_expect(&H, "0b 57");
+  h_none(&H);
+  h_run_until(&H, H.c, 170);
+  h_expect(&H, "0b 626c65616b2d6678");
+  /* Silent: nothing at all. */
+  f = (vctl_att_faults){.silent = true};
+  vctl_att_conn_set_faults(H.c, &f);
+  h_in(&H, "0a 1200");
+  h_none(&H);
+  /* A small MTU offered. */
+  f = (vctl_att_faults){.max_mtu = 30};
+  vctl_att_conn_set_faults(H.c, &f);
+  h_in(&H, "02 0002");
+  h_expect(&H, "03 1e00");
+  /* A raw PDU, malformed on purpose, cut to the MTU. */
+  vctl_att_conn_send_raw(H.c, (const uint8_t *)"\x1b\x12", 2, H.now);
+  h_expect(&H, "1b 12");
+  /* The third PDU drops the link. */
+  f = (vctl_att_faults){.drop_after = 3};
+  vctl_att_conn_set_faults(H.c, &f);
+  h_in(&H, "0a 1200");
+  h_in(&H, "52 2300 00");
+  h_expect(&H, "0b 57");
+  assert_int_equal(H.disconnects, 0);
+  h_in(&H, "0a 1200");
+  assert_int_equal(H.disconnects, 1);
+  assert_int_equal(H.reason, 0x13);
+  h_none(&H);
+  assert_int_equal(vctl_att_conn_deadline(H.c), UINT64_MAX);
+  vctl_att_conn_set_faults(H.c, NULL);
+  h_in(&H, "0a 1200"); /* gone for good */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_read_by_group_type, setup, teardown),
@@ -474,6 +528,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_unknown_opcodes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_room, setup, teardown),
       cmocka_unit_test_setup_teardown(test_notification_cut_to_mtu, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
