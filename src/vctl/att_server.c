@@ -238,7 +238,9 @@ static void store_write(vctl_att_conn *c, vctl_attr *a, uint16_t offset, const u
 
 /* After the write's answer: behaviours act on it. */
 static void after_write(vctl_att_conn *c, vctl_attr *a, const uint8_t *v, size_t len,
-                        uint64_t now) {
+                        bool command, uint64_t now) {
+  if (c->p->observer)
+    c->p->observer(c->p->observer_ctx, a->handle, v, len, command);
   if (a->kind == VCTL_ATTR_CCCD)
     vctl_bhv_subscribed(c, a->value_handle, vctl_att_cccd(c, a->value_handle), now);
   else if (a->kind == VCTL_ATTR_CHAR_VALUE && a->behaviour >= 0)
@@ -277,7 +279,7 @@ static void on_write(vctl_att_conn *c, const uint8_t *pdu, size_t len, bool comm
     uint8_t rsp = BK_ATT_WRITE_RSP;
     out_pdu(c, &rsp, 1);
   }
-  after_write(c, a, v, vlen, now);
+  after_write(c, a, v, vlen, command, now);
 }
 
 static void on_prepare(vctl_att_conn *c, const uint8_t *pdu, size_t len) {
@@ -385,7 +387,7 @@ static void on_execute(vctl_att_conn *c, const uint8_t *pdu, size_t len, uint64_
       continue;
     vctl_attr *a = vctl_db_find(&c->p->db, c->prep[i].handle);
     if (a && assemble(c, i, value, &vlen) == 0)
-      after_write(c, a, value, vlen, now);
+      after_write(c, a, value, vlen, false, now);
   }
   c->n_prep = 0;
 }

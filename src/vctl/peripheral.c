@@ -59,6 +59,13 @@ int vctl_peripheral_set_value(vctl_peripheral *p, uint16_t handle, const uint8_t
   return 0;
 }
 
+void vctl_peripheral_observe_writes(vctl_peripheral *p, vctl_write_observer cb, void *ctx) {
+  if (!p)
+    return;
+  p->observer = cb;
+  p->observer_ctx = ctx;
+}
+
 /* BlueZ 5.66's populate_gap_service and populate_gatt_service (with EATT,
  * as in the guest): the same handles, so that a test written against the
  * fixture behind bluetoothd finds the same ones here. */

@@ -58,4 +58,13 @@ uint16_t vctl_peripheral_find_char(const vctl_peripheral *p, const char *uuid, u
 int vctl_peripheral_set_value(vctl_peripheral *p, uint16_t handle, const uint8_t *value,
                               size_t len, bool notify);
 
+/* Called once for every write a client's ATT server accepted (Write
+ * Request, Write Command, each handle of an Execute Write, CCCDs too),
+ * after its answer: @p value is the written bytes (borrowed for the call).
+ * For a control socket that reports what the peripheral received. One
+ * observer per peripheral; NULL removes it. */
+typedef void (*vctl_write_observer)(void *ctx, uint16_t handle, const uint8_t *value, size_t len,
+                                    bool command);
+void vctl_peripheral_observe_writes(vctl_peripheral *p, vctl_write_observer cb, void *ctx);
+
 #endif

@@ -57,6 +57,8 @@ struct vctl_peripheral {
   bool drop_next;        /* control 06 */
   uint16_t extra_start;  /* control 07's service, or 0 */
   unsigned extra_count;
+  vctl_write_observer observer;
+  void *observer_ctx;
   /* Open connections, for what reaches all of them (notifications of a
    * shared value, Service Changed, control 05). */
   vctl_att_conn **conns;

@@ -507,6 +507,52 @@ static void test_faults(void **state) {
   h_in(&H, "0a 1200"); /* gone for good */
 }
 
+typedef struct seen_writes {
+  int count;
+  uint16_t handle;
+  uint8_t value[8];
+  size_t len;
+  bool command;
+} seen_writes;
+
+static void on_write_seen(void *ctx, uint16_t handle, const uint8_t *value, size_t len,
+                          bool command) {
+  seen_writes *s = ctx;
+  s->count++;
+  s->handle = handle;
+  s->len = len < sizeof s->value ? len : sizeof s->value;
+  memcpy(s->value, value, s->len);
+  s->command = command;
+}
+
+static void test_write_observer(void **state) {
+  (void)state;
+  seen_writes seen = {0};
+  vctl_peripheral_observe_writes(H.list[0], on_write_seen, &seen);
+  h_in(&H, "12 2300 0102");
+  h_expect(&H, "13");
+  assert_int_equal(seen.count, 1);
+  assert_int_equal(seen.handle, 0x23);
+  assert_int_equal(seen.len, 2);
+  assert_false(seen.command);
+  h_in(&H, "52 2500 03000000");
+  assert_int_equal(seen.count, 2);
+  assert_true(seen.command);
+  assert_memory_equal(seen.value, "\x03\x00\x00\x00", 4);
+  h_in(&H, "12 2100 00"); /* refused: not seen */
+  h_expect(&H, "01 12 2100 03");
+  h_in(&H, "16 3100 0000 0a0b");
+  h_in(&H, "18 01");
+  h_drain(&H);
+  assert_int_equal(seen.count, 3);
+  assert_int_equal(seen.handle, 0x31);
+  assert_memory_equal(seen.value, "\x0a\x0b", 2);
+  vctl_peripheral_observe_writes(H.list[0], NULL, NULL);
+  h_in(&H, "12 2300 00");
+  h_expect(&H, "13");
+  assert_int_equal(seen.count, 3);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_read_by_group_type, setup, teardown),
@@ -529,6 +575,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_no_room, setup, teardown),
       cmocka_unit_test_setup_teardown(test_notification_cut_to_mtu, setup, teardown),
       cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_write_observer, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
