@@ -88,8 +88,11 @@ int vctl_peripheral_add_builtin_services(vctl_peripheral *p) {
                               VCTL_PERM_READ | VCTL_PERM_WRITE, zero, 1)) &&
             (u = bleak_uuid_from_u16(0x2b2a),
              vctl_db_add_char(db, &u, VCTL_PROP_READ, 0, VCTL_PERM_READ, zero, 16)) &&
-            (u = bleak_uuid_from_u16(0x2b3a), /* Server Supported Features: EATT */
-             vctl_db_add_char(db, &u, VCTL_PROP_READ, 0, VCTL_PERM_READ, (uint8_t[]){1}, 1));
+            /* Server Supported Features: where BlueZ with EATT has it (the
+             * handles stay the guest's), but 0: this server has one ATT
+             * bearer, on CID 4, and a client must not look for more. */
+            (u = bleak_uuid_from_u16(0x2b3a),
+             vctl_db_add_char(db, &u, VCTL_PROP_READ, 0, VCTL_PERM_READ, zero, 1));
   vctl_db_close(db);
   return ok ? 0 : -1;
 }
