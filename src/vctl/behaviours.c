@@ -78,7 +78,7 @@ static void stats_publish(vctl_peripheral *p, vctl_behaviour *b) {
 int vctl_behaviours_bind(vctl_peripheral *p, char *err, size_t errlen) {
   for (size_t i = 0; i < p->n_behaviours; i++) {
     vctl_behaviour *b = &p->behaviours[i];
-    if (!b->has_target)
+    if (!b->has_target || b->kind == VCTL_BHV_NONE)
       continue;
     vctl_attr *t = vctl_db_char_by_uuid(&p->db, &b->target_uuid, 0);
     if (!t) {

@@ -289,14 +289,19 @@ static const struct {
     {"indicate_on_subscribe", VCTL_BHV_INDICATE_ON_SUBSCRIBE, false},
 };
 
-/* "behaviour": "name" | "none" | {"type": name, ...}. *has: false for none. */
-static int parse_behaviour(loader *ld, json_t *v, uint8_t props, vctl_behaviour *b, bool *has) {
+/* "behaviour": "name" | "none" | {"type": name, ...}. *has: false for none.
+ * @p top: an entry of the peripheral's "behaviours", which also names its
+ * characteristic. */
+static int parse_behaviour(loader *ld, json_t *v, uint8_t props, bool top, vctl_behaviour *b,
+                           bool *has) {
   memset(b, 0, sizeof *b);
   *has = false;
   json_t *obj = json_is_object(v) ? v : NULL;
   json_t *type = obj ? json_object_get(obj, "type") : v;
   if (obj && !type)
     return fail(ld, "a behaviour object needs \"type\"");
+  if (top && !obj)
+    return fail(ld, "expected a behaviour object with \"characteristic\" and \"type\"");
   if (obj)
     push_key(ld, "type");
   if (!json_is_string(type))
@@ -330,7 +335,10 @@ static int parse_behaviour(loader *ld, json_t *v, uint8_t props, vctl_behaviour 
     return 0;
   static const char *const keys[] = {"type", "rate_hz", "period_ms", "size", "sequence", "count",
                                      "to", "upper", "stats", NULL};
-  if (check_keys(ld, obj, keys))
+  static const char *const top_keys[] = {"type", "rate_hz", "period_ms", "size", "sequence",
+                                         "count", "to", "upper", "stats", "characteristic",
+                                         "index", NULL};
+  if (check_keys(ld, obj, top ? top_keys : keys))
     return -1;
   long long x;
   if (!opt_int(ld, obj, "period_ms", 0, 3600000, &x) && json_object_get(obj, "period_ms"))
@@ -434,7 +442,7 @@ static int load_characteristic(loader *ld, vctl_peripheral *p, json_t *c) {
   bool has = false;
   json_t *bv = member(ld, c, "behaviour");
   if (bv) {
-    if (parse_behaviour(ld, bv, props, &b, &has))
+    if (parse_behaviour(ld, bv, props, false, &b, &has))
       return -1;
     pop(ld);
   } else {
@@ -492,6 +500,54 @@ static int load_service(loader *ld, vctl_peripheral *p, json_t *s) {
     pop(ld);
   }
   pop(ld);
+  return 0;
+}
+
+/* The peripheral's "behaviours": [{"characteristic": UUID, "index": N,
+ * "type": ...}]: the same as a characteristic's "behaviour", put apart
+ * (a file that keeps its database as another tool wrote it); it replaces
+ * the one the characteristic has. */
+static int load_behaviours(loader *ld, vctl_peripheral *p, json_t *list) {
+  if (want_type(ld, list, JSON_ARRAY, "an array of behaviours"))
+    return -1;
+  size_t i;
+  json_t *e;
+  json_array_foreach(list, i, e) {
+    push_index(ld, i);
+    if (want_type(ld, e, JSON_OBJECT, "a behaviour object"))
+      return -1;
+    bleak_uuid u;
+    json_t *cv = member(ld, e, "characteristic");
+    if (!cv)
+      return fail(ld, "a behaviour needs \"characteristic\"");
+    if (parse_uuid(ld, cv, &u))
+      return -1;
+    pop(ld);
+    long long nth = 0;
+    if (opt_int(ld, e, "index", 0, 0xffff, &nth))
+      return -1;
+    vctl_attr *a = vctl_db_char_by_uuid(&p->db, &u, (unsigned)nth);
+    if (!a) {
+      char text[BLEAK_UUID_STR_LEN];
+      push_key(ld, "characteristic");
+      return fail(ld, "no characteristic %s (index %lld) in the database",
+                  bleak_uuid_to_string(&u, text), nth);
+    }
+    vctl_behaviour b;
+    bool has;
+    uint16_t h = a->handle;
+    if (parse_behaviour(ld, e, a->props, true, &b, &has))
+      return -1;
+    if (a->behaviour >= 0) { /* replaced (none: left inert, indexes stay) */
+      b.handle = h;
+      if (!has)
+        b.kind = VCTL_BHV_NONE;
+      p->behaviours[a->behaviour] = b;
+    } else if (has && add_behaviour(p, &b, h)) {
+      return fail(ld, "out of memory");
+    }
+    pop(ld);
+  }
   return 0;
 }
 
@@ -597,7 +653,7 @@ static int load_peripheral(loader *ld, json_t *obj, size_t index, vctl_periphera
   static const char *const keys[] = {"address", "address_type", "connectable",
                                      "extended_advertising", "interval_ms", "mtu", "name",
                                      "appearance", "advertisement", "builtin_services",
-                                     "services", NULL};
+                                     "services", "behaviours", NULL};
   if (want_type(ld, obj, JSON_OBJECT, "a peripheral object") || check_keys(ld, obj, keys))
     return -1;
   vctl_peripheral *p = vctl_peripheral_new();
@@ -687,6 +743,11 @@ static int load_peripheral(loader *ld, json_t *obj, size_t index, vctl_periphera
         goto out;
       pop(ld);
     }
+    pop(ld);
+  }
+  if ((v = member(ld, obj, "behaviours"))) {
+    if (load_behaviours(ld, p, v))
+      goto out;
     pop(ld);
   }
   vctl_db_close(&p->db);

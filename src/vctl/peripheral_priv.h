@@ -13,6 +13,7 @@
 #include "vctl/peripheral.h"
 
 typedef enum vctl_behaviour_kind {
+  VCTL_BHV_NONE,          /* replaced by "none": does nothing */
   VCTL_BHV_HEART_RATE,    /* every period_ms while subscribed: 00, 60 + n % 100 */
   VCTL_BHV_NOTIFY_STREAM, /* while subscribed: size bytes every period_ms (0: as fast as the link) */
   VCTL_BHV_ECHO,          /* what is written is notified on target (upper: upper-cased) */

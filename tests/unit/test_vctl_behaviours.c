@@ -322,6 +322,43 @@ static void test_stream_no_room(void **state) {
   h_close(&h);
 }
 
+/* The peripheral's "behaviours" list replaces a characteristic's. */
+static void test_behaviours_list(void **state) {
+  (void)state;
+  harness h;
+  h_open_string(&h,
+                "{\"builtin_services\": false, \"services\": [{\"uuid\": \"180d\", "
+                "\"characteristics\": [{\"uuid\": \"2a37\", \"properties\": [\"notify\"]},\n"
+                " {\"uuid\": \"2a37\", \"properties\": [\"notify\"]}]}],\n"
+                " \"behaviours\": [{\"characteristic\": \"2a37\", \"type\": \"notify_stream\", "
+                "\"size\": 5, \"count\": 2},\n"
+                "  {\"characteristic\": \"2a37\", \"index\": 1, \"type\": \"none\"}]}",
+                517);
+  h_in(&h, "12 0400 0100"); /* the first: a stream of 2, not heart rate */
+  h_expect(&h, "13");
+  h_run_until(&h, h.c, 0);
+  h_expect(&h, "1b 0300 00000000 00");
+  h_expect(&h, "1b 0300 01000000 01");
+  h_in(&h, "12 0700 0100"); /* the second: none */
+  h_expect(&h, "13");
+  h_run_until(&h, h.c, 5000);
+  h_none(&h);
+  h_close(&h);
+  char err[256];
+  vctl_peripheral **list = NULL;
+  size_t n = 0;
+  assert_int_equal(vctl_peripherals_load_string(
+                       "{\"behaviours\": [{\"characteristic\": \"2a37\", \"type\": \"none\"}]}",
+                       "b.json", &list, &n, err, sizeof err),
+                   -1);
+  assert_string_equal(err, "b.json:1:36: behaviours[0].characteristic: no characteristic "
+                           "00002a37-0000-1000-8000-00805f9b34fb (index 0) in the database");
+  assert_int_equal(vctl_peripherals_load_string("{\"behaviours\": [\"heart_rate\"]}", "b.json",
+                                                &list, &n, err, sizeof err),
+                   -1);
+  assert_string_equal(err, "b.json:1:17: behaviours[0]: expected a behaviour object");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_heart_rate, setup, teardown),
@@ -337,6 +374,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_long_write_to_control, setup, teardown),
       cmocka_unit_test(test_notify_stream),
       cmocka_unit_test(test_stream_no_room),
+      cmocka_unit_test(test_behaviours_list),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

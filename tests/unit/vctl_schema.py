@@ -19,7 +19,9 @@ def main():
             {"peripherals": [{"address": "AA:BB:CC:DD:EE:FF", "mtu": 247,
                               "services": [{"uuid": "180d", "characteristics": [
                                   {"uuid": "2a37", "properties": ["notify"],
-                                   "behaviour": {"type": "notify_stream", "rate_hz": 100}}]}]}]}]
+                                   "behaviour": {"type": "notify_stream", "rate_hz": 100}}]}],
+                              "behaviours": [{"characteristic": "2a37", "index": 0,
+                                              "type": "none"}]}]}]
     bad = [{"servics": []},
            {"services": [{"uuid": "18x"}]},
            {"services": [{"uuid": "180d", "characteristics": [
@@ -28,7 +30,8 @@ def main():
                {"uuid": "2a37", "properties": ["read"], "value": "a", "value_hex": "00"}]}]},
            {"services": [{"uuid": "180d", "characteristics": [
                {"uuid": "2a37", "properties": ["write"], "behaviour": {"type": "echo"}}]}]},
-           {"mtu": 600}]
+           {"mtu": 600},
+           {"behaviours": [{"type": "none"}]}]
     failed = 0
     for i, doc in enumerate(good):
         errors = list(v.iter_errors(doc))
