@@ -187,14 +187,13 @@ static uint8_t check_write(const vctl_att_conn *c, const vctl_attr *a) {
 
 /* -- writes -- */
 
-/* Whether @p v (the whole new value, @p len bytes) may be written to @p a
- * at @p offset: an ATT error code or 0; *store: whether to keep it. */
-static uint8_t validate_write(vctl_att_conn *c, const vctl_attr *a, uint16_t offset,
-                              const uint8_t *v, size_t len, bool *store) {
+/* Whether @p v, the whole new value (@p len bytes; a prepared write's
+ * pieces are put together first), may be written to @p a: an ATT error
+ * code or 0; *store: whether to keep it. */
+static uint8_t validate_write(vctl_att_conn *c, const vctl_attr *a, const uint8_t *v, size_t len,
+                              bool *store) {
   *store = true;
   if (a->kind == VCTL_ATTR_CCCD) {
-    if (offset)
-      return BLEAK_ATT_INVALID_OFFSET;
     if (len != 2)
       return BLEAK_ATT_INVALID_ATTRIBUTE_VALUE_LENGTH;
     uint16_t want = bk_get_le16(v);
@@ -204,25 +203,19 @@ static uint8_t validate_write(vctl_att_conn *c, const vctl_attr *a, uint16_t off
     return 0;
   }
   if (per_connection(a)) { /* Client Supported Features: 1 byte, bits stay set */
-    if (offset)
-      return BLEAK_ATT_INVALID_OFFSET;
     if (len != 1)
       return BLEAK_ATT_INVALID_ATTRIBUTE_VALUE_LENGTH;
     return c->client_features & ~v[0] ? BLEAK_ATT_VALUE_NOT_ALLOWED : 0;
   }
-  if (offset > a->len)
-    return BLEAK_ATT_INVALID_OFFSET;
-  if ((size_t)offset + len > VCTL_ATTR_MAX_LEN)
+  if (len > VCTL_ATTR_MAX_LEN)
     return BLEAK_ATT_INVALID_ATTRIBUTE_VALUE_LENGTH;
   if (a->kind == VCTL_ATTR_CHAR_VALUE && a->behaviour >= 0)
     return vctl_bhv_check_write(c, a, v, len, store);
   return 0;
 }
 
-/* Keep the value checked by validate_write: value[:offset] + v, as the
- * fixture's WriteValue does (a long write ends where its data ends). */
-static void store_write(vctl_att_conn *c, vctl_attr *a, uint16_t offset, const uint8_t *v,
-                        size_t len) {
+/* Keep the value checked by validate_write. */
+static void store_write(vctl_att_conn *c, vctl_attr *a, const uint8_t *v, size_t len) {
   if (a->kind == VCTL_ATTR_CCCD) {
     (void)set_cccd(c, a->value_handle, bk_get_le16(v) & 3);
     return;
@@ -231,9 +224,7 @@ static void store_write(vctl_att_conn *c, vctl_attr *a, uint16_t offset, const u
     c->client_features |= v[0];
     return;
   }
-  if (len)
-    memcpy(a->value + offset, v, len);
-  a->len = (uint16_t)(offset + len);
+  vctl_attr_set(a, v, len);
 }
 
 /* After the write's answer: behaviours act on it. */
@@ -267,14 +258,14 @@ static void on_write(vctl_att_conn *c, const uint8_t *pdu, size_t len, bool comm
     code = BLEAK_ATT_WRITE_NOT_PERMITTED;
   bool store = true;
   if (!code)
-    code = validate_write(c, a, 0, v, vlen, &store);
+    code = validate_write(c, a, v, vlen, &store);
   if (code) {
     if (!command)
       error_rsp(c, op, h, code);
     return;
   }
   if (store)
-    store_write(c, a, 0, v, vlen);
+    store_write(c, a, v, vlen);
   if (!command) {
     uint8_t rsp = BK_ATT_WRITE_RSP;
     out_pdu(c, &rsp, 1);
@@ -360,7 +351,7 @@ static void on_execute(vctl_att_conn *c, const uint8_t *pdu, size_t len, uint64_
       continue;
     uint8_t code = assemble(c, i, value, &vlen);
     if (!code)
-      code = validate_write(c, vctl_db_find(&c->p->db, c->prep[i].handle), 0, value, vlen, &store);
+      code = validate_write(c, vctl_db_find(&c->p->db, c->prep[i].handle), value, vlen, &store);
     if (code) {
       c->n_prep = 0;
       error_rsp(c, pdu[0], c->prep[i].handle, code);
@@ -373,9 +364,9 @@ static void on_execute(vctl_att_conn *c, const uint8_t *pdu, size_t len, uint64_
       continue;
     vctl_attr *a = vctl_db_find(&c->p->db, c->prep[i].handle);
     (void)assemble(c, i, value, &vlen);
-    (void)validate_write(c, a, 0, value, vlen, &store);
+    (void)validate_write(c, a, value, vlen, &store);
     if (store)
-      store_write(c, a, 0, value, vlen);
+      store_write(c, a, value, vlen);
   }
   uint8_t rsp = BK_ATT_EXEC_WRITE_RSP;
   out_pdu(c, &rsp, 1);
