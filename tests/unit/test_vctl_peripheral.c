@@ -195,11 +195,36 @@ static void test_optional_keys(void **state) {
   vctl_peripherals_free(list, n);
 }
 
+/* Every AD type the advertisement block makes, in BlueZ's order. */
+static void test_advertising_data(void **state) {
+  (void)state;
+  vctl_peripheral **list = NULL;
+  size_t n = 0;
+  char err[256] = "";
+  int r = vctl_peripherals_load_string(
+      "{\"extended_advertising\": true, \"advertisement\": {\"local_name\": \"n\",\n"
+      " \"service_uuids\": [\"1234abcd\", \"180f\"],\n"
+      " \"manufacturer_data\": {\"0x004c\": \"0215\"},\n"
+      " \"service_data\": {\"b1e50000-7e57-4c0d-9e00-000000000001\": \"01\",\n"
+      "                  \"0x1234abcd\": \"02\", \"fe95\": \"\"}}}",
+      "ad.json", &list, &n, err, sizeof err);
+  if (r)
+    fail_msg("%s", err);
+  const vctl_adv *a = vctl_peripheral_adv(list[0]);
+  test_expect_bytes(a->data, a->data_len,
+                    "020106 03030f18 0505cdab3412 05ff4c000215"
+                    " 1221 010000000000009e0d4c577e0000e5b1 01 0620cdab341202 031695fe 02096e",
+                    __LINE__);
+  assert_int_equal(a->scan_rsp_len, 0);
+  vctl_peripherals_free(list, n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fixture_loads),
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_optional_keys),
+      cmocka_unit_test(test_advertising_data),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
