@@ -92,6 +92,12 @@ int vctl_behaviours_bind(vctl_peripheral *p, char *err, size_t errlen) {
     if (b->kind == VCTL_BHV_COUNTER)
       stats_publish(p, b);
   }
+  /* A value cycle starts at its first value. */
+  for (size_t i = 0; i < p->n_behaviours; i++) {
+    vctl_behaviour *b = &p->behaviours[i];
+    if (b->kind == VCTL_BHV_VALUE_CYCLE)
+      vctl_attr_set(vctl_db_find(&p->db, b->handle), b->cycle[0], b->cycle_len[0]);
+  }
   return 0;
 }
 
@@ -324,6 +330,9 @@ void vctl_bhv_subscribed(vctl_att_conn *c, uint16_t value_handle, uint16_t value
 
 uint64_t vctl_bhv_deadline(const vctl_att_conn *c) {
   uint64_t d = VCTL_NEVER;
+  for (size_t i = 0; i < c->p->n_behaviours; i++) /* shared clocks: any connection runs them */
+    if (c->p->behaviours[i].kind == VCTL_BHV_VALUE_CYCLE && c->p->behaviours[i].cycle_next < d)
+      d = c->p->behaviours[i].cycle_next;
   bool room = vctl_att_room(c); /* streams that wait for room wait for writable */
   for (size_t i = 0; i < c->p->n_behaviours; i++) {
     const vctl_stream *s = &c->streams[i];
@@ -413,7 +422,23 @@ static void run_burst(vctl_att_conn *c, uint64_t now) {
   c->burst.next_at = now + BURST_SLICE_MS;
 }
 
+/* The next value, once a period, to every subscriber of any connection
+ * (the first connection whose tick finds it due moves it on). */
+static void run_cycle(vctl_att_conn *c, vctl_behaviour *b, uint64_t now) {
+  if (b->cycle_next > now)
+    return;
+  if (b->cycle_next) { /* 0: the first tick only starts the clock */
+    b->cycle_at = (uint8_t)((b->cycle_at + 1) % b->n_cycle);
+    (void)vctl_peripheral_set_value(c->p, b->handle, b->cycle[b->cycle_at],
+                                    b->cycle_len[b->cycle_at], true);
+  }
+  b->cycle_next = now + b->period_ms;
+}
+
 void vctl_bhv_run(vctl_att_conn *c, uint64_t now) {
+  for (size_t i = 0; i < c->p->n_behaviours && !c->dead; i++)
+    if (c->p->behaviours[i].kind == VCTL_BHV_VALUE_CYCLE)
+      run_cycle(c, &c->p->behaviours[i], now);
   for (size_t i = 0; i < c->p->n_behaviours && !c->dead; i++) {
     const vctl_behaviour *b = &c->p->behaviours[i];
     vctl_stream *s = &c->streams[i];

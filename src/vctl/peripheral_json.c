@@ -287,7 +287,34 @@ static const struct {
     {"counter", VCTL_BHV_COUNTER, true},
     {"fixture_control", VCTL_BHV_FIXTURE_CONTROL, false},
     {"indicate_on_subscribe", VCTL_BHV_INDICATE_ON_SUBSCRIBE, false},
+    {"value_cycle", VCTL_BHV_VALUE_CYCLE, false},
 };
+
+/* value_cycle's "values": hex strings, each the value for one period. */
+static int load_cycle(loader *ld, json_t *obj, vctl_behaviour *b) {
+  json_t *vs = member(ld, obj, "values");
+  if (!vs)
+    return fail(ld, "\"value_cycle\" needs \"values\"");
+  if (want_type(ld, vs, JSON_ARRAY, "an array of hex values"))
+    return -1;
+  if (json_array_size(vs) == 0 || json_array_size(vs) > VCTL_CYCLE_MAX)
+    return fail(ld, "1 to %d values", VCTL_CYCLE_MAX);
+  size_t i;
+  json_t *v;
+  json_array_foreach(vs, i, v) {
+    push_index(ld, i);
+    size_t len;
+    if (parse_hex(ld, v, b->cycle[i], VCTL_CYCLE_LEN, &len))
+      return -1;
+    b->cycle_len[i] = (uint8_t)len;
+    pop(ld);
+  }
+  b->n_cycle = (uint8_t)json_array_size(vs);
+  if (!b->period_ms)
+    b->period_ms = 1000;
+  pop(ld);
+  return 0;
+}
 
 /* "behaviour": "name" | "none" | {"type": name, ...}. *has: false for none.
  * @p top: an entry of the peripheral's "behaviours", which also names its
@@ -322,6 +349,8 @@ static int parse_behaviour(loader *ld, json_t *v, uint8_t props, bool top, vctl_
   b->kind = behaviour_names[k].kind;
   b->period_ms = b->kind == VCTL_BHV_HEART_RATE ? 200 : 0;
   b->sequence = true;
+  if (b->kind == VCTL_BHV_VALUE_CYCLE && !obj)
+    return fail(ld, "\"value_cycle\" needs an object with \"values\"");
   if (behaviour_names[k].needs_target && !obj)
     return fail(ld, "\"%s\" needs an object with \"%s\"", name,
                 b->kind == VCTL_BHV_ECHO ? "to" : "stats");
@@ -334,10 +363,10 @@ static int parse_behaviour(loader *ld, json_t *v, uint8_t props, bool top, vctl_
   if (!obj)
     return 0;
   static const char *const keys[] = {"type", "rate_hz", "period_ms", "size", "sequence", "count",
-                                     "to", "upper", "stats", NULL};
+                                     "to", "upper", "stats", "values", NULL};
   static const char *const top_keys[] = {"type", "rate_hz", "period_ms", "size", "sequence",
-                                         "count", "to", "upper", "stats", "characteristic",
-                                         "index", NULL};
+                                         "count", "to", "upper", "stats", "values",
+                                         "characteristic", "index", NULL};
   if (check_keys(ld, obj, top ? top_keys : keys))
     return -1;
   long long x;
@@ -356,6 +385,8 @@ static int parse_behaviour(loader *ld, json_t *v, uint8_t props, bool top, vctl_
   if (json_object_get(obj, "size"))
     b->size = (uint16_t)x;
   if (opt_bool(ld, obj, "sequence", &b->sequence) || opt_bool(ld, obj, "upper", &b->upper))
+    return -1;
+  if (b->kind == VCTL_BHV_VALUE_CYCLE && load_cycle(ld, obj, b))
     return -1;
   const char *tkey = b->kind == VCTL_BHV_ECHO ? "to" : b->kind == VCTL_BHV_COUNTER ? "stats" : NULL;
   json_t *t = tkey ? member(ld, obj, tkey) : NULL;

@@ -20,6 +20,7 @@ typedef enum vctl_behaviour_kind {
   VCTL_BHV_COUNTER,       /* counts writes, checks their sequence numbers; stats in target */
   VCTL_BHV_FIXTURE_CONTROL, /* the guest fixture's control point (tests/vm/README.md) */
   VCTL_BHV_INDICATE_ON_SUBSCRIBE, /* value + 1, indicated on subscribe and on control 03 */
+  VCTL_BHV_VALUE_CYCLE,   /* every period_ms the next of values, notified to subscribers */
 } vctl_behaviour_kind;
 
 /* What a counter has seen (the fixture's c(3)): its stats characteristic
@@ -28,6 +29,9 @@ typedef struct vctl_counter_stats {
   uint32_t packets, bytes, lost, reordered, next_seq;
   bool has_seq;
 } vctl_counter_stats;
+
+#define VCTL_CYCLE_MAX 8
+#define VCTL_CYCLE_LEN 32
 
 typedef struct vctl_behaviour {
   vctl_behaviour_kind kind;
@@ -41,6 +45,12 @@ typedef struct vctl_behaviour {
   bool sequence;          /* notify_stream: a 4-byte LE sequence number first */
   uint32_t count;         /* notify_stream: how many per subscription (0: no end) */
   vctl_counter_stats stats;
+  /* value_cycle: the values, and its clock (the peripheral's, not a
+   * connection's: the value is shared; 0: starts at the next tick) */
+  uint8_t cycle[VCTL_CYCLE_MAX][VCTL_CYCLE_LEN];
+  uint8_t cycle_len[VCTL_CYCLE_MAX];
+  uint8_t n_cycle, cycle_at;
+  uint64_t cycle_next;
 } vctl_behaviour;
 
 #define VCTL_NAME_MAX 248 /* GAP Device Name (Core Vol 3 Part C 12.1) */

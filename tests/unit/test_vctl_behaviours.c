@@ -359,6 +359,49 @@ static void test_behaviours_list(void **state) {
   assert_string_equal(err, "b.json:1:17: behaviours[0]: expected a behaviour object");
 }
 
+/* A value that changes by itself: the next one every period, notified. */
+static void test_value_cycle(void **state) {
+  (void)state;
+  harness h;
+  h_open_string(&h,
+                "{\"builtin_services\": false, \"services\": [{\"uuid\": \"180f\", "
+                "\"characteristics\": [{\"uuid\": \"2a19\", \"properties\": [\"read\", \"notify\"],\n"
+                " \"behaviour\": {\"type\": \"value_cycle\", \"period_ms\": 100, "
+                "\"values\": [\"64\", \"63\", \"62\"]}}]}]}",
+                517);
+  h.now = 1000;
+  h_in(&h, "0a 0300"); /* the first value until the clock starts */
+  h_expect(&h, "0b 64");
+  assert_int_equal(vctl_att_conn_deadline(h.c), 0);
+  h_run_until(&h, h.c, 1000);
+  h_in(&h, "12 0400 0100");
+  h_expect(&h, "13");
+  h_run_until(&h, h.c, 1350);
+  h_expect(&h, "1b 0300 63");
+  h_expect(&h, "1b 0300 62");
+  h_expect(&h, "1b 0300 64");
+  h_in(&h, "0a 0300");
+  h_expect(&h, "0b 64");
+  /* A second connection does not make it go faster. */
+  vctl_att_conn *c2 = h_conn(&h, 0, 517);
+  h_run_until(&h, c2, 1400);
+  h_run_until(&h, h.c, 1400);
+  h_expect(&h, "1b 0300 63");
+  h_none(&h);
+  vctl_att_conn_free(c2);
+  h_close(&h);
+  char err[256];
+  vctl_peripheral **list = NULL;
+  size_t n = 0;
+  assert_int_equal(
+      vctl_peripherals_load_string("{\"services\": [{\"uuid\": \"180f\", \"characteristics\": "
+                                   "[{\"uuid\": \"2a19\", \"properties\": [\"read\"], \"behaviour\": "
+                                   "{\"type\": \"value_cycle\", \"values\": []}}]}]}",
+                                   "c.json", &list, &n, err, sizeof err),
+      -1);
+  assert_string_equal(err, "c.json:1:140: services[0].characteristics[0].behaviour.values: 1 to 8 values");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_heart_rate, setup, teardown),
@@ -375,6 +418,7 @@ int main(void) {
       cmocka_unit_test(test_notify_stream),
       cmocka_unit_test(test_stream_no_room),
       cmocka_unit_test(test_behaviours_list),
+      cmocka_unit_test(test_value_cycle),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
