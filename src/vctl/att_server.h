@@ -14,6 +14,13 @@
  * Hostile input: any PDU of any length is answered per the spec (Error
  * Response, or dropped for commands), never crashes; fuzzed by
  * tests/fuzz/fuzz_att_server.c.
+ *
+ * Connections of one peripheral share its values, and some things reach
+ * all of them (a shared value notified, Service Changed, the fixture's
+ * control 05): a call on one connection may call another's io->send, and
+ * may move another's deadline, so the controller reads every connection's
+ * deadline again after any call. After io->disconnect a connection takes
+ * nothing more in and sends nothing; its deadline is UINT64_MAX.
  */
 #ifndef BLEAK_VCTL_ATT_SERVER_H
 #define BLEAK_VCTL_ATT_SERVER_H
