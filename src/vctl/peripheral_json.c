@@ -20,7 +20,8 @@
 #include "vctl/json_locate.h"
 #include "vctl/peripheral_priv.h"
 
-#define MAX_DEPTH 8
+/* peripherals[0].services[2].characteristics[1].descriptors[0].properties[1]: 10 */
+#define MAX_DEPTH 16
 #define MAX_FILE (16u << 20)
 
 typedef struct loader {
@@ -123,7 +124,8 @@ static int parse_hex(loader *ld, json_t *v, uint8_t *out, size_t cap, size_t *le
   for (size_t i = 0; i < n; i += 2) {
     int hi = bk_hex_value(s[i]), lo = bk_hex_value(s[i + 1]);
     if (hi < 0 || lo < 0)
-      return fail(ld, "not hex at character %zu: '%c'", i + (hi < 0 ? 0 : 1), hi < 0 ? s[i] : s[i + 1]);
+      return fail(ld, "not hex at character %zu: '%c'", i + (hi < 0 ? 0 : 1),
+                  hi < 0 ? s[i] : s[i + 1]);
     out[i / 2] = (uint8_t)(hi << 4 | lo);
   }
   *len = n / 2;

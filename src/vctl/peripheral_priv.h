@@ -15,7 +15,7 @@
 typedef enum vctl_behaviour_kind {
   VCTL_BHV_NONE,          /* replaced by "none": does nothing */
   VCTL_BHV_HEART_RATE,    /* every period_ms while subscribed: 00, 60 + n % 100 */
-  VCTL_BHV_NOTIFY_STREAM, /* while subscribed: size bytes every period_ms (0: as fast as the link) */
+  VCTL_BHV_NOTIFY_STREAM, /* while subscribed: size bytes every period_ms (0: link speed) */
   VCTL_BHV_ECHO,          /* what is written is notified on target (upper: upper-cased) */
   VCTL_BHV_COUNTER,       /* counts writes, checks their sequence numbers; stats in target */
   VCTL_BHV_FIXTURE_CONTROL, /* the guest fixture's control point (tests/vm/README.md) */

@@ -124,6 +124,11 @@ static void test_errors(void **state) {
                "characteristic that notifies or indicates");
   EXPECT_ERROR("{\"peripherals\": [{}, {\"mtu\": \"x\"}]}",
                "x.json:1:30: peripherals[1].mtu: expected an integer");
+  EXPECT_ERROR("{\"peripherals\": [{}, {\"services\": [{\"uuid\": \"1234\", \"characteristics\": [\n"
+               "  {\"uuid\": \"2a19\", \"properties\": [\"read\"], \"descriptors\": [\n"
+               "    {\"uuid\": \"2901\", \"properties\": [\"read\", \"jump\"]}]}]}]}]}",
+               "x.json:3:45: peripherals[1].services[0].characteristics[0].descriptors[0]."
+               "properties[1]: unknown flag \"jump\"");
   EXPECT_ERROR("{\"peripherals\": []}",
                "x.json:1:17: peripherals: expected a non-empty array of peripherals");
   EXPECT_ERROR("{\"mtu\": 50, \"mtu\": 60}", "x.json:1:17: duplicate object key near '\"mtu\"'");
