@@ -224,12 +224,30 @@ static void test_advertising_data(void **state) {
   vctl_peripherals_free(list, n);
 }
 
+/* examples/vctl/sensors.json loads: two peripherals, no GATT errors. */
+static void test_example_file(void **state) {
+  (void)state;
+  vctl_peripheral **list = NULL;
+  size_t n = 0;
+  char err[256] = "";
+  if (vctl_peripherals_load(BLEAK_EXAMPLE_DIR "/vctl/sensors.json", &list, &n, err, sizeof err))
+    fail_msg("%s", err);
+  assert_int_equal(n, 2);
+  assert_string_equal(vctl_peripheral_name(list[0]), "vctl-hrm");
+  assert_int_equal(vctl_peripheral_adv(list[1])->addr[0], 0x11);
+  assert_true(vctl_peripheral_adv(list[1])->extended);
+  assert_int_equal(vctl_peripheral_find_char(list[1], "b1e70003-7e57-4c0d-9e00-000000000003", 0),
+                   0x001d);
+  vctl_peripherals_free(list, n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fixture_loads),
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_optional_keys),
       cmocka_unit_test(test_advertising_data),
+      cmocka_unit_test(test_example_file),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
