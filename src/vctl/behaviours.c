@@ -337,9 +337,13 @@ uint64_t vctl_bhv_deadline(const vctl_att_conn *c) {
   bool room = vctl_att_room(c); /* streams that wait for room wait for writable */
   for (size_t i = 0; i < c->p->n_behaviours; i++) {
     const vctl_stream *s = &c->streams[i];
-    if (s->running && s->next_at < d &&
-        (room || c->p->behaviours[i].kind == VCTL_BHV_HEART_RATE))
-      d = s->next_at;
+    const vctl_behaviour *b = &c->p->behaviours[i];
+    if (!s->running || s->next_at >= d)
+      continue;
+    if (b->kind == VCTL_BHV_HEART_RATE)
+      d = s->next_at; /* its notifications wait in the queue */
+    else if (room && ((vctl_att_cccd(c, b->handle) & 1) || vctl_att_indication_idle(c)))
+      d = s->next_at; /* (a stream of indications goes on at the confirmation) */
   }
   if (c->burst.on && room && c->burst.next_at < d)
     d = c->burst.next_at;

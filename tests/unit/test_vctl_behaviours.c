@@ -274,6 +274,7 @@ static void test_notify_stream(void **state) {
   h_run_until(&h, h.c, 0);
   h_expect(&h, "1d 0300 00000000 0001");
   h_none(&h);
+  assert_int_equal(vctl_att_conn_deadline(h.c), UINT64_MAX); /* waits for the confirmation */
   h_in(&h, "1e");
   h_expect(&h, "1d 0300 01000000 0102");
   h_in(&h, "12 0400 0000");
