@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 what=${1:-build}
 
 build_pkgs=(gcc make cmake pkg-config libc6-dev libcmocka-dev valgrind
-            libsystemd-dev libssl-dev clang)
+            libsystemd-dev libssl-dev clang libjansson-dev)
 
 missing=()
 for p in "${build_pkgs[@]}"; do

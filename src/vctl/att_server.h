@@ -14,6 +14,13 @@
  * Hostile input: any PDU of any length is answered per the spec (Error
  * Response, or dropped for commands), never crashes; fuzzed by
  * tests/fuzz/fuzz_att_server.c.
+ *
+ * Connections of one peripheral share its values, and some things reach
+ * all of them (a shared value notified, Service Changed, the fixture's
+ * control 05): a call on one connection may call another's io->send, and
+ * may move another's deadline, so the controller reads every connection's
+ * deadline again after any call. After io->disconnect a connection takes
+ * nothing more in and sends nothing; its deadline is UINT64_MAX.
  */
 #ifndef BLEAK_VCTL_ATT_SERVER_H
 #define BLEAK_VCTL_ATT_SERVER_H
@@ -56,5 +63,24 @@ void vctl_att_conn_tick(vctl_att_conn *c, uint64_t now_ms);
 /* The link's security changed (after LE encryption). */
 void vctl_att_conn_set_security(vctl_att_conn *c, bool encrypted, bool authenticated,
                                 uint8_t key_size);
+
+/* Faults on demand (issue 14), for tests of what a client does when the
+ * server misbehaves. Added beside the first contract; all off when zero. */
+typedef struct vctl_att_faults {
+  uint16_t error_handle; /* Read, Read Blob, Write and Prepare Write of this */
+  uint8_t error_code;    /* handle are answered with this ATT error (both set) */
+  bool silent;           /* nothing goes out any more: the client's ATT timeout */
+  uint32_t delay_ms;     /* what goes out waits this long (in order) */
+  uint32_t drop_after;   /* the Nth PDU received drops the link instead (0x13) */
+  uint16_t max_mtu;      /* the MTU exchange offers at most this (>= 23) */
+} vctl_att_faults;
+
+/* Replace the connection's faults (NULL: none). The PDU count of
+ * drop_after starts again from 0. */
+void vctl_att_conn_set_faults(vctl_att_conn *c, const vctl_att_faults *f);
+/* Send @p pdu as it is (1..MTU bytes; longer is cut to the MTU): a
+ * malformed response or notification, for the client's parser. Queued like
+ * any answer when the controller has no room. */
+void vctl_att_conn_send_raw(vctl_att_conn *c, const uint8_t *pdu, size_t len, uint64_t now_ms);
 
 #endif

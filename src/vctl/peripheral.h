@@ -44,4 +44,27 @@ void vctl_peripherals_free(vctl_peripheral **list, size_t count);
 
 const vctl_adv *vctl_peripheral_adv(const vctl_peripheral *p);
 
+/* The GAP Device Name: the advertisement's local_name unless the file's
+ * "name" says otherwise; "" when it has none. Owned by @p p. */
+const char *vctl_peripheral_name(const vctl_peripheral *p);
+/* The value handle of the @p nth (from 0) characteristic of @p uuid (any
+ * form bleak_uuid_parse takes), or 0 when there is none. For a control
+ * socket that names characteristics by UUID. */
+uint16_t vctl_peripheral_find_char(const vctl_peripheral *p, const char *uuid, unsigned nth);
+/* Set the value of the characteristic value or descriptor at @p handle
+ * (at most 512 bytes); @p notify: also notify or indicate it on every
+ * connection subscribed to it. Returns 0, or -1 (no such attribute, a
+ * declaration or CCCD, too long). */
+int vctl_peripheral_set_value(vctl_peripheral *p, uint16_t handle, const uint8_t *value,
+                              size_t len, bool notify);
+
+/* Called once for every write a client's ATT server accepted (Write
+ * Request, Write Command, each handle of an Execute Write, CCCDs too),
+ * after its answer: @p value is the written bytes (borrowed for the call).
+ * For a control socket that reports what the peripheral received. One
+ * observer per peripheral; NULL removes it. */
+typedef void (*vctl_write_observer)(void *ctx, uint16_t handle, const uint8_t *value, size_t len,
+                                    bool command);
+void vctl_peripheral_observe_writes(vctl_peripheral *p, vctl_write_observer cb, void *ctx);
+
 #endif
