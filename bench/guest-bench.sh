@@ -79,7 +79,10 @@ for n in 1 2 3; do
   scan_first=0
   run "eatt-$eatt-bleak-cold$n" /usr/bin/python3 "$py" "$addr" --cycles 1 --connect-only 1
   scan_first=1
-  run "eatt-$eatt-bluez-cold$n" env BLEAK_BACKEND=bluez "$bin" "$addr" --cycles 1 --connect-only 1
+  # Debug logging: each fill of the object tree (a GetManagedObjects) is
+  # logged, and the report counts them per process.
+  run "eatt-$eatt-bluez-cold$n" env BLEAK_BACKEND=bluez BLEAK_LOGGING=debug "$bin" "$addr" \
+    --cycles 1 --connect-only 1
   if [ "${BENCH_HCI:-0}" = 1 ]; then
     # shellcheck disable=SC2086
     run "eatt-$eatt-hci-cold$n" $hci "$bin" "$addr" --cycles 1 --connect-only 1
