@@ -255,7 +255,12 @@ void bleak_client_free(bleak_client *client);
  * @return operation id, or BLEAK_ERR_INVALID_ARG, BLEAK_ERR_ALREADY
  *         (connected or connecting). Completion errors: BLEAK_ERR_TIMEOUT,
  *         BLEAK_ERR_DEVICE_NOT_FOUND, BLEAK_ERR_DISCONNECTED,
- *         BLEAK_ERR_BACKEND, BLEAK_ERR_CANCELED.
+ *         BLEAK_ERR_BACKEND, BLEAK_ERR_CANCELED, BLEAK_ERR_NO_SLOT (no
+ *         free connection slot on the adapter), the "not available"
+ *         errors (BLEAK_ERR_NO_ADAPTER, POWERED_OFF, RFKILL,
+ *         NO_BLUETOOTHD, PERMISSION: bleak_error_is_not_available()),
+ *         BLEAK_ERR_ATT()/SMP() of a pairing (pair=true). Transient
+ *         failures are retried first (no_connect_retry).
  */
 int bleak_client_connect_async(bleak_client *client, bleak_done_fn cb,
                                void *user_data);
