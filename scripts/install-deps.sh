@@ -8,7 +8,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 what=${1:-build}
 
 build_pkgs=(gcc make cmake pkg-config libc6-dev libcmocka-dev valgrind
-            libsystemd-dev libssl-dev clang libjansson-dev)
+            libsystemd-dev libssl-dev clang libjansson-dev
+            dbus-daemon python3-dbus python3-gi)  # the last three: unit_bluez_host
 
 missing=()
 for p in "${build_pkgs[@]}"; do

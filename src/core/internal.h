@@ -6,11 +6,13 @@
 #ifndef BLEAK_CORE_INTERNAL_H
 #define BLEAK_CORE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "bleak/error.h"
 #include "bleak/log.h"
+#include "bleak/loop.h"
 
 #if defined(__GNUC__)
 #define BK_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -76,5 +78,15 @@ static inline int bk_hex_value(char c) {
 }
 
 #define BK_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Something that lives as long as @p loop (bluez: its bus and object
+ * tree): @p fn(user) runs at bleak_loop_free, before the loop's sources go
+ * (it may free its own). At most 4 per loop. Errors: NO_MEMORY. */
+int bk_loop_on_free(bleak_loop *loop, void (*fn)(void *user), void *user);
+void bk_loop_on_free_cancel(bleak_loop *loop, void (*fn)(void *user), void *user);
+
+/* A background source does not keep bleak_loop_run() going (libuv's
+ * uv_unref): an idle D-Bus connection kept for the next client. */
+void bk_source_set_background(bleak_source *src, bool background);
 
 #endif /* BLEAK_CORE_INTERNAL_H */

@@ -33,6 +33,7 @@ struct bleak_source {
   enum source_kind kind;
   bool dead;
   bool loop_owned; /* a call_soon: freed by the loop once it has fired */
+  bool background; /* bk_source_set_background: does not keep run() going */
   void *user_data;
   union {
     bleak_io_fn io;
@@ -59,11 +60,18 @@ struct bleak_loop {
   size_t heap_len, heap_cap;
   uint64_t next_seq;
   size_t n_io;
+  size_t n_background_io; /* of n_io */
   size_t n_timers; /* live timer sources: the heap has room for them all */
   int depth; /* > 0 while dispatching callbacks */
   atomic_bool stop;
   bk_queue sources;
   bleak_source *zombies;
+  /* What lives as long as the loop (bk_loop_on_free), run at its free. */
+  struct free_hook {
+    void (*fn)(void *user);
+    void *user;
+  } hooks[4];
+  size_t n_hooks;
 };
 
 static _Thread_local bleak_loop *default_loop;
@@ -229,6 +237,11 @@ void bleak_loop_free(bleak_loop *loop) {
                       "loop: ignored");
     return;
   }
+  /* Newest first: a later hook's owner may use an earlier one's. */
+  while (loop->n_hooks > 0) {
+    struct free_hook h = loop->hooks[--loop->n_hooks];
+    h.fn(h.user);
+  }
   bk_qnode *n;
   while ((n = bk_queue_pop(&loop->sources)))
     free(BK_QUEUE_ENTRY(n, bleak_source, node));
@@ -240,6 +253,22 @@ void bleak_loop_free(bleak_loop *loop) {
   if (default_loop == loop)
     default_loop = NULL;
   free(loop);
+}
+
+int bk_loop_on_free(bleak_loop *loop, void (*fn)(void *user), void *user) {
+  if (loop->n_hooks == sizeof loop->hooks / sizeof loop->hooks[0])
+    return bk_fail(BLEAK_ERR_NO_MEMORY, "too many loop-lifetime owners");
+  loop->hooks[loop->n_hooks++] = (struct free_hook){fn, user};
+  return 0;
+}
+
+void bk_loop_on_free_cancel(bleak_loop *loop, void (*fn)(void *user), void *user) {
+  for (size_t i = 0; i < loop->n_hooks; i++)
+    if (loop->hooks[i].fn == fn && loop->hooks[i].user == user) {
+      memmove(&loop->hooks[i], &loop->hooks[i + 1], (loop->n_hooks - i - 1) * sizeof *loop->hooks);
+      loop->n_hooks--;
+      return;
+    }
 }
 
 bleak_loop *bleak_loop_default(void) {
@@ -398,6 +427,8 @@ void bleak_source_free(bleak_source *src) {
     /* EBADF/ENOENT here mean the fd was closed first; nothing to undo. */
     epoll_ctl(loop->epfd, EPOLL_CTL_DEL, src->fd, NULL);
     loop->n_io--;
+    if (src->background)
+      loop->n_background_io--;
   } else {
     heap_remove(loop, src);
     sync_timerfd(loop);
@@ -537,14 +568,32 @@ int bleak_loop_run_once(bleak_loop *loop, int timeout_ms) {
   return pass(loop, wait);
 }
 
+/* Something but background sources (an idle D-Bus connection) to wait for. */
+static bool keeps_running(const bleak_loop *loop) {
+  if (loop->n_io > loop->n_background_io)
+    return true;
+  for (size_t i = 0; i < loop->heap_len; i++)
+    if (!loop->heap[i]->background)
+      return true;
+  return false;
+}
+
+void bk_source_set_background(bleak_source *src, bool background) {
+  if (!src || src->dead || src->background == background)
+    return;
+  src->background = background;
+  if (src->kind == SRC_IO)
+    src->loop->n_background_io += background ? 1 : (size_t)-1;
+}
+
 int bleak_loop_run(bleak_loop *loop) {
   if (!loop)
     return BLEAK_ERR_INVALID_ARG;
   if (loop->depth > 0)
     return nested_error("bleak_loop_run");
   while (!atomic_exchange(&loop->stop, false)) {
-    if (loop->n_io == 0 && loop->heap_len == 0)
-      return 0; /* nothing could ever happen */
+    if (!keeps_running(loop))
+      return 0; /* nothing the caller waits for could ever happen */
     int r = bleak_loop_run_once(loop, -1);
     if (r < 0)
       return r;

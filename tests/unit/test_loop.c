@@ -14,6 +14,7 @@
 
 #include "bleak/error.h"
 #include "bleak/loop.h"
+#include "core/internal.h"
 
 typedef struct {
   bleak_loop *loop;
@@ -502,6 +503,41 @@ static void test_free_with_sources(void **state) {
   close(p[1]);
 }
 
+/* A background source (the idle D-Bus connection) does not keep run()
+ * going, a foreground one does; lifetime hooks run at free, newest first. */
+static int hook_order[4], n_hook;
+static void hook(void *user) { hook_order[n_hook++] = (int)(intptr_t)user; }
+
+static void test_background_and_free_hooks(void **state) {
+  (void)state;
+  bleak_loop *loop;
+  assert_int_equal(bleak_loop_new(&loop), 0);
+  int p[2];
+  assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+  io_rec r = {0};
+  bleak_source *io, *t;
+  assert_int_equal(bleak_loop_add_io(loop, p[0], BLEAK_IO_READ, on_io, &r, &io), 0);
+  assert_int_equal(bleak_loop_add_timer(loop, 60000, stop_loop, loop, &t), 0);
+  bk_source_set_background(io, true);
+  bk_source_set_background(t, true);
+  assert_int_equal(bleak_loop_run(loop), 0); /* returns at once: nothing but background */
+  assert_int_equal(r.fired, 0);
+  bk_source_set_background(t, false);
+  assert_int_equal(bleak_source_set_timer(t, 1), 0);
+  assert_int_equal(bleak_loop_run(loop), 0); /* the foreground timer stops it */
+  n_hook = 0;
+  assert_int_equal(bk_loop_on_free(loop, hook, (void *)1), 0);
+  assert_int_equal(bk_loop_on_free(loop, hook, (void *)2), 0);
+  assert_int_equal(bk_loop_on_free(loop, hook, (void *)3), 0);
+  bk_loop_on_free_cancel(loop, hook, (void *)2);
+  bleak_loop_free(loop);
+  assert_int_equal(n_hook, 2);
+  assert_int_equal(hook_order[0], 3);
+  assert_int_equal(hook_order[1], 1);
+  close(p[0]);
+  close(p[1]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_new_free_null),
@@ -522,6 +558,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_wakeup_from_thread, setup, teardown),
       cmocka_unit_test(test_default_loop),
       cmocka_unit_test(test_free_with_sources),
+      cmocka_unit_test(test_background_and_free_hooks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

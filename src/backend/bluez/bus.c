@@ -27,7 +27,7 @@ struct bk_bus {
   bleak_loop *loop;
   bleak_source *io;
   bleak_source *timer;
-  int refs;
+  int refs; /* 0: idle, kept (with its object tree) until the loop is freed */
   bool lost;
   struct bz_objects *objects; /* objects.h, made on first use */
   bk_qnode node; /* in `buses` */
@@ -37,6 +37,10 @@ struct bk_bus {
 static _Thread_local bk_queue buses;
 
 static void service(bk_bus *b);
+static void bus_free(bk_bus *b);
+
+/* The loop goes: so does the bus it kept for the next client. */
+static void on_loop_free(void *user) { bus_free(user); }
 
 static uint32_t to_loop_events(int ev) {
   uint32_t r = 0;
@@ -107,6 +111,8 @@ void bk_bus_kick(bk_bus *b) {
 }
 
 static void bus_free(bk_bus *b) {
+  bk_queue_remove(&buses, &b->node);
+  bk_loop_on_free_cancel(b->loop, on_loop_free, b);
   bz_objects_free(b->objects); /* its calls and matches before the bus */
   bleak_source_free(b->io);
   bleak_source_free(b->timer);
@@ -140,7 +146,10 @@ int bk_bus_get(bleak_loop *loop, bk_bus **out) {
   for (bk_qnode *n = bk_queue_head(&buses); n; n = bk_qnode_next(n)) {
     bk_bus *b = BK_QUEUE_ENTRY(n, bk_bus, node);
     if (b->loop == loop && !b->lost) {
-      b->refs++;
+      if (b->refs++ == 0) {
+        bk_source_set_background(b->io, false);
+        bk_source_set_background(b->timer, false);
+      }
       *out = b;
       return 0;
     }
@@ -160,20 +169,30 @@ int bk_bus_get(bleak_loop *loop, bk_bus **out) {
   r = bleak_loop_add_io(loop, fd, BLEAK_IO_READ, on_io, b, &b->io);
   if (r == 0)
     r = bleak_loop_add_timer(loop, 0, on_timer, b, &b->timer);
+  bk_queue_push(&buses, &b->node);
+  if (r == 0)
+    r = bk_loop_on_free(loop, on_loop_free, b);
   if (r < 0) {
     bus_free(b);
     return r;
   }
-  bk_queue_push(&buses, &b->node);
   *out = b;
   return 0;
 }
 
+/* The last client going keeps the connection and its object tree (and the
+ * matches that keep the tree current) for the next client on this loop:
+ * Bleak's one-connection-per-process costs a GetManagedObjects per client,
+ * ours one per process. A lost connection is freed at once. */
 void bk_bus_unref(bk_bus *b) {
   if (!b || --b->refs > 0)
     return;
-  bk_queue_remove(&buses, &b->node);
-  bus_free(b);
+  if (b->lost) {
+    bus_free(b);
+    return;
+  }
+  bk_source_set_background(b->io, true);
+  bk_source_set_background(b->timer, true);
 }
 
 sd_bus *bk_bus_sd(const bk_bus *b) { return b->bus; }
