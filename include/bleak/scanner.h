@@ -156,10 +156,12 @@ typedef struct bleak_scanner_options {
   bleak_discovery_filter filter;
   /** Or-patterns (Bleak's bluez or_patterns): a device is reported when
    *  one matches. hci: matched by the core against the AD bytes, in
-   *  either mode. bluez: for BlueZ's org.bluez.AdvertisementMonitor1
-   *  (passive scanning), not used yet: a passive scan on bluez still
-   *  fails with BLEAK_ERR_NOT_SUPPORTED, and bluez reports carry no AD
-   *  bytes to match, so or-patterns do not filter there. */
+   *  either mode. bluez: a passive scan needs at least one (as in Bleak):
+   *  they go to BlueZ's org.bluez.AdvertisementMonitor1, which BlueZ 5.66
+   *  offers only when bluetoothd runs with --experimental (-E); only
+   *  devices the monitor matched are reported. An active scan on bluez
+   *  ignores them (BlueZ's reports carry no AD bytes to match). At most
+   *  16 on bluez. */
   const bleak_or_pattern *or_patterns;
   size_t n_or_patterns;
 } bleak_scanner_options;
@@ -180,10 +182,13 @@ int bleak_scanner_new(const bleak_scanner_options *opts,
 void bleak_scanner_free(bleak_scanner *scanner);
 
 /** Start scanning (blocking until the backend scans). Devices seen before
- * are forgotten. @return 0, BLEAK_ERR_ALREADY, BLEAK_ERR_BACKEND,
- * BLEAK_ERR_NOT_SUPPORTED (a passive scan the backend cannot do: BlueZ
- * 5.66's discovery is always active; its passive AdvertisementMonitor API
- * is not used yet), BLEAK_ERR_STATE (from inside a loop callback). */
+ * are forgotten. @return 0, BLEAK_ERR_ALREADY, BLEAK_ERR_BACKEND (also:
+ * BlueZ released its advertisement monitor unused), BLEAK_ERR_INVALID_ARG
+ * (a passive scan on bluez without or_patterns, or more than 16),
+ * BLEAK_ERR_NOT_SUPPORTED (a passive scan on a bluetoothd without its
+ * advertisement monitor: not run with -E, or a kernel that cannot
+ * monitor), BLEAK_ERR_TIMEOUT (BlueZ did not activate the monitor within
+ * 5 s), BLEAK_ERR_STATE (from inside a loop callback). */
 int bleak_scanner_start(bleak_scanner *scanner);
 
 /** Completion of bleak_scanner_start_async() / bleak_scanner_stop_async():

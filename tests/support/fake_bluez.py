@@ -10,6 +10,13 @@ tests (tests/unit/bluez_host.sh). Scripted, as BlueZ 5.66 behaves:
       says Connected=false, ServicesResolved=false;
   dev_11_22_33_44_55_02: Connect fails with the connection limit (EMLINK);
   dev_11_22_33_44_55_03: Connect always fails with le-connection-abort-by-local.
+  dev_11_22_33_44_55_06: its first connect never resolves the services (a
+      stale cache); RemoveDevice forgets it, a discovery finds it again,
+      then it connects as 01 does;
+  hci0's AdvertisementMonitorManager1 (bluetoothd -E): RegisterMonitor reads
+      the monitor's Type and Patterns with GetManagedObjects, calls Activate,
+      then dev_..._04 (manufacturer data ffff 010203) and dev_..._05 (none)
+      appear; DeviceFound names 04 when a pattern matches it;
   org.bleak.Test.Calls(s member) -> u: how often a Device1 method was called
   (member "Connect:01" for the first device's).
     fake_bluez.py READY_FILE
@@ -51,6 +58,10 @@ class Obj(dbus.service.Object):
     def Get(self, iface, name):
         return self.props[name]
 
+    @dbus.service.method(PROPS, in_signature="s", out_signature="a{sv}")
+    def GetAll(self, iface):
+        return self.props
+
 
 class Root(dbus.service.Object):
     def __init__(self):
@@ -66,6 +77,18 @@ class Root(dbus.service.Object):
     def InterfacesAdded(self, path, ifaces):
         pass
 
+    def remove(self, path):
+        gone = [p for p in self.objs if p == path or p.startswith(path + "/")]
+        for p in gone:
+            o = self.objs.pop(p)
+            o.remove_from_connection()
+            self.InterfacesRemoved(p, [o.iface])
+        return gone
+
+    @dbus.service.signal(OM, signature="oas")
+    def InterfacesRemoved(self, path, ifaces):
+        pass
+
     @dbus.service.method(OM, out_signature="a{oa{sa{sv}}}")
     def GetManagedObjects(self):
         count("GetManagedObjects")
@@ -76,8 +99,74 @@ class Root(dbus.service.Object):
         return calls.get(key, 0)
 
 
+class Adapter(Obj):
+    @dbus.service.method("org.bluez.AdvertisementMonitorManager1", in_signature="o",
+                         sender_keyword="sender", async_callbacks=("ok", "fail"))
+    def RegisterMonitor(self, app, ok, fail, sender=None):
+        count("RegisterMonitor")
+        ok()
+        GLib.idle_add(lambda: self.monitor(sender, app) and False)
+
+    @dbus.service.method("org.bluez.Adapter1", in_signature="o")
+    def RemoveDevice(self, path):
+        count("RemoveDevice")
+        if root.remove(path):
+            forgotten.append(int(path[-2:], 16))
+
+    @dbus.service.method("org.bluez.Adapter1", in_signature="a{sv}")
+    def SetDiscoveryFilter(self, f):
+        pass
+
+    @dbus.service.method("org.bluez.Adapter1")
+    def StartDiscovery(self):
+        count("StartDiscovery")
+        self.set(Discovering=dbus.Boolean(True))
+
+        def found():
+            while forgotten:
+                d = Dev(forgotten.pop())
+                d.props["RSSI"] = dbus.Int16(-40)
+                root.add(d)
+            return False
+        GLib.timeout_add(50, found)
+
+    @dbus.service.method("org.bluez.Adapter1")
+    def StopDiscovery(self):
+        self.set(Discovering=dbus.Boolean(False))
+
+    @dbus.service.method("org.bluez.AdvertisementMonitorManager1", in_signature="o")
+    def UnregisterMonitor(self, app):
+        count("UnregisterMonitor")
+
+    def monitor(self, sender, app):
+        objs = bus.get_object(sender, app).GetManagedObjects(dbus_interface=OM)
+        for path, ifaces in objs.items():
+            m = ifaces.get("org.bluez.AdvertisementMonitor1")
+            if m is None or m.get("Type") != "or_patterns":
+                continue
+            mon = bus.get_object(sender, path)
+            mon.Activate(dbus_interface="org.bluez.AdvertisementMonitor1")
+            adv = [0xff, 0xff, 0x01, 0x02, 0x03]  # AD type 0xff: ffff 010203
+            matched = any(int(t) == 0xff and bytes(adv[int(st):int(st) + len(c)]) == bytes(c)
+                          for st, t, c in m["Patterns"])
+            for n, mfr in ((4, True), (5, False)):
+                d = Dev(n)
+                d.props["RSSI"] = dbus.Int16(-50)
+                if mfr:
+                    d.props["ManufacturerData"] = dbus.Dictionary(
+                        {dbus.UInt16(0xffff): dbus.Array([1, 2, 3], signature="y")},
+                        signature="qv")
+                if d.path not in root.objs:
+                    root.add(d)
+                if mfr and matched:
+                    mon.DeviceFound(dbus.ObjectPath(d.path),
+                                    dbus_interface="org.bluez.AdvertisementMonitor1")
+        return False
+
+
+forgotten = []  # devices RemoveDevice took, for the next discovery to find
 root = Root()
-root.add(Obj(ADAPTER, "org.bluez.Adapter1",
+root.add(Adapter(ADAPTER, "org.bluez.Adapter1",
              {"Address": "AA:BB:CC:00:00:01", "Powered": dbus.Boolean(True),
               "Alias": "fake", "Discovering": dbus.Boolean(False)}), signal=False)
 
@@ -112,6 +201,8 @@ class Dev(Obj):
             return
         self.props["Connected"] = dbus.Boolean(True)  # said by no signal, as 5.66
         ok()
+        if self.n == 6 and calls.get("RemoveDevice", 0) == 0:
+            return  # a stale cache: ServicesResolved never comes
 
         def resolve():
             svc = self.path + "/service0010"
@@ -136,7 +227,7 @@ class Dev(Obj):
         self.set(Connected=dbus.Boolean(False), ServicesResolved=dbus.Boolean(False))
 
 
-for n in (1, 2, 3):
+for n in (1, 2, 3, 6):
     root.add(Dev(n), signal=False)
 name = dbus.service.BusName("org.bluez", bus)
 with open(sys.argv[1], "w") as f:

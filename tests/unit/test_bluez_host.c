@@ -24,6 +24,7 @@
 #define DEV1 "11:22:33:44:55:01" /* fails once, then connects */
 #define DEV2 "11:22:33:44:55:02" /* no free connection slot */
 #define DEV3 "11:22:33:44:55:03" /* always le-connection-abort-by-local */
+#define DEV6 "11:22:33:44:55:06" /* first connect never resolves: a stale cache */
 
 static bleak_loop *loop;
 
@@ -178,6 +179,82 @@ static void test_unknown_adapter(void **state) {
   bleak_client_free(c);
 }
 
+/* ServicesResolved never comes: after half the timeout the attempt is
+ * given up, BlueZ's cache of the (unpaired) device cleared with
+ * RemoveDevice, the device found again by the core's search and
+ * connected; one completion, no disconnected callback on the way. */
+static void test_services_never_resolved(void **state) {
+  (void)state;
+  bleak_client_options o;
+  bleak_client_options_init(&o);
+  o.loop = loop;
+  o.backend = BLEAK_BACKEND_BLUEZ;
+  o.timeout_ms = 12000;
+  o.disconnected_callback = on_disconnected;
+  bleak_client *c = NULL;
+  assert_int_equal(bleak_client_new(DEV6, &o, &c), 0);
+  int before = disconnects;
+  assert_int_equal(bleak_client_connect(c), 0);
+  assert_int_equal(fake_calls("RemoveDevice"), 1);
+  assert_int_equal(fake_calls("Connect:06"), 2);
+  assert_true(fake_calls("StartDiscovery") >= 1);
+  assert_int_equal(disconnects, before);
+  const bleak_gatt_characteristic *lvl = NULL;
+  assert_int_equal(bleak_client_char_by_uuid(c, "2a19", &lvl), 0);
+  assert_int_equal(bleak_client_disconnect(c), 0);
+  assert_int_equal(disconnects, before + 1);
+  bleak_client_free(c);
+}
+
+/* Passive scanning: the advertisement monitor with its or-pattern; only
+ * what it matched is reported; UnregisterMonitor at the end. */
+static int saw_unmatched;
+static void on_detect(bleak_scanner *sc, const bleak_device *d, const bleak_adv_data *adv,
+                      void *user) {
+  (void)sc, (void)adv, (void)user;
+  if (!strcmp(bleak_device_address(d), "11:22:33:44:55:05"))
+    saw_unmatched++;
+}
+
+static void test_passive_scan(void **state) {
+  (void)state;
+  static const uint8_t company[] = {0xff, 0xff, 0x01};
+  const bleak_or_pattern pat = {.start_position = 0, .ad_type = 0xff, .data = company, .len = 3};
+  bleak_scanner_options o;
+  bleak_scanner_options_init(&o);
+  o.loop = loop;
+  o.backend = BLEAK_BACKEND_BLUEZ;
+  o.scanning_mode = BLEAK_SCAN_PASSIVE;
+  o.detection_callback = on_detect;
+  bleak_scanner *sc = NULL;
+  assert_int_equal(bleak_scanner_new(&o, &sc), 0);
+  assert_int_equal(bleak_scanner_start(sc), BLEAK_ERR_INVALID_ARG); /* no or_patterns */
+  bleak_scanner_free(sc);
+
+  o.or_patterns = &pat;
+  o.n_or_patterns = 1;
+  assert_int_equal(bleak_scanner_new(&o, &sc), 0);
+  const bleak_device *d = NULL;
+  assert_int_equal(bleak_scanner_find_device_by_address(sc, "11:22:33:44:55:04", 3000, &d), 0);
+  assert_non_null(d);
+  assert_int_equal(fake_calls("RegisterMonitor"), 1);
+  assert_int_equal(saw_unmatched, 0);
+  const bleak_adv_data *adv = NULL;
+  for (size_t i = 0; i < bleak_scanner_device_count(sc); i++)
+    if (bleak_scanner_device_at(sc, i) == d)
+      adv = bleak_scanner_adv_at(sc, i);
+  assert_non_null(adv);
+  assert_int_equal(adv->n_manufacturer_data, 1);
+  assert_int_equal(adv->manufacturer_data[0].company_id, 0xffff);
+  bleak_scanner_free(sc);
+  /* UnregisterMonitor is sent without a reply wanted: wait for the fake to
+   * count it, with a deadline. */
+  uint64_t end = bleak_loop_now_ms(loop) + 2000;
+  while (fake_calls("UnregisterMonitor") == 0 && bleak_loop_now_ms(loop) < end)
+    bleak_loop_run_once(loop, 20);
+  assert_int_equal(fake_calls("UnregisterMonitor"), 1);
+}
+
 int main(void) {
   if (!getenv("BLEAK_DBUS_ADDRESS")) {
     fprintf(stderr, "test_bluez_host: run through tests/unit/bluez_host.sh\n");
@@ -190,6 +267,8 @@ int main(void) {
       cmocka_unit_test(test_no_connect_retry),
       cmocka_unit_test(test_adapters_and_devices),
       cmocka_unit_test(test_unknown_adapter),
+      cmocka_unit_test(test_passive_scan),
+      cmocka_unit_test(test_services_never_resolved),
   };
   int r = cmocka_run_group_tests(tests, NULL, NULL);
   bleak_loop_free(loop);

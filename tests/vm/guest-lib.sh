@@ -79,8 +79,10 @@ vm_start_bluez() {
   dbus-daemon --system --fork --nopidfile || return 1
   # The battery and deviceinfo plugins claim 0x180F/0x180A and hide them
   # from the D-Bus GATT API, as on many desktops: turn them off, as Bleak's
-  # documentation advises.
-  vm_bg bluetoothd -n -d -P battery,deviceinfo "$@" >"$VM_STATE/bluetoothd.log" 2>&1
+  # documentation advises. -E: BlueZ 5.66 offers its advertisement monitor
+  # (passive scanning, Bleak's or_patterns) only with experimental
+  # interfaces, as Bleak's documentation says.
+  vm_bg bluetoothd -n -d -E -P battery,deviceinfo "$@" >"$VM_STATE/bluetoothd.log" 2>&1
   _i=0
   while [ "$_i" -lt "$_count" ]; do
     vm_wait_for "bluetoothd to own hci$_i" 15 _vm_dbus_adapter "$_i" || return 1

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #define MAX_FILTER_UUIDS 16
+#define MAX_PATTERNS 8
 
 typedef struct scan_state {
   const char *name_filter; /* substring of the name, or NULL */
@@ -109,6 +110,7 @@ static int run(const cli_global *g, int argc, char **argv) {
       {"service", required_argument, NULL, 's'},
       {"name", required_argument, NULL, 'n'},
       {"passive", no_argument, NULL, 'p'},
+      {"pattern", required_argument, NULL, 'P'},
       {"json", no_argument, NULL, 'j'},
       {NULL, 0, NULL, 0},
   };
@@ -119,6 +121,9 @@ static int run(const cli_global *g, int argc, char **argv) {
   size_t n_uuids = 0;
   scan_state st = {0};
   bool passive = false, json = false;
+  bleak_or_pattern pats[MAX_PATTERNS];
+  uint8_t pat_data[MAX_PATTERNS][31];
+  size_t n_pats = 0;
   int id;
   while ((id = cli_getopt(argc, argv, opts, &gl)) != -1) {
     switch (id) {
@@ -135,6 +140,25 @@ static int run(const cli_global *g, int argc, char **argv) {
     case 'p':
       passive = true;
       break;
+    case 'P': {
+      /* START:TYPE:HEX, e.g. 0:ff:ffff01 (manufacturer data of company 0xffff). */
+      unsigned start = 0, type = 0;
+      int used = 0;
+      if (n_pats == MAX_PATTERNS)
+        return cli_usage_error(&cli_cmd_scan, "at most %d --pattern options", MAX_PATTERNS);
+      if (sscanf(optarg, "%u:%x:%n", &start, &type, &used) != 2 || used == 0 || start > 30 ||
+          type > 0xff)
+        return cli_usage_error(&cli_cmd_scan, "'%s' is not START:TYPE:HEX", optarg);
+      long len = cli_parse_hex(optarg + used, pat_data[n_pats], sizeof pat_data[0]);
+      if (len <= 0 || start + (size_t)len > 31)
+        return cli_usage_error(&cli_cmd_scan, "'%s': 1 to %u bytes of hex after START:TYPE:",
+                               optarg, 31 - start);
+      pats[n_pats] = (bleak_or_pattern){
+          .start_position = (uint8_t)start, .ad_type = (uint8_t)type,
+          .data = pat_data[n_pats], .len = (size_t)len};
+      n_pats++;
+      break;
+    }
     case 'j':
       json = true;
       break;
@@ -156,6 +180,8 @@ static int run(const cli_global *g, int argc, char **argv) {
   so.service_uuids = n_uuids ? uuids : NULL;
   so.n_service_uuids = n_uuids;
   so.scanning_mode = passive ? BLEAK_SCAN_PASSIVE : BLEAK_SCAN_ACTIVE;
+  so.or_patterns = n_pats ? pats : NULL;
+  so.n_or_patterns = n_pats;
   so.detection_callback = on_detect;
   so.user_data = &st;
   bleak_scanner *s = NULL;
@@ -203,12 +229,17 @@ static int run(const cli_global *g, int argc, char **argv) {
 const cli_command cli_cmd_scan = {
     .name = "scan",
     .summary = "scan for advertising devices (BleakScanner.discover)",
-    .usage = "[--timeout S] [--service UUID]... [--name N] [--passive] [--json]",
+    .usage = "[--timeout S] [--service UUID]... [--name N] [--passive] [--pattern P]... [--json]",
     .help = "options:\n"
             "  --timeout S     scan for S seconds (default 5)\n"
             "  --service UUID  only devices advertising this service (repeatable)\n"
             "  --name N        only devices whose name contains N\n"
-            "  --passive       passive scanning (not offered by the bluez backend)\n"
+            "  --passive       passive scanning (bluez: BlueZ's advertisement monitor,\n"
+            "                  bluetoothd run with -E, and at least one --pattern)\n"
+            "  --pattern START:TYPE:HEX\n"
+            "                  only advertisements with an AD structure of TYPE whose\n"
+            "                  data from byte START begins with HEX (Bleak's or_patterns;\n"
+            "                  repeatable, any one matches), e.g. 0:ff:ffff01\n"
             "  --json          one JSON object per device when the scan ends\n"
             "On a terminal the table updates as advertisements arrive; Ctrl-C ends early.\n",
     .run = run,

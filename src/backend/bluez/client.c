@@ -77,6 +77,8 @@ void bz_desc_path(const bz_client *z, const bleak_gatt_descriptor *d,
 void bz_link_lost(bz_client *z, int reason) {
   if (z->ph == PH_IDLE && !z->connected && bk_client_state(z->c) == BK_CONN_DISCONNECTED)
     return; /* no link, no connect: nothing of ours */
+  if (!z->connect_op && bk_client_state(z->c) == BK_CONN_CONNECTING)
+    return; /* between two attempts: a failed attempt's link going, no news */
   bz_release_acquired(z, NULL);
   bz_writers_release(z);
   bz_wq_clear(&z->wq);

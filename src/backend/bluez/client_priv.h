@@ -75,7 +75,8 @@ typedef struct bz_client {
   bz_objects_listener listener; /* changes under dev_path */
   bool listening;
   bz_objects_listener adapter_listener; /* PH_SETTLE: the adapter's Discovering */
-  bleak_source *settle_timer;           /* PH_SETTLE's bound */
+  bleak_source *settle_timer;           /* PH_SETTLE's and PH_RESOLVE's bound */
+  const void *cache_cleared_for;        /* the connect op that cleared BlueZ's cache */
   bool bluez_left;             /* bluetoothd left the bus during this connect */
   sd_bus_slot *owner_match;
   phase ph;

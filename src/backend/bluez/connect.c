@@ -247,6 +247,47 @@ static void pair_for_connect(bz_client *z) {
 
 /* ---- Device1.Connect ---- */
 
+/* ServicesResolved that never comes (BlueZ's stale cache of a device that
+ * changed, its discovery stuck: Bleak #882): after half of what is left of
+ * the timeout, at least RESOLVE_MIN_MS, the attempt fails as transient and
+ * the core tries again; once per connect, for a device that is not
+ * paired, BlueZ's cache of it is cleared first (RemoveDevice: the core's
+ * search finds it again). A paired device keeps its bond: only retried.
+ * Less than twice RESOLVE_MIN_MS left: the connect's own timeout decides. */
+#define RESOLVE_MIN_MS 5000
+
+static void on_phase_timer(bleak_source *src, void *user);
+
+static void arm_resolve_bound(bz_client *z) {
+  uint64_t left = z->connect_op ? bk_op_time_left_ms(z->connect_op) : 0;
+  if (left == UINT64_MAX || left < 2 * RESOLVE_MIN_MS)
+    return;
+  if (!z->settle_timer &&
+      bleak_loop_add_timer(bk_bus_loop(z->bus), left / 2, on_phase_timer, z, &z->settle_timer) < 0)
+    return; /* no memory for the bound: the timeout still ends it */
+  bleak_source_set_timer(z->settle_timer, left / 2);
+}
+
+static void resolve_timed_out(bz_client *z) {
+  bool clear = !z->paired && z->cache_cleared_for != z->connect_op;
+  BK_INFO(LOG_MOD, "%s: connected, but BlueZ did not resolve the services%s",
+          bk_client_address(z->c), clear ? ": clearing BlueZ's cache of the device" : "");
+  bz_simple_call(z, z->dev_path, DEVICE_IFACE, "Disconnect", false, 0, bz_ignore_reply, NULL,
+                 NULL);
+  if (clear) {
+    z->cache_cleared_for = z->connect_op;
+    sd_bus_message *m = NULL;
+    if (bz_new_call(z, z->adapter_path, ADAPTER_IFACE, "RemoveDevice", &m) == 0 &&
+        sd_bus_message_append(m, "o", z->dev_path) >= 0)
+      bz_call_send(z->bus, &z->calls, m, 0, bz_ignore_reply, z, NULL, NULL);
+    sd_bus_message_unref(m);
+  }
+  /* Ours is given up: the link's end is no news for the core. */
+  z->connected = z->services_resolved = false;
+  bz_connect_fail(z, bk_fail(BLEAK_ERR_BACKEND, "ServicesResolved did not come%s",
+                             clear ? " (BlueZ's cache of the device cleared)" : ""));
+}
+
 static void on_connect_reply(void *owner, void *data, sd_bus_message *reply) {
   (void)data;
   bz_client *z = owner;
@@ -259,10 +300,12 @@ static void on_connect_reply(void *owner, void *data, sd_bus_message *reply) {
   }
   z->connected = true;
   bk_client_link_up(z->c);
-  if (z->services_resolved)
+  if (z->services_resolved) {
     services_ready(z);
-  else
-    z->ph = PH_RESOLVE; /* on_change continues */
+    return;
+  }
+  z->ph = PH_RESOLVE; /* on_change continues */
+  arm_resolve_bound(z);
 }
 
 static void connect_now(bz_client *z) {
@@ -297,9 +340,13 @@ static void on_adapter_change(void *user, const bz_object *o, unsigned mask) {
   connect_now(z);
 }
 
-static void on_settle_timer(bleak_source *src, void *user) {
+static void on_phase_timer(bleak_source *src, void *user) {
   (void)src;
   bz_client *z = user;
+  if (z->ph == PH_RESOLVE) {
+    resolve_timed_out(z);
+    return;
+  }
   if (z->ph != PH_SETTLE)
     return;
   BK_DEBUG(LOG_MOD, "%s still discovering after %d ms: connecting anyway", z->adapter_path,
@@ -323,7 +370,7 @@ static void start_connect_call(bz_client *z) {
   z->adapter_listener =
       (bz_objects_listener){.prefix = z->adapter_path, .changed = on_adapter_change, .user = z};
   if ((!z->settle_timer && bleak_loop_add_timer(bk_bus_loop(z->bus), SETTLE_MAX_MS,
-                                                on_settle_timer, z, &z->settle_timer) < 0) ||
+                                                on_phase_timer, z, &z->settle_timer) < 0) ||
       bz_objects_listen(z->objs, &z->adapter_listener) < 0) {
     connect_now(z); /* no memory to wait: try at once */
     return;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The bluez scanner backend: Adapter1 discovery with an LE transport filter
- * (and the service UUIDs), reports from InterfacesAdded and
+ * (and the service UUIDs), or for a passive scan an advertisement monitor
+ * with the or-patterns (adv_monitor.h); reports from InterfacesAdded and
  * PropertiesChanged of Device1 objects under the adapter. BlueZ merges
  * advertisement data per device; a PropertiesChanged carries only what
  * changed, which the core merges the same way.
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/bluez/adv_monitor.h"
 #include "backend/bluez/bluez.h"
 #include "backend/bluez/bus.h"
 #include "backend/bluez/call.h"
@@ -27,6 +29,13 @@
  * advertisements, a hostile peer could make that large. */
 #define MAX_ITEMS 16
 
+/* Device object paths; bounded, a crowded place must not grow it without
+ * end. */
+typedef struct path_set {
+  char (*p)[80];
+  size_t n, cap;
+} path_set;
+
 typedef struct bz_scanner {
   bleak_scanner *s;
   bk_bus *bus;
@@ -38,10 +47,13 @@ typedef struct bz_scanner {
   sd_bus_slot *added_match;
   sd_bus_slot *changed_match;
   bool discovering;
+  bz_monitor *monitor; /* a passive scan's (adv_monitor.h) */
   /* Devices whose whole Device1 state this scan has (see on_props_changed);
    * bounded, a crowded place must not grow it without end. */
-  char (*seen)[80];
-  size_t n_seen, cap_seen;
+  path_set seen;
+  /* A passive scan's devices: those BlueZ's monitor named (DeviceFound),
+   * the only ones it reports. */
+  path_set matched;
 } bz_scanner;
 
 #define MAX_SEEN 1024
@@ -155,26 +167,44 @@ static bool address_from_path(const bz_scanner *z, const char *path, char out[18
   return true;
 }
 
+static long path_find(const path_set *set, const char *path) {
+  for (size_t i = 0; i < set->n; i++)
+    if (!strcmp(set->p[i], path))
+      return (long)i;
+  return -1;
+}
+
 /* Remember @p path; returns its index, or -1 when it was there already or
  * there is no room. */
-static long mark_seen(bz_scanner *z, const char *path) {
-  if (strlen(path) >= sizeof z->seen[0])
+static long path_add(path_set *set, const char *path) {
+  if (strlen(path) >= sizeof set->p[0] || path_find(set, path) >= 0)
     return -1;
-  for (size_t i = 0; i < z->n_seen; i++)
-    if (!strcmp(z->seen[i], path))
-      return -1;
-  if (z->n_seen == z->cap_seen) {
-    size_t cap = z->cap_seen ? z->cap_seen * 2 : 16;
+  if (set->n == set->cap) {
+    size_t cap = set->cap ? set->cap * 2 : 16;
     if (cap > MAX_SEEN)
       return -1;
-    void *n = realloc(z->seen, cap * sizeof z->seen[0]);
+    void *n = realloc(set->p, cap * sizeof set->p[0]);
     if (!n)
       return -1;
-    z->seen = n;
-    z->cap_seen = cap;
+    set->p = n;
+    set->cap = cap;
   }
-  snprintf(z->seen[z->n_seen], sizeof z->seen[0], "%s", path);
-  return (long)z->n_seen++;
+  snprintf(set->p[set->n], sizeof set->p[0], "%s", path);
+  return (long)set->n++;
+}
+
+static void path_remove(path_set *set, const char *path) {
+  long i = path_find(set, path);
+  if (i >= 0)
+    memcpy(set->p[i], set->p[--set->n], sizeof set->p[0]);
+}
+
+static long mark_seen(bz_scanner *z, const char *path) { return path_add(&z->seen, path); }
+
+/* Whether a report of @p path is wanted: a passive scan reports only what
+ * its monitor matched, not what someone else's discovery updates. */
+static bool wanted(const bz_scanner *z, const char *path) {
+  return !z->monitor || path_find(&z->matched, path) >= 0;
 }
 
 static int on_added_iface(const char *path, const char *iface, sd_bus_message *m,
@@ -184,6 +214,8 @@ static int on_added_iface(const char *path, const char *iface, sd_bus_message *m
   if (strcmp(iface, DEVICE_IFACE) || !address_from_path(z, path, addr))
     return bz_skip_dict(m);
   mark_seen(z, path); /* a new device: this is its whole state */
+  if (!wanted(z, path))
+    return bz_skip_dict(m);
   report_buf b;
   memset(&b, 0, sizeof b);
   int r = read_device(m, &b);
@@ -201,21 +233,23 @@ static void on_device_props(void *owner, void *data, sd_bus_message *reply) {
   bz_scanner *z = owner;
   size_t i = (size_t)(uintptr_t)data;
   char addr[18];
-  if (i >= z->n_seen || bk_bus_reply_error(reply, "GetAll") < 0 ||
-      !address_from_path(z, z->seen[i], addr))
+  if (i >= z->seen.n || bk_bus_reply_error(reply, "GetAll") < 0 ||
+      !address_from_path(z, z->seen.p[i], addr) || !wanted(z, z->seen.p[i]))
     return;
   report_buf b;
   memset(&b, 0, sizeof b);
   if (read_device(reply, &b) < 0) {
-    BK_WARN(LOG_MOD, "malformed Device1 properties of %s dropped", z->seen[i]);
+    BK_WARN(LOG_MOD, "malformed Device1 properties of %s dropped", z->seen.p[i]);
     return;
   }
   b.r.address = addr;
   bk_scanner_report(z->s, &b.r);
 }
 
-static void fetch_device(bz_scanner *z, const char *path) {
+static void fetch_device(bz_scanner *z, const char *path, bool again) {
   long i = mark_seen(z, path);
+  if (i < 0 && again)
+    i = path_find(&z->seen, path);
   if (i < 0)
     return;
   sd_bus_message *m = NULL;
@@ -244,7 +278,7 @@ static int on_props_changed(sd_bus_message *m, void *userdata, sd_bus_error *e) 
   const char *iface, *path = sd_bus_message_get_path(m);
   char addr[18];
   if (!path || sd_bus_message_read(m, "s", &iface) < 0 ||
-      strcmp(iface, DEVICE_IFACE) || !address_from_path(z, path, addr))
+      strcmp(iface, DEVICE_IFACE) || !address_from_path(z, path, addr) || !wanted(z, path))
     return 0;
   report_buf b;
   memset(&b, 0, sizeof b);
@@ -260,7 +294,7 @@ static int on_props_changed(sd_bus_message *m, void *userdata, sd_bus_error *e) 
     bk_scanner_report(z->s, &b.r);
     /* A device BlueZ knew before: what did not change (its name, often)
      * is not in the signal; fetch it once. */
-    fetch_device(z, path);
+    fetch_device(z, path, false);
   }
   return 0;
 }
@@ -329,6 +363,32 @@ static int append_filter(bz_scanner *z, sd_bus_message *m) {
   return r;
 }
 
+static void on_monitor_active(void *user, int status) {
+  bz_scanner *z = user;
+  /* On an error the core stops the scan from the loop (bzs_stop frees the
+   * monitor there, not inside its own D-Bus handler). */
+  bk_scanner_started(z->s, status);
+}
+
+/* DeviceFound comes after the device's InterfacesAdded (which was not
+ * reported yet: not matched then): its whole state is fetched. */
+static void on_monitor_device(void *user, const char *path, bool found) {
+  bz_scanner *z = user;
+  if (!found) {
+    path_remove(&z->matched, path);
+    return;
+  }
+  if (path_add(&z->matched, path) >= 0)
+    fetch_device(z, path, true);
+}
+
+static int begin_monitor(bz_scanner *z) {
+  const bleak_scanner_options *o = bk_scanner_options(z->s);
+  static const bz_monitor_fns fns = {on_monitor_active, on_monitor_device};
+  return bz_monitor_new(z->bus, z->adapter_path, o->or_patterns, o->n_or_patterns, &fns, z,
+                        &z->monitor);
+}
+
 static int begin_discovery(bz_scanner *z) {
   char rule[256];
   snprintf(rule, sizeof rule,
@@ -344,6 +404,8 @@ static int begin_discovery(bz_scanner *z) {
   if (r >= 0)
     r = sd_bus_add_match_async(bk_bus_sd(z->bus), &z->changed_match, rule,
                                on_props_changed, NULL, z);
+  if (r >= 0 && bk_scanner_options(z->s)->scanning_mode == BLEAK_SCAN_PASSIVE)
+    return begin_monitor(z);
   sd_bus_message *m = NULL;
   if (r >= 0)
     r = sd_bus_message_new_method_call(bk_bus_sd(z->bus), &m, BLUEZ, z->adapter_path,
@@ -377,11 +439,13 @@ static void on_tree(void *user, int status) {
 
 static int bzs_start(bleak_scanner *s) {
   bz_scanner *z = S(s);
-  z->n_seen = 0; /* a new scan learns every device afresh */
-  if (bk_scanner_options(s)->scanning_mode == BLEAK_SCAN_PASSIVE)
-    return bk_fail(BLEAK_ERR_NOT_SUPPORTED,
-                   "passive scanning: BlueZ's discovery is active; its "
-                   "AdvertisementMonitor API is not supported yet");
+  z->seen.n = 0; /* a new scan learns every device afresh */
+  z->matched.n = 0;
+  if (bk_scanner_options(s)->scanning_mode == BLEAK_SCAN_PASSIVE &&
+      bk_scanner_options(s)->n_or_patterns == 0)
+    return bk_fail(BLEAK_ERR_INVALID_ARG,
+                   "passive scanning on bluez needs or_patterns (BlueZ's advertisement "
+                   "monitor matches advertisements against them; Bleak asks the same)");
   if (z->adapter_known)
     return begin_discovery(z);
   bz_objects_await(z->objs, &z->objs_wait, on_tree, z);
@@ -400,6 +464,8 @@ static void bzs_stop(bleak_scanner *s) {
   bz_objects_cancel(z->objs, &z->objs_wait);
   z->added_match = sd_bus_slot_unref(z->added_match);
   z->changed_match = sd_bus_slot_unref(z->changed_match);
+  bz_monitor_free(z->monitor);
+  z->monitor = NULL;
   if (z->discovering) {
     z->discovering = false;
     sd_bus_message *m = NULL;
@@ -445,9 +511,11 @@ static void bzs_destroy(bleak_scanner *s, void *state) {
   bz_objects_cancel(z->objs, &z->objs_wait);
   sd_bus_slot_unref(z->added_match);
   sd_bus_slot_unref(z->changed_match);
+  bz_monitor_free(z->monitor);
   sd_bus_flush(bk_bus_sd(z->bus));
   bk_bus_unref(z->bus);
-  free(z->seen);
+  free(z->seen.p);
+  free(z->matched.p);
   free(z);
 }
 
