@@ -764,6 +764,35 @@ static void check_drop_during_discovery(suite *s) {
   printf("#   drop during discovery: connect %s\n", conn.ok ? "succeeded (retried)" : "failed");
 }
 
+/* bluetoothd restarts while a connect runs: the connect waits for it (a
+ * transient failure, connect.c) and completes once, connected, within its
+ * timeout, with no disconnected callback on the way. */
+static void check_restart_during_connect(suite *s) {
+  bleak_client *c = s->c;
+  static counted_done conn;
+  int r = bleak_client_disconnect(c);
+  int before = disconnected_calls;
+  if (r == 0)
+    r = bleak_client_connect_async(c, on_counted_done, &conn) > 0 ? 0 : -1;
+  bleak_loop_run_until(s->loop, &(bool){false}, 200); /* the connect under way */
+  if (r == 0 && conn.calls == 0 && system("pkill -x bluetoothd") == 0) {
+    for (int i = 0; i < 50 && system("pidof bluetoothd >/dev/null") == 0; i++)
+      bleak_loop_run_until(s->loop, &(bool){false}, 100);
+    if (system("pidof bluetoothd >/dev/null") == 0)
+      r = system("pkill -KILL -x bluetoothd");
+    r = system("bluetoothd -n -E -P battery,deviceinfo >/run/job/state/bluetoothd-3.log 2>&1 &");
+  }
+  for (int spins = 0; r == 0 && conn.calls == 0 && spins < 350; spins++)
+    bleak_loop_run_once(s->loop, 100);
+  bleak_loop_run_until(s->loop, &(bool){false}, 300); /* a second completion would show */
+  CHECK("bluetoothd restarts during a connect: it completes once, connected",
+        r == 0 && conn.calls == 1 && conn.ok && bleak_client_is_connected(c) &&
+            disconnected_calls == before,
+        "%s, %d completions, ok %d (%s), connected %d, %d disconnected calls", err(r),
+        conn.calls, conn.ok, err(conn.odd_status), bleak_client_is_connected(c),
+        disconnected_calls - before);
+}
+
 /* bluetoothd restart (bluez): a connected client is disconnected when
  * bluetoothd goes, connect fails fast without it, works again when it is
  * back (CONFORMANCE_RESTART=0 skips that last check). */
@@ -819,6 +848,8 @@ static void check_bluetoothd_restart(suite *s) {
   }
   if (want_back)
     CHECK("bluetoothd back: connect works again", r == 0, "%s", err(r));
+  if (want_back && r == 0)
+    check_restart_during_connect(s);
   else /* give bluetoothd and the fixture time to come back */
     for (int i = 0; i < 10 && system("busctl --system status org.bluez >/dev/null 2>&1"); i++)
       bleak_loop_run_until(s->loop, &(bool){false}, 500);

@@ -111,7 +111,7 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *e) 
   z->connect_call = NULL;
   if (z->connect_op) {
     /* Transient: a bluetoothd that restarts is waited for (connect.c). */
-    z->bluez_left = true;
+    z->bluez_left_op = z->connect_op->id;
     bz_connect_fail(z, bk_fail(BLEAK_ERR_BACKEND, "bluetoothd left the bus"));
     return 0;
   }

@@ -76,8 +76,8 @@ typedef struct bz_client {
   bool listening;
   bz_objects_listener adapter_listener; /* PH_SETTLE: the adapter's Discovering */
   bleak_source *settle_timer;           /* PH_SETTLE's and PH_RESOLVE's bound */
-  const void *cache_cleared_for;        /* the connect op that cleared BlueZ's cache */
-  bool bluez_left;             /* bluetoothd left the bus during this connect */
+  int cache_cleared_op;                 /* id of the connect op that cleared BlueZ's cache */
+  int bluez_left_op;           /* id of the connect op bluetoothd left the bus during */
   sd_bus_slot *owner_match;
   phase ph;
   bk_op *connect_op;

@@ -66,7 +66,6 @@ void bz_connect_fail(bz_client *z, int err) {
 static void connect_done(bz_client *z) {
   bk_op *op = z->connect_op;
   bz_connect_reset(z);
-  z->bluez_left = false;
   BK_INFO(LOG_MOD, "%s: connected, MTU %u", bk_client_address(z->c), z->mtu);
   if (op)
     bk_op_done(op, 0);
@@ -269,13 +268,13 @@ static void arm_resolve_bound(bz_client *z) {
 }
 
 static void resolve_timed_out(bz_client *z) {
-  bool clear = !z->paired && z->cache_cleared_for != z->connect_op;
+  bool clear = !z->paired && z->connect_op && z->cache_cleared_op != z->connect_op->id;
   BK_INFO(LOG_MOD, "%s: connected, but BlueZ did not resolve the services%s",
           bk_client_address(z->c), clear ? ": clearing BlueZ's cache of the device" : "");
   bz_simple_call(z, z->dev_path, DEVICE_IFACE, "Disconnect", false, 0, bz_ignore_reply, NULL,
                  NULL);
   if (clear) {
-    z->cache_cleared_for = z->connect_op;
+    z->cache_cleared_op = z->connect_op->id;
     sd_bus_message *m = NULL;
     if (bz_new_call(z, z->adapter_path, ADAPTER_IFACE, "RemoveDevice", &m) == 0 &&
         sd_bus_message_append(m, "o", z->dev_path) >= 0)
@@ -479,9 +478,14 @@ static int adapter_unusable(const bz_object *a) {
   return bk_fail(BLEAK_ERR_POWERED_OFF, "%s is powered off", hci);
 }
 
+/* bluetoothd left the bus during this connect (any of its attempts). */
+static bool bluez_left(const bz_client *z) {
+  return z->connect_op && z->bluez_left_op == z->connect_op->id;
+}
+
 static void on_tree(void *user, int status) {
   bz_client *z = user;
-  if (status == BLEAK_ERR_NO_BLUETOOTHD && z->bluez_left)
+  if (status == BLEAK_ERR_NO_BLUETOOTHD && bluez_left(z))
     /* bluetoothd left during this connect: it may be restarting, which
      * the core's retries wait for within the timeout. */
     status = bk_fail(BLEAK_ERR_BACKEND, "bluetoothd is not back on the bus yet");
@@ -492,6 +496,12 @@ static void on_tree(void *user, int status) {
   const char *want = bk_client_options(z->c)->adapter;
   const bz_object *a = want ? bz_objects_find(z->objs, z->adapter_path)
                             : bz_objects_first_adapter(z->objs);
+  if (bluez_left(z) && (!a || !(a->ifaces & BZ_IF_ADAPTER) || !a->powered)) {
+    /* A bluetoothd just back registers and powers its adapters in its
+     * first moments: the core's retries wait for that too. */
+    bz_connect_fail(z, bk_fail(BLEAK_ERR_BACKEND, "bluetoothd is back, its adapter not yet"));
+    return;
+  }
   if (!a || !(a->ifaces & BZ_IF_ADAPTER)) {
     bz_connect_fail(z, want ? bk_fail(BLEAK_ERR_NO_ADAPTER, "BlueZ has no adapter %s", want)
                             : bk_fail(BLEAK_ERR_NO_ADAPTER, "BlueZ has no adapter"));
