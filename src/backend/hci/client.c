@@ -427,7 +427,14 @@ static int hc_connect_found(bleak_client *c, bk_op *op) {
  * connection's first packets (busy, or between two advertising sets). */
 /* BUSY: the link of an earlier attempt (a connect that timed out or
  * failed) is still going down; the controller says so in a moment. */
-static bool hc_transient(int err) { return err == BLEAK_ERR_HCI(0x3e) || err == BLEAK_ERR_BUSY; }
+/* 0x3E (Connection Failed to be Established), a busy controller, and a
+ * link that drops while the connect sets it up (encryption, MTU,
+ * discovery): the peer re-advertising, or a peer that drops a link it
+ * took a moment ago, as the guest's BlueZ peripheral does now and then
+ * between connects in a row. */
+static bool hc_transient(int err) {
+  return err == BLEAK_ERR_HCI(0x3e) || err == BLEAK_ERR_BUSY || err == BLEAK_ERR_DISCONNECTED;
+}
 
 static void u_ready(bk_ctrl_user *u, int status) {
   hc *h = (hc *)u;
@@ -459,7 +466,8 @@ static void link_down(hc *h, int reason) {
       bk_att_close(&h->att, BLEAK_ERR_DISCONNECTED);
     h->att_up = false;
   } else if (h->ph == PH_ENCRYPT || h->ph == PH_MTU || h->ph == PH_DISCOVER) {
-    connect_fail(h, bk_fail(BLEAK_ERR_DISCONNECTED, "the link dropped while connecting"));
+    connect_fail(h, bk_fail(BLEAK_ERR_DISCONNECTED, "the link dropped while connecting (%s)",
+                            reason ? bleak_strerror(reason) : "we ended it"));
     h->att_up = false;
   } else if (h->att_up) {
     bk_att_close(&h->att, BLEAK_ERR_DISCONNECTED);
