@@ -48,6 +48,23 @@ def cold_samples(d, prefix):
     return out
 
 
+def cold_phases(d, prefix):
+    """Medians over the first-try cold runs of bleak-c bluez: BlueZ's
+    Connect reply, its ServicesResolved, the whole connect (ms from the
+    connect's start; bench_client logs them at debug level)."""
+    reply, resolved, total = [], [], []
+    for n in range(1, 10):
+        r = load(d, "%s-cold%d" % (prefix, n))
+        ph = (r or {}).get("connect_phases_ms")
+        if ph and r.get("connect_ms") and first_try(r):
+            reply.append(ph.get("connect_reply") or 0)
+            resolved.append(ph.get("services_resolved") or 0)
+            total.append(r["connect_ms"][0])
+    if not total:
+        return None
+    return {"n": len(total), "reply": med(reply), "resolved": med(resolved), "total": med(total)}
+
+
 def first_try(r):
     """Whether a run's first connect worked at its first attempt (a retry
     finds BlueZ's cache warm from the failed one: not cold)."""
@@ -266,6 +283,23 @@ def main():
             cfg[eatt]["bluez"]["gmo"] = gmo_count(res, "eatt-%s-bluez" % eatt)
     micro = load(res, "micro") or {}
     on, off = cfg["on"], cfg["off"]
+    ph = cold_phases(res, "eatt-on-bluez")
+    if ph:
+        phases = ("- **Where a bluez cold connect's time goes** (EATT on, median of %d fresh "
+                  "processes, %s ms in all): BlueZ's Connect replied after %s ms (the LE "
+                  "connection itself: the kernel's LE Create Connection until Connection "
+                  "Complete, paced by the emulator's advertising); ServicesResolved came at %s "
+                  "ms (BlueZ's own GATT discovery: the ATT requests of the row above, each a "
+                  "round trip on the emulated link, then its reads of GAP's name and the "
+                  "Database Hash); the last %s ms are one Properties.Get (the live MTU) and "
+                  "the services built from the object tree. Of a device the tree knows, "
+                  "bleak-c's connect makes two D-Bus method calls (Connect, that Get) and no "
+                  "discovery; the tree was filled by one GetManagedObjects when the process's "
+                  "scanner began (its row above), and kept by signals since.\n" % (
+                      ph["n"], fmt(ph["total"]), fmt(ph["reply"]), fmt(ph["resolved"]),
+                      fmt(ph["total"] - ph["resolved"]) if ph["resolved"] else "?"))
+    else:
+        phases = ""
     t_on = table("on", on["bleak"], on["bluez"], on["hci"])
     t_off = table("off", off["bleak"], off["bluez"], None)
     print_table("EATT as configured by default (bluetoothd: several ATT channels)", t_on)
@@ -404,7 +438,7 @@ bearer and the client core to the user's callback.
   first connect of the main run, each after the central forgot the peer
   and found it again; a connect that needed a second attempt is not
   counted (the first attempt warms BlueZ's cache).
-
+%s
 ## Conditions
 
 - BlueZ 5.66 on Debian 12's kernel, in QEMU without KVM; controllers
@@ -421,7 +455,7 @@ bearer and the client core to the user's callback.
             mtu, fmt(minimum), fmt((on["bleak"] or {}).get("att_cached")),
             fmt((on["hci"] or {}).get("att_cached")), fmt(micro.get("payload")),
             fmt(micro.get("per_second")), fmt(micro.get("instructions_per_notification")),
-            fmt(micro.get("allocations_per_notification"))))
+            fmt(micro.get("allocations_per_notification")), phases))
     print("\nwrote %s and %s" % (os.path.join(docs, "benchmarks.md"),
                                  os.path.join(docs, "benchmarks.svg")))
 

@@ -56,6 +56,7 @@ class Obj(dbus.service.Object):
 
     @dbus.service.method(PROPS, in_signature="ss", out_signature="v")
     def Get(self, iface, name):
+        count("Get")
         return self.props[name]
 
     @dbus.service.method(PROPS, in_signature="s", out_signature="a{sv}")

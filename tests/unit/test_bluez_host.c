@@ -83,6 +83,10 @@ static void test_connect_read_disconnect(void **state) {
   bleak_client *c = client(DEV1, false);
   assert_int_equal(bleak_client_connect(c), 0);
   assert_int_equal(fake_calls("Connect:01"), 2); /* the first failed: retried */
+  /* The whole connect of a device the tree knows: Connect, and one
+   * Properties.Get of the MTU; no discovery, no second GetManagedObjects. */
+  assert_int_equal(fake_calls("Get"), 1);
+  assert_int_equal(fake_calls("StartDiscovery"), 0);
   assert_true(bleak_client_is_connected(c));
   bleak_gatt_services *s = bleak_client_services(c);
   assert_int_equal(bleak_gatt_services_count(s), 1);

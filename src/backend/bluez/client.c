@@ -112,6 +112,7 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *e) 
   if (z->connect_op) {
     /* Transient: a bluetoothd that restarts is waited for (connect.c). */
     z->bluez_left_op = z->connect_op->id;
+    z->bluez_left_ms = bleak_loop_now_ms(bk_bus_loop(z->bus));
     bz_connect_fail(z, bk_fail(BLEAK_ERR_BACKEND, "bluetoothd left the bus"));
     return 0;
   }

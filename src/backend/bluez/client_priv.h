@@ -78,6 +78,7 @@ typedef struct bz_client {
   bleak_source *settle_timer;           /* PH_SETTLE's and PH_RESOLVE's bound */
   int cache_cleared_op;                 /* id of the connect op that cleared BlueZ's cache */
   int bluez_left_op;           /* id of the connect op bluetoothd left the bus during */
+  uint64_t bluez_left_ms;      /* when (the loop's clock) */
   sd_bus_slot *owner_match;
   phase ph;
   bk_op *connect_op;

@@ -298,6 +298,8 @@ static void on_connect_reply(void *owner, void *data, sd_bus_message *reply) {
     return;
   }
   z->connected = true;
+  BK_DEBUG(LOG_MOD, "%s: Connect returned%s", bk_client_address(z->c),
+           z->services_resolved ? ", services resolved already" : "");
   bk_client_link_up(z->c);
   if (z->services_resolved) {
     services_ready(z);
@@ -478,9 +480,15 @@ static int adapter_unusable(const bz_object *a) {
   return bk_fail(BLEAK_ERR_POWERED_OFF, "%s is powered off", hci);
 }
 
-/* bluetoothd left the bus during this connect (any of its attempts). */
+/* bluetoothd left the bus during this connect (any of its attempts), at
+ * most RESTART_WAIT_MS ago: a restart (systemd's takes a second or two),
+ * which the core's retries wait for. Longer, it is not coming back: the
+ * connect ends with NO_BLUETOOTHD. */
+#define RESTART_WAIT_MS 8000
+
 static bool bluez_left(const bz_client *z) {
-  return z->connect_op && z->bluez_left_op == z->connect_op->id;
+  return z->connect_op && z->bluez_left_op == z->connect_op->id &&
+         bleak_loop_now_ms(bk_bus_loop(z->bus)) - z->bluez_left_ms < RESTART_WAIT_MS;
 }
 
 static void on_tree(void *user, int status) {
