@@ -203,8 +203,12 @@ typedef struct bleak_client_options {
    *  leaves room, after what the backend calls transient: on bluez
    *  le-connection-abort-by-local and other org.bluez.Error.Failed,
    *  InProgress, a link that drops before the services are resolved,
-   *  bluetoothd restarting; on hci a connection that failed to be
-   *  established (HCI 0x3e) or a busy controller. Each retry is logged
+   *  ServicesResolved that does not come within half the time left (at
+   *  least 5 s: then, once per connect, BlueZ's cache of a device that is
+   *  not paired is cleared with RemoveDevice and the device found again),
+   *  bluetoothd restarting (waited for up to 8 s); on hci a connection
+   *  that failed to be established (HCI 0x3e), a busy controller, a link
+   *  that drops while the connect sets it up. Each retry is logged
    *  at INFO with the reason. Never retried: BLEAK_ERR_NO_SLOT, the "not
    *  available" errors, DEVICE_NOT_FOUND, pairing and ATT refusals. */
   bool no_connect_retry;
