@@ -62,6 +62,7 @@ static const bleak_gatt_characteristic *chr(bleak_client *c, const char *uuid) {
 static struct {
   bool on;
   double t0, reply, resolved;
+  char resolved_line[64]; /* the peer's device object's, not another's */
 } phase;
 
 static void on_log(bleak_log_level level, const char *mod, const char *msg, void *user) {
@@ -72,7 +73,7 @@ static void on_log(bleak_log_level level, const char *mod, const char *msg, void
   double t = now_ms() - phase.t0;
   if (phase.reply == 0 && strstr(msg, ": Connect returned"))
     phase.reply = t;
-  if (phase.resolved == 0 && strstr(msg, "ServicesResolved 1"))
+  if (phase.resolved == 0 && strstr(msg, phase.resolved_line))
     phase.resolved = t;
 }
 
@@ -168,6 +169,14 @@ int main(int argc, char **argv) {
       connect_only = v != 0;
   }
   bleak_log_set_handler(on_log, NULL);
+  {
+    char dev[18];
+    snprintf(dev, sizeof dev, "%s", addr);
+    for (char *p = dev; *p; p++)
+      *p = *p == ':' ? '_' : (char)((*p >= 'a' && *p <= 'f') ? *p - 32 : *p);
+    snprintf(phase.resolved_line, sizeof phase.resolved_line,
+             "/dev_%s: Connected 1, ServicesResolved 1", dev);
+  }
   bleak_client_options o;
   bleak_client_options_init(&o);
   o.timeout_ms = 30000;

@@ -214,9 +214,17 @@ def main():
 
     advm = dbus.Interface(adapter, fx.ADV_MANAGER_IFACE)
 
+    busy = {"now": False}
+
     def readvertise():
         # btvirt reports advertisements only when advertising starts: do it
         # again now and then while nobody is connected (as the fixture).
+        # One at a time; a failed Unregister (not registered: an earlier
+        # Register failed, as bluetoothd 5.66 does now and then) still
+        # registers, else the peripheral would stop advertising for good
+        # (python3-bleak's main runs then found nothing).
+        if busy["now"]:
+            return True
         om = dbus.Interface(bus.get_object(fx.BLUEZ, "/"), fx.OM_IFACE)
         try:
             connected = any(i.get("org.bluez.Device1", {}).get("Connected")
@@ -224,17 +232,24 @@ def main():
                             if p.startswith(adapter_path + "/"))
         except dbus.exceptions.DBusException:
             return True
-        if not connected:
-            advm.UnregisterAdvertisement(
-                adv.path, error_handler=lambda e: None,
-                reply_handler=lambda: advm.RegisterAdvertisement(
-                    adv.path, {}, reply_handler=lambda: None, error_handler=lambda e: None))
+        if connected:
+            return True
+        busy["now"] = True
+
+        def end(e=None):
+            busy["now"] = False
+            if e is not None and "AlreadyExists" not in str(e):
+                print("bench peripheral: re-advertising: %s" % e, file=sys.stderr, flush=True)
+
+        def register(*_):
+            advm.RegisterAdvertisement(adv.path, fx.NO_OPTIONS, reply_handler=end,
+                                       error_handler=end)
+        advm.UnregisterAdvertisement(adv.path, reply_handler=register, error_handler=register)
         return True
 
-
     dbus.Interface(adapter, fx.GATT_MANAGER_IFACE).RegisterApplication(
-        bench.app.path, {}, reply_handler=done("app"), error_handler=failed("RegisterApplication"))
-    advm.RegisterAdvertisement(adv.path, {}, reply_handler=done("adv"),
+        bench.app.path, fx.NO_OPTIONS, reply_handler=done("app"), error_handler=failed("RegisterApplication"))
+    advm.RegisterAdvertisement(adv.path, fx.NO_OPTIONS, reply_handler=done("adv"),
                                error_handler=failed("RegisterAdvertisement"))
     loop.run()
 

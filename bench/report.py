@@ -458,7 +458,14 @@ bearer and the client core to the user's callback.
             fmt(micro.get("allocations_per_notification")), phases))
     print("\nwrote %s and %s" % (os.path.join(docs, "benchmarks.md"),
                                  os.path.join(docs, "benchmarks.svg")))
+    # A table without Bleak's figures has no ratios: the run failed.
+    missing = [e for e in ("on", "off") if not load(res, "eatt-%s-bleak" % e)]
+    if missing:
+        print("report: no Bleak baseline (python3-bleak's main run) for EATT %s: see "
+              "its .err in %s" % (" and ".join(missing), res), file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
