@@ -31,10 +31,11 @@ async def run(a):
     # that connect starts from a known device, as bleak-c's runs do.
     device = None
     for _ in range(6):
-        # DuplicateData on, as bleak-c's scanner asks by default: with
-        # Bleak's default (off) the kernel's service discovery in this
-        # guest reported nothing for whole runs (bluetoothd's log: no
-        # device_found in six 10 s sessions), and the baseline was lost.
+        # DuplicateData on, as bleak-c's scanner asks by default: the
+        # peer is known to BlueZ already (guest-bench.sh's bluetoothctl
+        # scan), and Bleak reports a known device only when a property
+        # changes, which with DuplicateData each advertisement's
+        # ManufacturerData does.
         device = await BleakScanner.find_device_by_address(
             a.address, timeout=10.0, bluez={"filters": {"DuplicateData": True}})
         if device:
