@@ -15,6 +15,7 @@ import sys
 import time
 
 from bleak import BleakClient, BleakScanner
+from bleak.backends.device import BLEDevice
 
 
 def bench(n):
@@ -30,7 +31,7 @@ async def run(a):
     # Found first (untimed, retried: btvirt drops advertising reports), so
     # that connect starts from a known device, as bleak-c's runs do.
     device = None
-    for _ in range(6):
+    for _ in range(2):
         # DuplicateData on, as bleak-c's scanner asks by default: the
         # peer is known to BlueZ already (guest-bench.sh's bluetoothctl
         # scan), and Bleak reports a known device only when a property
@@ -41,7 +42,15 @@ async def run(a):
         if device:
             break
     if not device:
-        raise RuntimeError("bleak_bench: %s not found by scanning" % a.address)
+        # Bleak's scans in this guest see nothing in some runs (the
+        # kernel's service discovery reports no advertisement: bluetoothd's
+        # log has no device_found in them) while BlueZ knows the peer:
+        # start from BlueZ's object, as a BLEDevice from a scan would.
+        # Untimed either way; said on stderr.
+        path = "/org/bluez/hci0/dev_" + a.address.upper().replace(":", "_")
+        print("bleak_bench: not seen by Bleak's scans: connecting by BlueZ's %s" % path,
+              file=sys.stderr)
+        device = BLEDevice(a.address, None, {"path": path, "props": {}}, 0)
     client = BleakClient(device, timeout=30.0)
     conn, disc, failures, attempts = [], [], 0, []
 
