@@ -134,7 +134,8 @@ static void send_le_event(vctl_controller *ctl, uint8_t sub, const uint8_t *para
     return;
   uint8_t p[255];
   p[0] = sub;
-  memcpy(p + 1, params, len);
+  if (len) /* the Scan Timeout event has no parameters (params NULL) */
+    memcpy(p + 1, params, len);
   send_event(ctl, HCI_EV_LE_META, p, 1 + len);
 }
 

@@ -91,7 +91,8 @@ static void feed(host *h, const uint8_t *b, size_t n) {
 
 static void cmd(host *h, uint16_t op, const uint8_t *p, size_t n) {
   uint8_t b[4 + 255] = {0x01, (uint8_t)op, (uint8_t)(op >> 8), (uint8_t)n};
-  memcpy(b + 4, p, n);
+  if (n)
+    memcpy(b + 4, p, n);
   feed(h, b, 4 + n);
 }
 
