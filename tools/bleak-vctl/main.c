@@ -325,6 +325,11 @@ int main(int argc, char **argv) {
   if (load_all(&t, argv + i, argc - i))
     goto fail;
 
+  /* A shell starts a background job with SIGINT ignored, and an ignored
+   * signal is discarded, never queued for the signalfd: the default
+   * disposition first (the block below keeps it from acting). */
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
