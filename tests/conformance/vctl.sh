@@ -5,9 +5,10 @@
 # (tests/vm/fixture/database.json) as the virtual peripheral. What the
 # virtual controller cannot do (SMP, encryption) the suite skips with
 # CONFORMANCE_VCTL=1; everything else must pass. CTest: conformance_vctl.
-# usage: vctl.sh BLEAK_VCTL CONFORMANCE DATABASE.json
+# usage: vctl.sh BLEAK_VCTL CONFORMANCE DATABASE.json [LINK]
+#   LINK: bleak-vctl's --link (default unlimited; 2m: the modeled air)
 set -u
-vctl=$1 conformance=$2 db=$3
+vctl=$1 conformance=$2 db=$3 link=${4:-unlimited}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/bleak-vctl.XXXXXX") || exit 1
 pid=
 cleanup() {
@@ -17,7 +18,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-"$vctl" --verbose --socket "$dir/h4" "$db" 2>"$dir/vctl.log" &
+"$vctl" --verbose --link "$link" --socket "$dir/h4" "$db" 2>"$dir/vctl.log" &
 pid=$!
 # bleak-vctl renames its socket into place once it listens: its existence
 # means it accepts. Polled, for at most 10 s.
