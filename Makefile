@@ -53,7 +53,7 @@ demo: deps-all build
 # same targets briefly on their seeds (fuzz_replay_* tests).
 fuzz: deps
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DBLEAK_FUZZ=ON -DBLEAK_VM_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS) >/dev/null
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_ad fuzz_uuid fuzz_h4 fuzz_l2cap fuzz_l2cap_signal fuzz_smp fuzz_att fuzz_gatt fuzz_bond_file fuzz_att_server
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_ad fuzz_uuid fuzz_h4 fuzz_l2cap fuzz_l2cap_signal fuzz_smp fuzz_att fuzz_gatt fuzz_bond_file fuzz_att_server fuzz_vctl_controller
 	tests/fuzz/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 # Benchmarks against Bleak in the test guest (see docs/benchmarks.md):
