@@ -19,10 +19,12 @@ CENTRAL=/org/bluez/hci1/dev_$(btmgmt --index 0 info | sed -n 's/.*addr \([0-9A-F
 # Each waits until the previous program's link is gone (vm_wait_no_links).
 run() {
   _n=$1; shift
+  vm_revive_bluetoothd
   vm_wait_no_links 0
   timeout 90 "$@" >"$out/$_n.txt" 2>&1 </dev/null; rc=$?
   if [ "$rc" != 0 ]; then
     vm_log "$_n: exit $rc, once more: $(tail -2 "$out/$_n.txt")"
+    vm_revive_bluetoothd
     vm_wait_no_links 0
     timeout 90 "$@" >"$out/$_n.txt" 2>&1 </dev/null; rc=$?
   fi
@@ -65,9 +67,10 @@ run enable_notifications "$ex/enable_notifications" "$A" 2a37 --duration 3
 check "enable_notifications: heart-rate values" enable_notifications "^Heart Rate Measurement (00002a37-.*): 00" 5
 
 run mtu_size "$ex/mtu_size" "$A" b1e50003-7e57-4c0d-9e00-000000000001
-mtu=$(sed -n 's/^mtu_size: //p' "$out/mtu_size.txt")
-max=$(sed -n 's/^max_write_without_response_size: //p' "$out/mtu_size.txt")
-want=$((mtu - 3)); [ "$want" -gt 512 ] && want=512
+# Numbers only: an error message also begins with "mtu_size: ".
+mtu=$(sed -n 's/^mtu_size: \([0-9][0-9]*\)$/\1/p' "$out/mtu_size.txt")
+max=$(sed -n 's/^max_write_without_response_size: \([0-9][0-9]*\)$/\1/p' "$out/mtu_size.txt")
+want=$((${mtu:-0} - 3)); [ "$want" -gt 512 ] && want=512
 [ "$rc" = 0 ] && [ "${mtu:-0}" -gt 23 ] && [ "${max:-0}" = "$want" ] &&
   vm_ok "mtu_size: $mtu, writes without response of $max bytes" ||
   vm_not_ok "mtu_size" "exit $rc: $(cat "$out/mtu_size.txt" | tr '\n' '|')"

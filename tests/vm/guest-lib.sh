@@ -82,6 +82,7 @@ vm_start_bluez() {
   # documentation advises. -E: BlueZ 5.66 offers its advertisement monitor
   # (passive scanning, Bleak's or_patterns) only with experimental
   # interfaces, as Bleak's documentation says.
+  VM_BLUETOOTHD_ARGS="$*" # for vm_revive_bluetoothd
   vm_bg bluetoothd -n -d -E -P battery,deviceinfo "$@" >"$VM_STATE/bluetoothd.log" 2>&1
   _i=0
   while [ "$_i" -lt "$_count" ]; do
@@ -90,6 +91,36 @@ vm_start_bluez() {
     vm_wait_for "hci$_i powered" 10 _vm_powered "$_i" || return 1
     _i=$((_i + 1))
   done
+}
+
+# vm_revive_bluetoothd: bluetoothd 5.66 now and then segfaults (in dmesg;
+# seen when a central's AcquireNotify socket closes as it disconnects,
+# gatt-client.c sock_hup). Not our bug, and not what the job tests: said,
+# bluetoothd started again with the first start's arguments, every
+# controller powered, and the fixtures given time to register again (they
+# do so by themselves when bluetoothd is back). Nothing when it runs.
+_vm_fixtures_back() {
+  for _f in "$VM_STATE"/fixture-hci*.log; do
+    [ -e "$_f" ] || continue
+    [ "$(grep -c 'registered again' "$_f")" -gt "${1:-0}" ] || return 1
+  done
+}
+vm_revive_bluetoothd() {
+  pidof bluetoothd >/dev/null && return 0
+  vm_log "bluetoothd is gone ($(dmesg | grep -c 'bluetoothd.*segfault') segfaults in dmesg): starting it again"
+  _before=0
+  for _f in "$VM_STATE"/fixture-hci*.log; do
+    [ -e "$_f" ] && _before=$(grep -c 'registered again' "$_f")
+  done
+  vm_bg bluetoothd -n -d -E -P battery,deviceinfo $VM_BLUETOOTHD_ARGS \
+    >>"$VM_STATE/bluetoothd-revived.log" 2>&1
+  _i=0
+  while [ "$_i" -lt "$_count" ]; do
+    vm_wait_for "bluetoothd to own hci$_i" 15 _vm_dbus_adapter "$_i" || return 1
+    btmgmt --index "$_i" power on >/dev/null 2>&1
+    _i=$((_i + 1))
+  done
+  vm_wait_for "the fixtures registered again" 20 _vm_fixtures_back "$_before"
 }
 
 # vm_wait_no_links IDX [SECONDS]: wait until controller hciIDX holds no
