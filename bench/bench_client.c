@@ -73,7 +73,9 @@ static void on_log(bleak_log_level level, const char *mod, const char *msg, void
   double t = now_ms() - phase.t0;
   if (phase.reply == 0 && strstr(msg, ": Connect returned"))
     phase.reply = t;
-  if (phase.resolved == 0 && strstr(msg, phase.resolved_line))
+  /* BlueZ 5.66 says no Connected=true for a central's device: only
+   * ServicesResolved is looked at. */
+  if (phase.resolved == 0 && strstr(msg, phase.resolved_line) && strstr(msg, "ServicesResolved 1"))
     phase.resolved = t;
 }
 
@@ -174,8 +176,7 @@ int main(int argc, char **argv) {
     snprintf(dev, sizeof dev, "%s", addr);
     for (char *p = dev; *p; p++)
       *p = *p == ':' ? '_' : (char)((*p >= 'a' && *p <= 'f') ? *p - 32 : *p);
-    snprintf(phase.resolved_line, sizeof phase.resolved_line,
-             "/dev_%s: Connected 1, ServicesResolved 1", dev);
+    snprintf(phase.resolved_line, sizeof phase.resolved_line, "/dev_%s: Connected", dev);
   }
   bleak_client_options o;
   bleak_client_options_init(&o);

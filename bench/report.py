@@ -284,7 +284,7 @@ def main():
     micro = load(res, "micro") or {}
     on, off = cfg["on"], cfg["off"]
     ph = cold_phases(res, "eatt-on-bluez")
-    if ph:
+    if ph and ph["resolved"]:
         phases = ("- **Where a bluez cold connect's time goes** (EATT on, median of %d fresh "
                   "processes, %s ms in all): BlueZ's Connect replied after %s ms (the LE "
                   "connection itself: the kernel's LE Create Connection until Connection "
