@@ -1086,9 +1086,11 @@ int main(int argc, char **argv) {
     check_bluetoothd_restart(&s);
   check_unknown_address(&s);
   check_services_filter(&s);
-  check_many_connects(&s);
   if (s.second)
     check_two_clients(&s);
+  /* After the two clients: a bluetoothd 5.66 left with a connect "in
+   * progress" by the cycles failed them in one guest run. */
+  check_many_connects(&s);
   check_unpair(&s);
   if (!skip_on_vctl(&s, "pairing with a pairing callback"))
     check_pairing_callback(&s);
