@@ -28,6 +28,8 @@
 #include "vctl/att_server.h"
 #include "vctl/peripheral.h"
 
+#include "fixture_text.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 typedef struct fuzz_io {
@@ -50,20 +52,6 @@ static void fz_disconnect(void *ctx, uint8_t reason) {
   (void)ctx;
   if (reason == 0)
     abort();
-}
-
-static char *fixture_text(void) {
-  static char *text;
-  if (text)
-    return text;
-  FILE *f = fopen(BLEAK_FIXTURE_DB, "rb");
-  if (!f)
-    abort();
-  static char buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  return text = buf;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -24,6 +24,8 @@
 #include "vctl/controller.h"
 #include "vctl/peripheral.h"
 
+#include "fixture_text.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void fz_out(void *user, const uint8_t *h4, size_t len) {
@@ -39,20 +41,6 @@ static void fz_out(void *user, const uint8_t *h4, size_t len) {
   } else {
     abort();
   }
-}
-
-static char *fixture_text(void) {
-  static char *text;
-  if (text)
-    return text;
-  FILE *f = fopen(BLEAK_FIXTURE_DB, "rb");
-  if (!f)
-    abort();
-  static char buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  return text = buf;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
