@@ -765,6 +765,11 @@ static void check_drop_during_discovery(suite *s) {
   printf("#   drop during discovery: connect %s\n", conn.ok ? "succeeded (retried)" : "failed");
 }
 
+/* bluetoothd started again by the restart checks, as guest-lib.sh starts
+ * it (-E: the advertisement monitor), logging to bluetoothd-N.log. */
+#define BLUETOOTHD_START(n) \
+  "bluetoothd -n -E -P battery,deviceinfo >/run/job/state/bluetoothd-" n ".log 2>&1 &"
+
 /* bluetoothd restarts while a connect runs: the connect waits for it (a
  * transient failure, connect.c) and completes once, connected, within its
  * timeout, with no disconnected callback on the way. */
@@ -781,7 +786,7 @@ static void check_restart_during_connect(suite *s) {
       bleak_loop_run_until(s->loop, &(bool){false}, 100);
     if (system("pidof bluetoothd >/dev/null") == 0)
       r = system("pkill -KILL -x bluetoothd");
-    r = system("bluetoothd -n -E -P battery,deviceinfo >/run/job/state/bluetoothd-3.log 2>&1 &");
+    r = system(BLUETOOTHD_START("3"));
   }
   for (int spins = 0; r == 0 && conn.calls == 0 && spins < 350; spins++)
     bleak_loop_run_once(s->loop, 100);
@@ -805,7 +810,7 @@ static void check_bluetoothd_restart(suite *s) {
    * bluetoothd started again (the fixture registers itself again). */
   if (system("pidof bluetoothd >/dev/null") != 0) {
     printf("# bluetoothd died before the restart check (BlueZ 5.66 crash, see dmesg): starting it\n");
-    int rc = system("bluetoothd -n -E -P battery,deviceinfo >/run/job/state/bluetoothd-1.log 2>&1 &");
+    int rc = system(BLUETOOTHD_START("1"));
     for (int i = 0; i < 20 && rc == 0 && system("busctl --system status org.bluez >/dev/null 2>&1"); i++)
       bleak_loop_run_until(s->loop, &(bool){false}, 500);
     bleak_loop_run_until(s->loop, &(bool){false}, 2000); /* the fixture registers again */
@@ -838,7 +843,7 @@ static void check_bluetoothd_restart(suite *s) {
   CHECK("connect without bluetoothd fails fast with a clear error",
         r == BLEAK_ERR_NO_BLUETOOTHD && took < 2000, "%s after %llu ms", err(r),
         (unsigned long long)took);
-  r = system("bluetoothd -n -E -P battery,deviceinfo >/run/job/state/bluetoothd-2.log 2>&1 &");
+  r = system(BLUETOOTHD_START("2"));
   /* Earlier runs restarted bluetoothd while the old one still held the bus
    * name (the new one then exits): now it is gone for sure.
    * CONFORMANCE_RESTART=0 skips the reconnect. */
