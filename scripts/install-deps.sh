@@ -9,7 +9,8 @@ what=${1:-build}
 
 build_pkgs=(gcc make cmake pkg-config libc6-dev libcmocka-dev valgrind
             libsystemd-dev libssl-dev clang libjansson-dev
-            dbus-daemon python3-dbus python3-gi)  # the last three: unit_bluez_host
+            dbus-daemon python3-dbus python3-gi  # these three: unit_bluez_host
+            groff-base)  # the install test checks the man pages
 
 missing=()
 for p in "${build_pkgs[@]}"; do
