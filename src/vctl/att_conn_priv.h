@@ -64,10 +64,12 @@ struct vctl_att_conn {
   vctl_stream *streams; /* one per behaviour of p */
   struct {
     bool on;
+    bool paced;      /* the fixture's 20 a millisecond; else as fast as the link takes */
+    uint16_t handle; /* the characteristic value it notifies */
     uint32_t seq, count;
     uint16_t len;
     uint64_t next_at;
-  } burst; /* fixture control 02 */
+  } burst; /* fixture control 02, bench control 02 */
 };
 
 /* The connection's CCCD value for the characteristic @p value_handle. */
@@ -97,6 +99,9 @@ uint8_t vctl_bhv_check_write(vctl_att_conn *c, const vctl_attr *a, const uint8_t
                              bool *store);
 /* After the write's response went out. */
 void vctl_bhv_written(vctl_att_conn *c, vctl_attr *a, const uint8_t *v, size_t len, uint64_t now);
+/* A Read Request (not a Read Blob: a long read sees one value) of @p a
+ * is about to be answered: a value made when read is made now. */
+void vctl_bhv_before_read(vctl_att_conn *c, vctl_attr *a);
 /* A CCCD was written: @p value is the characteristic's new setting. */
 void vctl_bhv_subscribed(vctl_att_conn *c, uint16_t value_handle, uint16_t value, uint64_t now);
 uint64_t vctl_bhv_deadline(const vctl_att_conn *c);

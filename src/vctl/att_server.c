@@ -394,6 +394,8 @@ static void on_read(vctl_att_conn *c, const uint8_t *pdu, size_t len) {
   uint16_t h = bk_get_le16(pdu + 1), offset = blob ? bk_get_le16(pdu + 3) : 0;
   vctl_attr *a = vctl_db_find(&c->p->db, h);
   uint8_t code = a ? check_read(c, a) : BLEAK_ATT_INVALID_HANDLE;
+  if (!code && !blob)
+    vctl_bhv_before_read(c, a);
   uint8_t tmp[2];
   size_t vlen = 0;
   const uint8_t *v = code ? NULL : attr_value(c, a, tmp, &vlen);

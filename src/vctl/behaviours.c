@@ -4,8 +4,10 @@
  * peripheral_priv.h, generic ones (notify_stream, echo, counter) and the
  * guest fixture's (tests/vm/fixture/peripheral.py, reproduced here so that
  * the conformance suite runs against either: heart rate, the control point
- * b1e50005 and its commands, the indication on subscribe). Time comes in as
- * now; what is due next goes out through vctl_bhv_deadline.
+ * b1e50005 and its commands, the indication on subscribe), and the
+ * benchmark peripheral's control point (bench/bench_peripheral.py), so that
+ * make bench's clients run against either. Time comes in as now; what is
+ * due next goes out through vctl_bhv_deadline.
  */
 #include <stdio.h>
 #include <string.h>
@@ -64,10 +66,13 @@ bool vctl_behaviour_default(const bleak_uuid *uuid, vctl_behaviour *out) {
   return false;
 }
 
+static vctl_behaviour *behaviour_of(vctl_peripheral *p, uint16_t value_handle, int *index);
+
 static void stats_publish(vctl_peripheral *p, vctl_behaviour *b) {
   vctl_attr *s = vctl_db_find(&p->db, b->target);
-  if (!s)
-    return;
+  vctl_behaviour *sb = behaviour_of(p, b->target, NULL);
+  if (!s || (sb && sb->kind == VCTL_BHV_BENCH_CONTROL))
+    return; /* a bench control makes its JSON when it is read */
   uint8_t v[16];
   bk_put_le32(v, b->stats.packets);
   bk_put_le32(v + 4, b->stats.bytes);
@@ -131,19 +136,22 @@ static void counter_reset(vctl_peripheral *p) {
     }
 }
 
-static void start_burst(vctl_peripheral *p, uint16_t count, uint16_t len, uint64_t now) {
-  vctl_attr *a = vctl_db_char_by_uuid(&p->db, &fixture_burst, 0);
-  if (!a)
-    return;
+/* A burst of @p count sequence-numbered notifications of @p len (4..512,
+ * and at most MTU - 3 unless @p paced: the fixture's are cut to the MTU
+ * as it sends them) on @p handle, to every connection subscribed to it. */
+static void start_burst(vctl_peripheral *p, uint16_t handle, uint32_t count, uint16_t len,
+                        bool paced, uint64_t now) {
   len = len < 4 ? 4 : len > 512 ? 512 : len;
   for (size_t i = 0; i < p->n_conns; i++) {
     vctl_att_conn *c = p->conns[i];
-    if (!(vctl_att_cccd(c, a->handle) & 1))
+    if (!(vctl_att_cccd(c, handle) & 1))
       continue;
     c->burst.on = count > 0;
+    c->burst.paced = paced;
+    c->burst.handle = handle;
     c->burst.seq = 0;
     c->burst.count = count;
-    c->burst.len = len;
+    c->burst.len = paced || len <= c->mtu - 3 ? len : (uint16_t)(c->mtu - 3 < 4 ? 4 : c->mtu - 3);
     c->burst.next_at = now;
   }
 }
@@ -203,9 +211,12 @@ static void control(vctl_att_conn *c, const uint8_t *v, size_t len, uint64_t now
   case 0x01:
     counter_reset(p);
     break;
-  case 0x02:
-    start_burst(p, bk_get_le16(v + 1), bk_get_le16(v + 3), now);
+  case 0x02: {
+    vctl_attr *a = vctl_db_char_by_uuid(&p->db, &fixture_burst, 0);
+    if (a)
+      start_burst(p, a->handle, bk_get_le16(v + 1), bk_get_le16(v + 3), true, now);
     break;
+  }
   case 0x03:
     indicate_once(p);
     break;
@@ -235,7 +246,62 @@ static void control(vctl_att_conn *c, const uint8_t *v, size_t len, uint64_t now
   }
 }
 
+/* -- the benchmark peripheral's control point -- */
+
+/* bench_peripheral.py's control(): 01 resets the counters, 02 count:u32
+ * size:u16 starts a burst on the behaviour's target; an empty write is
+ * Invalid Attribute Value Length, anything else its InvalidArgs. */
+static uint8_t bench_check(const uint8_t *v, size_t len) {
+  if (!len)
+    return BLEAK_ATT_INVALID_ATTRIBUTE_VALUE_LENGTH;
+  if (v[0] == 0x01 || (v[0] == 0x02 && len >= 7))
+    return 0;
+  return BLEAK_ATT_UNLIKELY;
+}
+
+static void bench_control(vctl_att_conn *c, const vctl_behaviour *b, const uint8_t *v,
+                          uint64_t now) {
+  if (v[0] == 0x01) {
+    counter_reset(c->p);
+    for (size_t i = 0; i < c->p->n_conns; i++)
+      if (!c->p->conns[i]->burst.on)
+        c->p->conns[i]->burst.seq = 0;
+    return;
+  }
+  start_burst(c->p, b->target, bk_get_le32(v + 1), bk_get_le16(v + 5), false, now);
+}
+
+/* The counters as bench_peripheral.py's JSON (bench_client.c and
+ * bleak_bench.py read it): the counter whose stats are this
+ * characteristic, this connection's burst and MTU. Times in seconds of
+ * the peripheral's clock; gaps: packets lost plus packets reordered. */
+static void bench_stats(vctl_att_conn *c, vctl_attr *a) {
+  static const vctl_counter_stats none;
+  const vctl_counter_stats *s = &none;
+  for (size_t i = 0; i < c->p->n_behaviours; i++) {
+    const vctl_behaviour *k = &c->p->behaviours[i];
+    if (k->kind == VCTL_BHV_COUNTER && k->target == a->handle)
+      s = &k->stats;
+  }
+  char json[256];
+  int n = snprintf(json, sizeof json,
+                   "{\"wwr_packets\": %lu, \"wwr_bytes\": %lu, \"wwr_gaps\": %lu, "
+                   "\"wwr_first\": %.3f, \"wwr_last\": %.3f, \"notify_sent\": %lu, "
+                   "\"mtu\": %u}",
+                   (unsigned long)s->packets, (unsigned long)s->bytes,
+                   (unsigned long)s->lost + s->reordered, (double)s->first_ms / 1e3,
+                   (double)s->last_ms / 1e3, (unsigned long)c->burst.seq, (unsigned)c->mtu);
+  if (n > 0 && (size_t)n < sizeof json)
+    vctl_attr_set(a, (const uint8_t *)json, (size_t)n);
+}
+
 /* -- the ATT server's calls -- */
+
+void vctl_bhv_before_read(vctl_att_conn *c, vctl_attr *a) {
+  vctl_behaviour *b = behaviour_of(c->p, a->handle, NULL);
+  if (b && b->kind == VCTL_BHV_BENCH_CONTROL)
+    bench_stats(c, a);
+}
 
 uint8_t vctl_bhv_check_write(vctl_att_conn *c, const vctl_attr *a, const uint8_t *v, size_t len,
                              bool *store) {
@@ -247,6 +313,9 @@ uint8_t vctl_bhv_check_write(vctl_att_conn *c, const vctl_attr *a, const uint8_t
   case VCTL_BHV_FIXTURE_CONTROL:
     *store = false;
     return control_check(v, len);
+  case VCTL_BHV_BENCH_CONTROL:
+    *store = false;
+    return bench_check(v, len);
   case VCTL_BHV_COUNTER:
   case VCTL_BHV_ECHO:
     *store = false; /* the fixture's on_write keeps nothing */
@@ -256,7 +325,10 @@ uint8_t vctl_bhv_check_write(vctl_att_conn *c, const vctl_attr *a, const uint8_t
   }
 }
 
-static void count_write(vctl_counter_stats *s, const uint8_t *v, size_t len) {
+static void count_write(vctl_counter_stats *s, const uint8_t *v, size_t len, uint64_t now) {
+  if (!s->packets)
+    s->first_ms = now;
+  s->last_ms = now;
   s->packets++;
   s->bytes += (uint32_t)len;
   if (len < 4)
@@ -283,7 +355,7 @@ void vctl_bhv_written(vctl_att_conn *c, vctl_attr *a, const uint8_t *v, size_t l
     return;
   switch (b->kind) {
   case VCTL_BHV_COUNTER:
-    count_write(&b->stats, v, len);
+    count_write(&b->stats, v, len, now);
     stats_publish(c->p, b);
     break;
   case VCTL_BHV_ECHO: {
@@ -295,6 +367,9 @@ void vctl_bhv_written(vctl_att_conn *c, vctl_attr *a, const uint8_t *v, size_t l
   }
   case VCTL_BHV_FIXTURE_CONTROL:
     control(c, v, len, now); /* may change the database: a is not used after */
+    break;
+  case VCTL_BHV_BENCH_CONTROL:
+    bench_control(c, b, v, now);
     break;
   default:
     break;
@@ -408,23 +483,25 @@ static void run_stream(vctl_att_conn *c, const vctl_behaviour *b, vctl_stream *s
   }
 }
 
+/* A paced burst (the fixture's) sends a slice a millisecond; the bench's
+ * goes as fast as the link takes, a batch a call. */
 static void run_burst(vctl_att_conn *c, uint64_t now) {
-  vctl_attr *a = vctl_db_char_by_uuid(&c->p->db, &fixture_burst, 0);
-  if (!a || !(vctl_att_cccd(c, a->handle) & 1)) {
+  if (!vctl_db_find(&c->p->db, c->burst.handle) || !(vctl_att_cccd(c, c->burst.handle) & 1)) {
     c->burst.on = false;
     return;
   }
   if (c->burst.next_at > now)
     return;
   uint8_t v[VCTL_ATTR_MAX_LEN];
-  for (int i = 0; i < BURST_SLICE && c->burst.seq < c->burst.count; i++) {
+  int slice = c->burst.paced ? BURST_SLICE : STREAM_BATCH;
+  for (int i = 0; i < slice && c->burst.seq < c->burst.count; i++) {
     sequenced(v, c->burst.len, c->burst.seq, true);
-    if (!vctl_att_try_notify(c, a->handle, v, c->burst.len))
+    if (!vctl_att_try_notify(c, c->burst.handle, v, c->burst.len))
       return; /* at writable */
     c->burst.seq++;
   }
   c->burst.on = c->burst.seq < c->burst.count;
-  c->burst.next_at = now + BURST_SLICE_MS;
+  c->burst.next_at = c->burst.paced ? now + BURST_SLICE_MS : now;
 }
 
 /* The next value, once a period, to every subscriber of any connection

@@ -290,7 +290,18 @@ static const struct {
     {"fixture_control", VCTL_BHV_FIXTURE_CONTROL, false},
     {"indicate_on_subscribe", VCTL_BHV_INDICATE_ON_SUBSCRIBE, false},
     {"value_cycle", VCTL_BHV_VALUE_CYCLE, false},
+    {"bench_control", VCTL_BHV_BENCH_CONTROL, true},
 };
+
+/* The key that names a behaviour's other characteristic, or NULL. */
+static const char *target_key(vctl_behaviour_kind kind) {
+  switch (kind) {
+  case VCTL_BHV_ECHO: return "to";
+  case VCTL_BHV_COUNTER: return "stats";
+  case VCTL_BHV_BENCH_CONTROL: return "notify";
+  default: return NULL;
+  }
+}
 
 /* value_cycle's "values": hex strings, each the value for one period. */
 static int load_cycle(loader *ld, json_t *obj, vctl_behaviour *b) {
@@ -354,8 +365,7 @@ static int parse_behaviour(loader *ld, json_t *v, uint8_t props, bool top, vctl_
   if (b->kind == VCTL_BHV_VALUE_CYCLE && !obj)
     return fail(ld, "\"value_cycle\" needs an object with \"values\"");
   if (behaviour_names[k].needs_target && !obj)
-    return fail(ld, "\"%s\" needs an object with \"%s\"", name,
-                b->kind == VCTL_BHV_ECHO ? "to" : "stats");
+    return fail(ld, "\"%s\" needs an object with \"%s\"", name, target_key(b->kind));
   if ((b->kind == VCTL_BHV_HEART_RATE || b->kind == VCTL_BHV_NOTIFY_STREAM) &&
       !(props & (VCTL_PROP_NOTIFY | VCTL_PROP_INDICATE)))
     return fail(ld, "\"%s\" needs a characteristic that notifies or indicates", name);
@@ -365,9 +375,9 @@ static int parse_behaviour(loader *ld, json_t *v, uint8_t props, bool top, vctl_
   if (!obj)
     return 0;
   static const char *const keys[] = {"type", "rate_hz", "period_ms", "size", "sequence", "count",
-                                     "to", "upper", "stats", "values", NULL};
+                                     "to", "upper", "stats", "notify", "values", NULL};
   static const char *const top_keys[] = {"type", "rate_hz", "period_ms", "size", "sequence",
-                                         "count", "to", "upper", "stats", "values",
+                                         "count", "to", "upper", "stats", "notify", "values",
                                          "characteristic", "index", NULL};
   if (check_keys(ld, obj, top ? top_keys : keys))
     return -1;
@@ -390,7 +400,7 @@ static int parse_behaviour(loader *ld, json_t *v, uint8_t props, bool top, vctl_
     return -1;
   if (b->kind == VCTL_BHV_VALUE_CYCLE && load_cycle(ld, obj, b))
     return -1;
-  const char *tkey = b->kind == VCTL_BHV_ECHO ? "to" : b->kind == VCTL_BHV_COUNTER ? "stats" : NULL;
+  const char *tkey = target_key(b->kind);
   json_t *t = tkey ? member(ld, obj, tkey) : NULL;
   if (tkey && !t)
     return fail(ld, "\"%s\" needs \"%s\"", name, tkey);

@@ -21,13 +21,17 @@ typedef enum vctl_behaviour_kind {
   VCTL_BHV_FIXTURE_CONTROL, /* the guest fixture's control point (tests/vm/README.md) */
   VCTL_BHV_INDICATE_ON_SUBSCRIBE, /* value + 1, indicated on subscribe and on control 03 */
   VCTL_BHV_VALUE_CYCLE,   /* every period_ms the next of values, notified to subscribers */
+  VCTL_BHV_BENCH_CONTROL, /* bench/bench_peripheral.py's control point; bursts on target */
 } vctl_behaviour_kind;
 
 /* What a counter has seen (the fixture's c(3)): its stats characteristic
- * reads <IIII packets, bytes, lost, reordered. */
+ * reads <IIII packets, bytes, lost, reordered (or, when that is a
+ * bench_control, the bench's JSON, with the times of the first and last
+ * packet). */
 typedef struct vctl_counter_stats {
   uint32_t packets, bytes, lost, reordered, next_seq;
   bool has_seq;
+  uint64_t first_ms, last_ms;
 } vctl_counter_stats;
 
 #define VCTL_CYCLE_MAX 8

@@ -323,6 +323,73 @@ static void test_stream_no_room(void **state) {
   h_close(&h);
 }
 
+/* bench/bench_peripheral.py's control point, as make bench's clients use
+ * it: counters as JSON, bursts as fast as the link takes, cut to MTU - 3. */
+static const char bench_json[] =
+    "{\"builtin_services\": false, \"services\": [{\"uuid\": \"1234\", \"characteristics\": [\n"
+    " {\"uuid\": \"1001\", \"properties\": [\"write-without-response\"],\n"
+    "  \"behaviour\": {\"type\": \"counter\", \"stats\": \"1003\"}},\n"
+    " {\"uuid\": \"1002\", \"properties\": [\"notify\"]},\n"
+    " {\"uuid\": \"1003\", \"properties\": [\"read\", \"write\"],\n"
+    "  \"behaviour\": {\"type\": \"bench_control\", \"notify\": \"1002\"}}]}]}";
+
+static void expect_stats(harness *h, const char *json, int line) {
+  if (h->read >= h->n_sent)
+    fail_msg("line %d: no read response", line);
+  const uint8_t *r = h->sent[h->read];
+  size_t n = h->sent_len[h->read++];
+  if (n < 1 || r[0] != 0x0b || n - 1 != strlen(json) || memcmp(r + 1, json, n - 1))
+    fail_msg("line %d: read %.*s, expected %s", line, (int)(n ? n - 1 : 0),
+             (const char *)r + 1, json);
+}
+
+static void test_bench_control(void **state) {
+  (void)state;
+  harness h;
+  h_open_string(&h, bench_json, 517);
+  /* wwr 0x0003, notify 0x0005 (CCCD 0x0006), control 0x0008. A burst
+   * of 3 of 100 bytes at MTU 23: 20 each, at once. */
+  h_in(&h, "12 0600 0100");
+  h_expect(&h, "13");
+  h_in(&h, "12 0800 02 03000000 6400");
+  h_expect(&h, "13");
+  assert_int_equal(vctl_att_conn_deadline(h.c), h.now);
+  h_run_until(&h, h.c, h.now);
+  h_expect(&h, "1b 0500 00000000 000102030405060708090a0b0c0d0e0f");
+  h_expect(&h, "1b 0500 01000000 0102030405060708090a0b0c0d0e0f10");
+  h_expect(&h, "1b 0500 02000000 02030405060708090a0b0c0d0e0f1011");
+  h_none(&h);
+  h_in(&h, "02 0502"); /* the JSON needs more than MTU 23 carries in one Read */
+  h_expect(&h, "03 0502");
+  h.now = 1000;
+  h_in(&h, "52 0300 00000000 aa");
+  h.now = 1500;
+  h_in(&h, "52 0300 01000000 bb");
+  h_in(&h, "52 0300 03000000 cc"); /* 2 missing */
+  h_in(&h, "0a 0800");
+  expect_stats(&h, "{\"wwr_packets\": 3, \"wwr_bytes\": 15, \"wwr_gaps\": 1, \"wwr_first\": 1.000, "
+                   "\"wwr_last\": 1.500, \"notify_sent\": 3, \"mtu\": 517}", __LINE__);
+  /* bench_peripheral.py's errors; the value written is never kept. */
+  h_in(&h, "12 0800");
+  h_expect(&h, "01 12 0800 0d");
+  h_in(&h, "12 0800 02 01000000 14"); /* the size cut short */
+  h_expect(&h, "01 12 0800 0e");
+  h_in(&h, "12 0800 09");
+  h_expect(&h, "01 12 0800 0e");
+  h_in(&h, "12 0800 01"); /* reset */
+  h_expect(&h, "13");
+  h_in(&h, "0a 0800");
+  expect_stats(&h, "{\"wwr_packets\": 0, \"wwr_bytes\": 0, \"wwr_gaps\": 0, \"wwr_first\": 0.000, "
+                   "\"wwr_last\": 0.000, \"notify_sent\": 0, \"mtu\": 517}", __LINE__);
+  /* A long burst goes in batches, each call as far as there is room. */
+  h_in(&h, "12 0800 02 c8000000 0400");
+  h_expect(&h, "13");
+  h_run_until(&h, h.c, h.now);
+  assert_int_equal(h.n_sent - h.read, 200);
+  h_drain(&h);
+  h_close(&h);
+}
+
 /* The peripheral's "behaviours" list replaces a characteristic's. */
 static void test_behaviours_list(void **state) {
   (void)state;
@@ -420,6 +487,7 @@ int main(void) {
       cmocka_unit_test(test_stream_no_room),
       cmocka_unit_test(test_behaviours_list),
       cmocka_unit_test(test_value_cycle),
+      cmocka_unit_test(test_bench_control),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,6 +122,10 @@ static void test_errors(void **state) {
                "  {\"uuid\": \"2a19\", \"properties\": [\"read\"], \"behaviour\": \"heart_rate\"}]}]}",
                "x.json:2:57: services[0].characteristics[0].behaviour: \"heart_rate\" needs a "
                "characteristic that notifies or indicates");
+  EXPECT_ERROR("{\"services\": [{\"uuid\": \"180f\", \"characteristics\": [\n"
+               "  {\"uuid\": \"2a19\", \"properties\": [\"write\"], \"behaviour\": \"bench_control\"}]}]}",
+               "x.json:2:58: services[0].characteristics[0].behaviour: \"bench_control\" needs an "
+               "object with \"notify\"");
   EXPECT_ERROR("{\"peripherals\": [{}, {\"mtu\": \"x\"}]}",
                "x.json:1:30: peripherals[1].mtu: expected an integer");
   EXPECT_ERROR("{\"peripherals\": [{}, {\"services\": [{\"uuid\": \"1234\", \"characteristics\": [\n"

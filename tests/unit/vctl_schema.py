@@ -17,6 +17,7 @@ def main():
     v = jsonschema.Draft202012Validator(schema)
     good = [json.load(open(root + "/tests/vm/fixture/database.json")),
             json.load(open(root + "/examples/vctl/sensors.json")),
+            json.load(open(root + "/bench/virtual-peripheral.json")),
             {"peripherals": [{"address": "AA:BB:CC:DD:EE:FF", "mtu": 247,
                               "services": [{"uuid": "180d", "characteristics": [
                                   {"uuid": "2a37", "properties": ["notify"],
