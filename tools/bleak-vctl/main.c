@@ -347,6 +347,12 @@ int main(int argc, char **argv) {
   bleak_source_stop_timer(t.timer);
   if (t.verbose)
     fprintf(stderr, "bleak-vctl: %zu peripheral(s), listening\n", t.n_periphs);
+  /* A modeled link's physical limit, for a benchmark's efficiency. */
+  if (!t.cfg.link.unlimited) {
+    char line[256];
+    vctl_link_describe(&t.cfg.link, line, sizeof line);
+    fprintf(stderr, "bleak-vctl: %s\n", line);
+  }
   int rc = bleak_loop_run(t.loop) ? 1 : 0;
   tool_close_client(&t);
   bleak_source_free(t.timer);
