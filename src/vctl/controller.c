@@ -461,8 +461,9 @@ static bool on_air(vctl_controller *ctl, size_t i) { return !link_of_periph(ctl,
 static void scan_start(vctl_controller *ctl) {
   ctl->scanning = true;
   for (size_t i = 0; i < ctl->n_periphs; i++) {
-    /* The first advertisements come at once, a millisecond apart. */
-    ctl->adv[i].next_ms = ctl->now + 1 + i;
+    /* The first advertisements come soon (scan_first_ms), a millisecond
+     * apart. */
+    ctl->adv[i].next_ms = ctl->now + ctl->cfg.scan_first_ms + i;
     ctl->adv[i].reported = ctl->adv[i].rsp_reported = false;
   }
 }
@@ -1491,6 +1492,7 @@ void vctl_controller_config_init(vctl_controller_config *cfg) {
   cfg->acl_size = 251;
   cfg->extended = true;
   cfg->att_mtu = 517;
+  cfg->scan_first_ms = 1;
   vctl_link_params_init(&cfg->link);
   cfg->seed = 0x5eed;
 }

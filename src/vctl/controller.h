@@ -44,6 +44,10 @@ typedef struct vctl_controller_config {
   bool extended;        /* claims Extended Advertising (extended scanning and
                          * connecting); default true */
   uint16_t att_mtu;     /* the largest ATT MTU the servers accept, default 517 */
+  uint16_t scan_first_ms; /* the first advertising reports this long after a
+                           * scan starts (then a millisecond apart), default 1;
+                           * the Linux kernel over /dev/vhci misses reports
+                           * that come at once (bleak-vctl --vhci: 100) */
   vctl_link_params link;
   uint64_t seed;        /* of LE Rand's numbers */
 } vctl_controller_config;

@@ -4,6 +4,8 @@
  * peripherals of JSON files in range. The hci backend connects to it with
  * BLEAK_HCI=unix:PATH (or tcp:HOST:PORT). One client at a time: each client
  * gets a fresh controller (a power-on), the peripherals keep their values.
+ * Or, with --vhci (vhci.h), the kernel is the one client: the controller
+ * becomes hciN, and the tool ends when /dev/vhci does.
  * All I/O and timers run on a bleak_loop; SIGTERM and SIGINT end it
  * cleanly. */
 #ifndef _GNU_SOURCE
@@ -27,6 +29,7 @@
 #include "vctl/controller.h"
 #include "vctl/link_model.h"
 #include "vctl/peripheral.h"
+#include "vhci.h"
 
 /* Output held for a slow client beyond which the ATT servers are told to
  * wait (set_blocked): commands and events still go, streams pause. */
@@ -43,18 +46,21 @@ typedef struct tool {
   uint8_t *out;
   size_t out_len, out_cap;
   bool blocked, failed, verbose;
+  bool packets; /* the client is /dev/vhci: a write() per packet, no queue */
   const char *socket_path;
 } tool;
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: bleak-vctl (--socket PATH | --tcp PORT) [OPTIONS] FILE.json...\n\n"
+          "usage: bleak-vctl (--socket PATH | --tcp PORT | --vhci) [OPTIONS] FILE.json...\n\n"
           "Serve a virtual Bluetooth LE controller as H4 (like BlueZ's btvirt -s),\n"
           "with the virtual peripherals of the JSON files (docs/vctl.md) in range.\n"
           "The hci backend connects with BLEAK_HCI=unix:PATH or tcp:127.0.0.1:PORT.\n\n"
           "options:\n"
           "  --socket PATH  listen on a unix socket (created when listening)\n"
           "  --tcp PORT     listen on 127.0.0.1:PORT instead\n"
+          "  --vhci         register it with the Linux kernel through /dev/vhci\n"
+          "                 (root, module hci_vhci); prints its name (hciN)\n"
           "  --link SPEC    the air: unlimited (default), 1m or 2m[,interval=MS,\n"
           "                 ppe=N,dle=N,mtu=N]\n"
           "  --verbose      log clients and counters to stderr\n"
@@ -87,6 +93,13 @@ static void on_output(void *user, const uint8_t *h4, size_t len) {
   tool *t = user;
   if (t->failed)
     return;
+  if (t->packets) {
+    if (vhci_write_packet(t->client_fd, h4, len)) {
+      fprintf(stderr, "bleak-vctl: /dev/vhci: write: %s\n", strerror(errno));
+      t->failed = true;
+    }
+    return;
+  }
   if (t->out_len + len > t->out_cap) {
     size_t cap = t->out_cap ? t->out_cap : 4096;
     while (cap < t->out_len + len)
@@ -157,14 +170,16 @@ static void tool_close_client(tool *t) {
   bleak_source_stop_timer(t->timer);
   t->out_len = 0;
   t->blocked = t->failed = false;
+  if (t->packets) /* the kernel's controller is gone with the fd: done */
+    bleak_loop_stop(t->loop);
 }
 
 static void on_client(bleak_source *src, int fd, uint32_t revents, void *user) {
   (void)src;
   tool *t = user;
   if (revents & BLEAK_IO_READ) {
-    uint8_t buf[4096];
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    uint8_t buf[4096]; /* more than a packet: a read of /dev/vhci is one */
+    ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
       return;
     if (n <= 0) {
@@ -177,6 +192,20 @@ static void on_client(bleak_source *src, int fd, uint32_t revents, void *user) {
     return;
   }
   settle(t);
+}
+
+/* A fresh controller for the client on @p fd (closed on failure). */
+static int attach_client(tool *t, int fd) {
+  t->ctl = vctl_controller_new(&t->cfg, t->periphs, t->n_periphs, on_output, t);
+  if (!t->ctl || bleak_loop_add_io(t->loop, fd, BLEAK_IO_READ, on_client, t, &t->client_w)) {
+    fprintf(stderr, "bleak-vctl: no controller for a client (out of memory)\n");
+    vctl_controller_free(t->ctl);
+    t->ctl = NULL;
+    close(fd);
+    return -1;
+  }
+  t->client_fd = fd;
+  return 0;
 }
 
 static void on_listen(bleak_source *src, int fd, uint32_t revents, void *user) {
@@ -192,15 +221,8 @@ static void on_listen(bleak_source *src, int fd, uint32_t revents, void *user) {
     close(c);
     return;
   }
-  t->ctl = vctl_controller_new(&t->cfg, t->periphs, t->n_periphs, on_output, t);
-  if (!t->ctl || bleak_loop_add_io(t->loop, c, BLEAK_IO_READ, on_client, t, &t->client_w)) {
-    fprintf(stderr, "bleak-vctl: no controller for a client (out of memory)\n");
-    vctl_controller_free(t->ctl);
-    t->ctl = NULL;
-    close(c);
+  if (attach_client(t, c))
     return;
-  }
-  t->client_fd = c;
   if (t->verbose)
     fprintf(stderr, "bleak-vctl: client connected\n");
 }
@@ -299,6 +321,8 @@ int main(int argc, char **argv) {
       return 0;
     } else if (!strcmp(a, "--verbose")) {
       t.verbose = true;
+    } else if (!strcmp(a, "--vhci")) {
+      t.packets = true;
     } else if (i + 1 < argc && !strcmp(a, "--socket")) {
       t.socket_path = argv[++i];
     } else if (i + 1 < argc && !strcmp(a, "--tcp")) {
@@ -318,12 +342,18 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  if (i >= argc || !t.socket_path == !tcp) {
+  if (i >= argc || (t.socket_path != NULL) + (tcp != NULL) + t.packets != 1) {
     usage(stderr);
     return 2;
   }
   if (load_all(&t, argv + i, argc - i))
     goto fail;
+  if (t.packets) {
+    /* The kernel scans with legacy commands when told so, and misses the
+     * reports that come right after its scan enable. */
+    t.cfg.extended = false;
+    t.cfg.scan_first_ms = 100;
+  }
 
   /* A shell starts a background job with SIGINT ignored, and an ignored
    * signal is discarded, never queued for the signalfd: the default
@@ -336,17 +366,32 @@ int main(int argc, char **argv) {
   sigaddset(&mask, SIGINT);
   sigprocmask(SIG_BLOCK, &mask, NULL);
   t.sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-  t.listen_fd = t.socket_path ? listen_unix(t.socket_path) : listen_tcp(tcp);
-  if (t.sig_fd < 0 || t.listen_fd < 0 || bleak_loop_new(&t.loop) ||
+  if (!t.packets)
+    t.listen_fd = t.socket_path ? listen_unix(t.socket_path) : listen_tcp(tcp);
+  if (t.sig_fd < 0 || (!t.packets && t.listen_fd < 0) || bleak_loop_new(&t.loop) ||
       bleak_loop_add_io(t.loop, t.sig_fd, BLEAK_IO_READ, on_signal, &t, &t.sig_w) ||
-      bleak_loop_add_io(t.loop, t.listen_fd, BLEAK_IO_READ, on_listen, &t, &t.listen_w) ||
+      (!t.packets &&
+       bleak_loop_add_io(t.loop, t.listen_fd, BLEAK_IO_READ, on_listen, &t, &t.listen_w)) ||
       bleak_loop_add_timer(t.loop, 0, on_timer, &t, &t.timer)) {
     fprintf(stderr, "bleak-vctl: cannot start the loop\n");
     goto fail;
   }
   bleak_source_stop_timer(t.timer);
+  if (t.packets) {
+    char err[256];
+    int index, fd = vhci_open(5000, &index, err, sizeof err);
+    if (fd < 0) {
+      fprintf(stderr, "bleak-vctl: %s\n", err);
+      goto fail;
+    }
+    if (attach_client(&t, fd))
+      goto fail;
+    printf("hci%d\n", index); /* scripts wait for this line */
+    fflush(stdout);
+  }
   if (t.verbose)
-    fprintf(stderr, "bleak-vctl: %zu peripheral(s), listening\n", t.n_periphs);
+    fprintf(stderr, "bleak-vctl: %zu peripheral(s), %s\n", t.n_periphs,
+            t.packets ? "on /dev/vhci" : "listening");
   /* A modeled link's physical limit, for a benchmark's efficiency. */
   if (!t.cfg.link.unlimited) {
     char line[256];
@@ -359,7 +404,8 @@ int main(int argc, char **argv) {
   bleak_source_free(t.listen_w);
   bleak_source_free(t.sig_w);
   bleak_loop_free(t.loop);
-  close(t.listen_fd);
+  if (t.listen_fd >= 0)
+    close(t.listen_fd);
   close(t.sig_fd);
   if (t.socket_path)
     unlink(t.socket_path);
