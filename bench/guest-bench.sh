@@ -7,6 +7,7 @@
 # or off ([GATT] Channels = 1). BENCH_HCI=1: run the hci backend too (it
 # does not use EATT: once is enough). Results: /run/job/results/*.json.
 . "$BLEAK_PROJECT/tests/vm/guest-lib.sh"
+. "$BLEAK_PROJECT/bench/guest-run-lib.sh"
 eatt=${BENCH_EATT:-on}
 res=/run/job/results
 mkdir -p "$res"
@@ -59,22 +60,7 @@ run() {
   timeout 900 "$@" >"$res/$_name.json" 2>"$res/$_name.err"
   _rc=$?
   kill "$_mon" 2>/dev/null; wait "$_mon" 2>/dev/null
-  if [ "$_rc" = 0 ] && [ -s "$res/$_name.json" ]; then
-    vm_ok "$_name ($(( $(date +%s) - _t0 )) s)"
-  else
-    vm_not_ok "$_name" "exit $_rc: $(tail -3 "$res/$_name.err" | tr '\n' '|')"
-  fi
-}
-# run_twice NAME CMD...: a main run, once more when it failed, said in the
-# log (python3-bleak failed to find the peripheral in some runs of this
-# guest; bluetoothd 5.66's peripheral side now and then answers a write
-# with Unlikely Error).
-run_twice() {
-  run "$@"
-  if [ ! -s "$res/$1.json" ]; then
-    vm_log "$1 failed: once more"
-    run "$@"
-  fi
+  bench_result "$_name" "$_rc" "$_t0"
 }
 
 hci="env BLEAK_BACKEND=hci BLEAK_HCI=unix:/tmp/bt-server-le"

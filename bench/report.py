@@ -15,6 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import btsnoop_att  # noqa: E402
+import report_virtual  # noqa: E402
 
 
 def load(d, name):
@@ -193,13 +194,13 @@ def verdict(r, goal, lower):
     return ("met" if ok else "missed") + " (%s%g)" % ("<=" if lower else ">=", goal)
 
 
-def table(cfg, base, bz, hci):
+def table(cfg, base, bz, hci, rows=None):
     out = []
     head = ["metric", "Bleak", "bleak-c bluez", "ratio", "goal"]
     if hci:
         head += ["bleak-c hci", "ratio", "goal"]
     out.append(head)
-    for key, label, lower, g_bz, g_hci in ROWS:
+    for key, label, lower, g_bz, g_hci in rows or ROWS:
         b = base.get(key) if base else None
         row = [label, fmt(b)]
         v = bz.get(key) if bz else None
@@ -211,6 +212,18 @@ def table(cfg, base, bz, hci):
             row += [fmt(v), fmt(r) + "x" if r is not None else "-", verdict(r, g_hci, lower)]
         out.append(row)
     return out
+
+
+def notes(m):
+    if not m:
+        return "did not run"
+    return ("MTU %s; %s; %s cold connects (a retried one is not counted); writes without "
+            "response of %s bytes: %s lost; notifications of "
+            "%s bytes: %s lost, %s duplicated, %s out of order" % (
+                m.get("mtu"), m.get("db"), m.get("cold_samples"), m.get("wwr_size"),
+                m.get("wwr_lost"),
+                m.get("notify_size"), m.get("notify_lost"), m.get("notify_dups"),
+                m.get("notify_out_of_order")))
 
 
 def print_table(title, rows):
@@ -237,7 +250,8 @@ def svg_chart(series, path):
     rows = [(label, vals) for label, vals in series if any(v for v in vals.values())]
     names = sorted({k for _, v in rows for k in v})
     colors = {"bleak-c bluez (EATT on)": "#4c78a8", "bleak-c bluez (EATT off)": "#9ecae9",
-              "bleak-c hci": "#f58518"}
+              "bleak-c hci": "#f58518", "bleak-c bluez (virtual)": "#54a24b",
+              "bleak-c hci (virtual)": "#e45756"}
     bar, gap, left, width = 12, 10, 330, 420
     h = 60 + len(rows) * (len(names) * bar + gap) + 40
     lo, hi = math.log10(0.1), math.log10(1000)
@@ -333,19 +347,10 @@ def main():
             "bleak-c bluez (EATT on)": inv(key, lower, on["bluez"], on["bleak"]),
             "bleak-c bluez (EATT off)": inv(key, lower, off["bluez"], off["bleak"]),
             "bleak-c hci": inv(key, lower, on["hci"], on["bleak"])}))
+    series += report_virtual.series(res)
+    virtual_md, virtual_missing = report_virtual.section(res)
     os.makedirs(docs, exist_ok=True)
     svg_chart(series, os.path.join(docs, "benchmarks.svg"))
-
-    def notes(m):
-        if not m:
-            return "did not run"
-        return ("MTU %s; %s; %s cold connects (a retried one is not counted); writes without "
-                "response of %s bytes: %s lost; notifications of "
-                "%s bytes: %s lost, %s duplicated, %s out of order" % (
-                    m.get("mtu"), m.get("db"), m.get("cold_samples"), m.get("wwr_size"),
-                    m.get("wwr_lost"),
-                    m.get("notify_size"), m.get("notify_lost"), m.get("notify_dups"),
-                    m.get("notify_out_of_order")))
 
     with open(os.path.join(docs, "benchmarks.md"), "w") as f:
         f.write("""# Benchmarks: bleak-c against Bleak
@@ -447,7 +452,7 @@ bearer and the client core to the user's callback.
   BlueZ's, and it is in the bluez-backed disconnect times.
 - Goals (ratios to Bleak, same run) are from the benchmark issue; a goal
   missed is discussed in the issue's note.
-""" % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+%s""" % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             (on["hci"] or on["bluez"] or {}).get("db", "?"),
             "4", md_table(t_on), notes(on["bleak"]), notes(on["bluez"]), notes(on["hci"]),
             md_table(t_off), notes(off["bleak"]), notes(off["bluez"]),
@@ -455,7 +460,7 @@ bearer and the client core to the user's callback.
             mtu, fmt(minimum), fmt((on["bleak"] or {}).get("att_cached")),
             fmt((on["hci"] or {}).get("att_cached")), fmt(micro.get("payload")),
             fmt(micro.get("per_second")), fmt(micro.get("instructions_per_notification")),
-            fmt(micro.get("allocations_per_notification")), phases))
+            fmt(micro.get("allocations_per_notification")), phases, virtual_md))
     print("\nwrote %s and %s" % (os.path.join(docs, "benchmarks.md"),
                                  os.path.join(docs, "benchmarks.svg")))
     # A table without Bleak's figures has no ratios: the run failed.
@@ -463,6 +468,10 @@ bearer and the client core to the user's callback.
     if missing:
         print("report: no Bleak baseline (python3-bleak's main run) for EATT %s: see "
               "its .err in %s" % (" and ".join(missing), res), file=sys.stderr)
+    if virtual_missing:
+        print("report: no Bleak baseline against the virtual peripheral for link %s: see "
+              "virtual-*-bleak.err in %s" % (" and ".join(virtual_missing), res), file=sys.stderr)
+    if missing or virtual_missing:
         return 1
     return 0
 
