@@ -151,7 +151,7 @@ static void start_burst(vctl_peripheral *p, uint16_t handle, uint32_t count, uin
     c->burst.handle = handle;
     c->burst.seq = 0;
     c->burst.count = count;
-    c->burst.len = paced || len <= c->mtu - 3 ? len : (uint16_t)(c->mtu - 3 < 4 ? 4 : c->mtu - 3);
+    c->burst.len = paced || len <= c->mtu - 3 ? len : (uint16_t)(c->mtu - 3); /* MTU >= 23 */
     c->burst.next_at = now;
   }
 }
