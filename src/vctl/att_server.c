@@ -652,6 +652,20 @@ void vctl_att_conn_input(vctl_att_conn *c, const uint8_t *pdu, size_t len, uint6
     c->io.disconnect(c->io.ctx, 0x13);
     return;
   }
+  if (c->faults.drop_opcode && op == c->faults.drop_opcode) {
+    c->dead = true;
+    c->io.disconnect(c->io.ctx, 0x13);
+    return;
+  }
+  if (c->faults.malformed_len && !(op & 0x40) && !is_server_pdu(op) &&
+      op != BK_ATT_CONFIRMATION) {
+    uint8_t bad[sizeof c->faults.malformed];
+    size_t n = c->faults.malformed_len < sizeof bad ? c->faults.malformed_len : sizeof bad;
+    memcpy(bad, c->faults.malformed, n);
+    c->faults.malformed_len = 0;
+    out_pdu(c, bad, n < c->mtu ? n : c->mtu);
+    return;
+  }
   if (c->faults.error_code && len >= 3 && bk_get_le16(pdu + 1) == c->faults.error_handle &&
       (op == BK_ATT_READ_REQ || op == BK_ATT_READ_BLOB_REQ || op == BK_ATT_WRITE_REQ ||
        op == BK_ATT_PREP_WRITE_REQ)) {
@@ -782,6 +796,7 @@ vctl_att_conn *vctl_att_conn_new(vctl_peripheral *p, uint16_t max_mtu, const vct
   c->disconnect_at = VCTL_NEVER;
   c->drop_on_request = p->drop_next;
   p->drop_next = false;
+  c->faults = p->faults;
   return c;
 }
 

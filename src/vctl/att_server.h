@@ -73,11 +73,25 @@ typedef struct vctl_att_faults {
   uint32_t delay_ms;     /* what goes out waits this long (in order) */
   uint32_t drop_after;   /* the Nth PDU received drops the link instead (0x13) */
   uint16_t max_mtu;      /* the MTU exchange offers at most this (>= 23) */
+  uint8_t drop_opcode;   /* the next PDU of this ATT opcode drops the link (0x13) */
+  uint8_t malformed_len; /* the next request's answer is malformed[] instead, */
+  uint8_t malformed[32]; /* once (then malformed_len is 0 again) */
 } vctl_att_faults;
 
 /* Replace the connection's faults (NULL: none). The PDU count of
  * drop_after starts again from 0. */
 void vctl_att_conn_set_faults(vctl_att_conn *c, const vctl_att_faults *f);
+/* The faults of every connection of @p p, now and to come (NULL: none):
+ * vctl_att_conn_set_faults on each, and what vctl_att_conn_new starts
+ * with. */
+void vctl_peripheral_set_faults(vctl_peripheral *p, const vctl_att_faults *f);
+const vctl_att_faults *vctl_peripheral_faults(const vctl_peripheral *p);
+/* Service Changed with a new database: @p p takes the GATT database and
+ * behaviours of @p from (which keeps @p p's old ones, to be freed), and
+ * every connection subscribed to Service Changed is told 0x0001-0xffff.
+ * The connections' subscriptions stay. 0, or -1 (out of memory: nothing
+ * changed). */
+int vctl_peripheral_replace_db(vctl_peripheral *p, vctl_peripheral *from);
 /* Send @p pdu as it is (1..MTU bytes; longer is cut to the MTU): a
  * malformed response or notification, for the client's parser. Queued like
  * any answer when the controller has no room. */

@@ -96,3 +96,53 @@ int vctl_peripheral_add_builtin_services(vctl_peripheral *p) {
   vctl_db_close(db);
   return ok ? 0 : -1;
 }
+
+void vctl_peripheral_set_faults(vctl_peripheral *p, const vctl_att_faults *f) {
+  if (!p)
+    return;
+  if (f)
+    p->faults = *f;
+  else
+    memset(&p->faults, 0, sizeof p->faults);
+  for (size_t i = 0; i < p->n_conns; i++)
+    vctl_att_conn_set_faults(p->conns[i], &p->faults);
+}
+
+const vctl_att_faults *vctl_peripheral_faults(const vctl_peripheral *p) {
+  return p ? &p->faults : NULL;
+}
+
+int vctl_peripheral_replace_db(vctl_peripheral *p, vctl_peripheral *from) {
+  if (!p || !from)
+    return -1;
+  /* Each connection's streams (one per behaviour) first: all or none. */
+  vctl_stream **fresh = calloc(p->n_conns ? p->n_conns : 1, sizeof *fresh);
+  if (!fresh)
+    return -1;
+  for (size_t i = 0; i < p->n_conns; i++)
+    if (from->n_behaviours &&
+        !(fresh[i] = calloc(from->n_behaviours, sizeof *fresh[i]))) {
+      for (size_t j = 0; j < i; j++)
+        free(fresh[j]);
+      free(fresh);
+      return -1;
+    }
+  for (size_t i = 0; i < p->n_conns; i++) {
+    free(p->conns[i]->streams);
+    p->conns[i]->streams = fresh[i];
+  }
+  free(fresh);
+  vctl_gatt_db db = p->db;
+  p->db = from->db;
+  from->db = db;
+  vctl_behaviour *b = p->behaviours;
+  size_t nb = p->n_behaviours;
+  p->behaviours = from->behaviours;
+  p->n_behaviours = from->n_behaviours;
+  from->behaviours = b;
+  from->n_behaviours = nb;
+  p->extra_start = 0; /* control 07's service was in the old database */
+  p->extra_count = 0;
+  vctl_att_service_changed(p, 0x0001, 0xffff);
+  return 0;
+}

@@ -72,6 +72,7 @@ struct vctl_peripheral {
   bool drop_next;        /* control 06 */
   uint16_t extra_start;  /* control 07's service, or 0 */
   unsigned extra_count;
+  vctl_att_faults faults; /* what each new connection starts with */
   vctl_write_observer observer;
   void *observer_ctx;
   /* Open connections, for what reaches all of them (notifications of a
