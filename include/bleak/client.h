@@ -212,6 +212,13 @@ typedef struct bleak_client_options {
    *  at INFO with the reason. Never retried: BLEAK_ERR_NO_SLOT, the "not
    *  available" errors, DEVICE_NOT_FOUND, pairing and ATT refusals. */
   bool no_connect_retry;
+  /** hci: the ATT transaction timeout (ms): a request the peer leaves
+   *  unanswered this long fails with BLEAK_ERR_TIMEOUT, with every other
+   *  pending one, and the link is dropped (Core Vol 3 Part F 3.3.3).
+   *  0: 30000, the spec's; shorter is for tests of a silent peer
+   *  (tests/fault). < 0: BLEAK_ERR_INVALID_ARG. Ignored by bluez (BlueZ's
+   *  own, 30 s). */
+  int att_timeout_ms;
 } bleak_client_options;
 
 /** Fill @p opts with the defaults. */

@@ -160,6 +160,8 @@ static int copy_options(bleak_client *c, const bleak_client_options *o) {
   if ((o->adapter && !c->adapter) || (o->hci_transport && !c->hci_transport) ||
       (o->pairing.bond_dir && !c->bond_dir))
     return BLEAK_ERR_NO_MEMORY;
+  if (o->att_timeout_ms < 0)
+    return bk_fail(BLEAK_ERR_INVALID_ARG, "att_timeout_ms %d", o->att_timeout_ms);
   if ((unsigned)o->pairing.io_capability > BLEAK_IO_CAP_KEYBOARD_DISPLAY)
     return bk_fail(BLEAK_ERR_INVALID_ARG, "unknown IO capability %d",
                    (int)o->pairing.io_capability);

@@ -217,6 +217,10 @@ static void test_new_bad_input(void **state) {
   assert_int_equal(bk_client_new_with_backend(ADDR, &o, &fake_backend, &c),
                    BLEAK_ERR_INVALID_ARG);
   o.n_services = 0;
+  o.att_timeout_ms = -1;
+  assert_int_equal(bk_client_new_with_backend(ADDR, &o, &fake_backend, &c),
+                   BLEAK_ERR_INVALID_ARG);
+  o.att_timeout_ms = 0;
   o.backend = (bleak_backend_kind)7;
   assert_int_equal(bk_client_new_with_backend(ADDR, &o, &fake_backend, &c),
                    BLEAK_ERR_INVALID_ARG);

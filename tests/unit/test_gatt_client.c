@@ -605,6 +605,29 @@ static void test_timeout(void **state) {
   assert_int_equal(R.done, 2);
 }
 
+/* A shorter transaction timeout (the client option att_timeout_ms) holds
+ * for requests sent after it is set; 0 is the spec's 30 s again. */
+static void test_timeout_set(void **state) {
+  (void)state;
+  bk_att_set_timeout(&R.att, 250);
+  assert_int_equal(bk_gattc_read(&R.att, 1, on_value, &R, R.now, NULL), 0);
+  EXPECT("0a 0100");
+  assert_int_equal(bk_att_deadline(&R.att), R.now + 250);
+  INJECT("0b 01");
+  assert_int_equal(R.done, 1);
+  bk_att_set_timeout(&R.att, 0);
+  assert_int_equal(bk_gattc_read(&R.att, 2, on_value, &R, R.now, NULL), 0);
+  EXPECT("0a 0200");
+  assert_int_equal(bk_att_deadline(&R.att), R.now + 30000);
+  bk_att_set_timeout(&R.att, 100);
+  bk_att_tick(&R.att, R.now + 29999); /* the one on the air keeps its 30 s */
+  assert_int_equal(R.done, 1);
+  bk_att_tick(&R.att, R.now + 30000);
+  assert_int_equal(R.done, 2);
+  assert_int_equal(R.status, BLEAK_ERR_TIMEOUT);
+  assert_int_equal(R.timeouts, 1);
+}
+
 /* Time comes with every call: a procedure started long after the bearer
  * last heard anything times out 30 s after its start, and its next
  * request 30 s after the answer that caused it. The bearer's clock never
@@ -700,6 +723,7 @@ int main(void) {
       T(test_notifications),
       T(test_one_outstanding),
       T(test_timeout),
+      T(test_timeout_set),
       T(test_time_given),
       T(test_close),
       T(test_cancel),

@@ -30,7 +30,10 @@ void bk_att_init(bk_att *a, const bk_att_ops *ops, void *owner, uint16_t local_m
     local_mtu = BK_ATT_DEFAULT_MTU;
   a->local_mtu = local_mtu > BK_ATT_MAX_MTU ? BK_ATT_MAX_MTU : local_mtu;
   a->next_id = 1;
+  a->timeout_ms = BK_ATT_TIMEOUT_MS;
 }
+
+void bk_att_set_timeout(bk_att *a, uint32_t ms) { a->timeout_ms = ms ? ms : BK_ATT_TIMEOUT_MS; }
 
 static bk_att_req *head(const bk_att *a) {
   return BK_QUEUE_ENTRY(bk_queue_head(&a->reqs), bk_att_req, node);
@@ -55,7 +58,7 @@ static void finish(bk_att *a, bk_att_req *r, int status, const bk_att_pdu *rsp) 
 static int send_head(bk_att *a) {
   bk_att_req *r = head(a);
   a->sent = true;
-  a->deadline = a->now + BK_ATT_TIMEOUT_MS;
+  a->deadline = a->now + a->timeout_ms;
   int err = a->ops->send(a->owner, r->pdu, r->len);
   if (err) {
     a->sent = false;
@@ -336,8 +339,8 @@ void bk_att_tick(bk_att *a, uint64_t now) {
   advance(a, now);
   if (a->dead || !a->sent || now < a->deadline)
     return;
-  BK_WARN(MOD, "ATT request 0x%02x unanswered for %d s: bearer closed", head(a)->pdu[0],
-          BK_ATT_TIMEOUT_MS / 1000);
+  BK_WARN(MOD, "ATT request 0x%02x unanswered for %u ms: bearer closed", head(a)->pdu[0],
+          (unsigned)a->timeout_ms);
   a->dead = true;
   fail_all(a, BLEAK_ERR_TIMEOUT);
   a->ops->timeout(a->owner);

@@ -8,7 +8,8 @@
  *   library's one FIFO, core/queue.h).
  * - A request unanswered for 30 s ends the bearer (3.3.3): every request
  *   fails with BLEAK_ERR_TIMEOUT, nothing more is sent, and ops->timeout
- *   tells the owner to drop the link.
+ *   tells the owner to drop the link. (The 30 s can be shortened for
+ *   tests: bk_att_set_timeout, the client option att_timeout_ms.)
  * - Indications are confirmed after ops->value returns; notifications need
  *   nothing. Neither allocates.
  * - Requests a peer's client sends to us get the answers of a server with
@@ -65,6 +66,7 @@ typedef struct bk_att {
   bool sent;          /* head is on the air */
   bool dead;          /* timed out or closed */
   uint64_t deadline;  /* of the outstanding request; 0: none */
+  uint32_t timeout_ms; /* a request's time to be answered: BK_ATT_TIMEOUT_MS */
   uint64_t now;       /* the latest time an entry point was given: the
                        * clock of requests sent from inside one */
   unsigned next_id;
@@ -72,6 +74,9 @@ typedef struct bk_att {
 } bk_att;
 
 void bk_att_init(bk_att *a, const bk_att_ops *ops, void *owner, uint16_t local_mtu);
+/* The transaction timeout (ms) of requests sent from now on; 0: the
+ * spec's BK_ATT_TIMEOUT_MS. */
+void bk_att_set_timeout(bk_att *a, uint32_t ms);
 
 /*
  * Queue a request (@p pdu copied; at most the MTU). @p now (the caller's

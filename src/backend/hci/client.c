@@ -343,6 +343,7 @@ static void u_connected(bk_ctrl_user *u, int status) {
     return;
   }
   bk_att_init(&h->att, &att_ops, h, BK_ATT_MAX_MTU);
+  bk_att_set_timeout(&h->att, (uint32_t)bk_client_options(h->c)->att_timeout_ms);
   h->att_up = true;
   bk_client_link_up(h->c);
   hc_sec_link_up(h); /* a bonded peer's link is encrypted at once */
