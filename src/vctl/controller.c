@@ -1480,6 +1480,38 @@ void vctl_controller_set_blocked(vctl_controller *ctl, bool blocked, uint64_t no
   finish(ctl);
 }
 
+void vctl_controller_hardware_error(vctl_controller *ctl, uint8_t code, uint64_t now_ms) {
+  if (!ctl)
+    return;
+  advance(ctl, now_ms);
+  send_event(ctl, HCI_EV_HARDWARE_ERROR, &code, 1);
+}
+
+void vctl_controller_lose_state(vctl_controller *ctl, uint64_t now_ms) {
+  if (!ctl)
+    return;
+  advance(ctl, now_ms);
+  /* What HCI Reset does, without its Command Complete: the host learns
+   * of it only from the Hardware Error, as from a rebooted chip. */
+  reset(ctl);
+  vctl_controller_hardware_error(ctl, 0x01, now_ms);
+}
+
+int vctl_controller_disconnect_peripheral(vctl_controller *ctl, size_t periph, uint8_t reason,
+                                          uint64_t now_ms) {
+  if (!ctl || periph >= ctl->n_periphs)
+    return -1;
+  advance(ctl, now_ms);
+  vlink *l = link_of_periph(ctl, periph);
+  if (!l)
+    return 0;
+  /* The path of a drop the ATT server asks for: finish() ends it. */
+  if (!l->drop_reason)
+    l->drop_reason = reason ? reason : 0x13; /* 0 is no reason: remote user */
+  finish(ctl);
+  return 1;
+}
+
 void vctl_controller_stats_get(const vctl_controller *ctl, vctl_controller_stats *out) {
   *out = ctl->stats;
 }

@@ -81,6 +81,22 @@ void vctl_controller_tick(vctl_controller *ctl, uint64_t now_ms);
  * ends they are told there is. Commands and events are never held. */
 void vctl_controller_set_blocked(vctl_controller *ctl, bool blocked, uint64_t now_ms);
 
+/* Faults of the controller itself, for a control socket (docs/vctl.md,
+ * "The control socket"). Each sends what it sends at once (through the
+ * output callback) and may move the deadline. */
+/* The HCI Hardware Error event (0x10) with @p code; nothing else changes. */
+void vctl_controller_hardware_error(vctl_controller *ctl, uint8_t code, uint64_t now_ms);
+/* A crash and reboot: every link freed WITHOUT a Disconnection Complete,
+ * scanning and initiating stopped, masks and lists as after power-on (as
+ * HCI Reset leaves them), then Hardware Error 0x01. The H4 stream's own
+ * framing is the transport's and stays. */
+void vctl_controller_lose_state(vctl_controller *ctl, uint64_t now_ms);
+/* Drop the link to peripheral @p periph (its index) as the peripheral
+ * would: Disconnection Complete with @p reason (e.g. 0x13, 0x08). 1: a
+ * link was dropped; 0: it had none; -1: no such peripheral. */
+int vctl_controller_disconnect_peripheral(vctl_controller *ctl, size_t periph, uint8_t reason,
+                                          uint64_t now_ms);
+
 /* Counters, for tests and the tool's log. */
 typedef struct vctl_controller_stats {
   unsigned long commands, unknown_commands, bad_commands;

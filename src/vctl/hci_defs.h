@@ -94,6 +94,7 @@ enum vctl_hci_event {
   HCI_EV_REMOTE_VERSION = 0x0c,
   HCI_EV_CMD_COMPLETE = 0x0e,
   HCI_EV_CMD_STATUS = 0x0f,
+  HCI_EV_HARDWARE_ERROR = 0x10,
   HCI_EV_NUM_COMPLETED = 0x13,
   HCI_EV_LE_META = 0x3e,
 };

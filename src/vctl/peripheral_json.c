@@ -17,6 +17,8 @@
 
 #include "core/internal.h"
 #include "vctl/adv_data.h"
+#include "vctl/fault_json.h"
+#include "vctl/json_hex.h"
 #include "vctl/json_locate.h"
 #include "vctl/peripheral_priv.h"
 
@@ -113,23 +115,8 @@ static int parse_uuid(loader *ld, json_t *v, bleak_uuid *out) {
 }
 
 static int parse_hex(loader *ld, json_t *v, uint8_t *out, size_t cap, size_t *len) {
-  if (want_type(ld, v, JSON_STRING, "a hex string"))
-    return -1;
-  const char *s = json_string_value(v);
-  size_t n = strlen(s);
-  if (n % 2)
-    return fail(ld, "hex of odd length %zu", n);
-  if (n / 2 > cap)
-    return fail(ld, "%zu bytes, more than %zu", n / 2, cap);
-  for (size_t i = 0; i < n; i += 2) {
-    int hi = bk_hex_value(s[i]), lo = bk_hex_value(s[i + 1]);
-    if (hi < 0 || lo < 0)
-      return fail(ld, "not hex at character %zu: '%c'", i + (hi < 0 ? 0 : 1),
-                  hi < 0 ? s[i] : s[i + 1]);
-    out[i / 2] = (uint8_t)(hi << 4 | lo);
-  }
-  *len = n / 2;
-  return 0;
+  char why[128];
+  return vctl_json_hex(v, out, cap, len, why, sizeof why) ? fail(ld, "%s", why) : 0;
 }
 
 static int parse_int(loader *ld, json_t *v, long long lo, long long hi, long long *out) {
@@ -696,7 +683,7 @@ static int load_peripheral(loader *ld, json_t *obj, size_t index, vctl_periphera
   static const char *const keys[] = {"address", "address_type", "connectable",
                                      "extended_advertising", "interval_ms", "mtu", "name",
                                      "appearance", "advertisement", "builtin_services",
-                                     "services", "behaviours", NULL};
+                                     "services", "behaviours", "faults", NULL};
   if (want_type(ld, obj, JSON_OBJECT, "a peripheral object") || check_keys(ld, obj, keys))
     return -1;
   vctl_peripheral *p = vctl_peripheral_new();
@@ -798,6 +785,18 @@ static int load_peripheral(loader *ld, json_t *obj, size_t index, vctl_periphera
     push_key(ld, "services");
     fail(ld, "%s", why);
     goto out;
+  }
+  /* Faults last: error_uuid names a characteristic of the database. The
+   * control socket's "fault" command parses the same keys. */
+  if ((v = member(ld, obj, "faults"))) {
+    const char *key;
+    if (vctl_faults_from_json(v, p, NULL, &p->faults, why, sizeof why, &key)) {
+      if (key)
+        push_key(ld, key);
+      fail(ld, "%s", why);
+      goto out;
+    }
+    pop(ld);
   }
   r = 0;
 out:

@@ -11,7 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "vctl/peripheral_priv.h"
+#include "vctl/att_conn_priv.h"
 #include "vctl_harness.h"
 
 #define CUSTOM_SVC "010000000000009e0d4c577e0000e5b1"
@@ -507,6 +507,143 @@ static void test_faults(void **state) {
   h_in(&H, "0a 1200"); /* gone for good */
 }
 
+/* The next PDU of one opcode drops the link, unanswered; others pass. */
+static void test_fault_drop_opcode(void **state) {
+  (void)state;
+  vctl_att_faults f = {.drop_opcode = 0x12};
+  vctl_att_conn_set_faults(H.c, &f);
+  h_in(&H, "0a 1200");
+  h_expect(&H, "0b 57");
+  h_in(&H, "52 2300 00"); /* a Write Command is another opcode */
+  assert_int_equal(H.disconnects, 0);
+  h_in(&H, "12 2300 00");
+  assert_int_equal(H.disconnects, 1);
+  assert_int_equal(H.reason, 0x13);
+  h_none(&H);
+  h_in(&H, "0a 1200"); /* dead: nothing more */
+  h_none(&H);
+  assert_int_equal(H.disconnects, 1);
+}
+
+/* The client's confirmation can be the opcode too. */
+static void test_fault_drop_confirm(void **state) {
+  (void)state;
+  h_in(&H, "12 0900 0200"); /* Service Changed indications on */
+  h_expect(&H, "13");
+  vctl_att_faults f = {.drop_opcode = 0x1e};
+  vctl_att_conn_set_faults(H.c, &f);
+  vctl_att_service_changed(H.list[0], 0x0001, 0xffff);
+  h_expect(&H, "1d 0800 0100 ffff");
+  assert_int_equal(H.disconnects, 0);
+  h_in(&H, "1e");
+  assert_int_equal(H.disconnects, 1);
+}
+
+/* One request answered with the fault's bytes, the next one as usual;
+ * commands and confirmations do not use it up. */
+static void test_fault_malformed_once(void **state) {
+  (void)state;
+  vctl_att_faults f = {.malformed_len = 3, .malformed = {0x0b, 0xde, 0xad}};
+  vctl_att_conn_set_faults(H.c, &f);
+  h_in(&H, "52 2300 00");
+  h_none(&H);
+  h_in(&H, "0a 1200");
+  h_expect(&H, "0b dead");
+  h_in(&H, "0a 1200");
+  h_expect(&H, "0b 57");
+  /* Longer than the MTU: cut to it (23). */
+  f.malformed_len = 32;
+  memset(f.malformed, 0xee, sizeof f.malformed);
+  vctl_att_conn_set_faults(H.c, &f);
+  h_in(&H, "0a 1200");
+  assert_int_equal(H.sent_len[H.read], 23);
+  assert_int_equal(H.sent[H.read][22], 0xee);
+  h_drain(&H);
+  h_in(&H, "0a 1200");
+  h_expect(&H, "0b 57");
+}
+
+/* A peripheral's faults reach its open connections and the ones to come;
+ * NULL clears both. */
+static void test_peripheral_faults(void **state) {
+  (void)state;
+  const vctl_att_faults *now = vctl_peripheral_faults(H.list[0]);
+  assert_non_null(now);
+  assert_int_equal(now->error_code, 0);
+  vctl_att_faults f = {.error_handle = 0x12, .error_code = 0x80, .max_mtu = 40};
+  vctl_peripheral_set_faults(H.list[0], &f);
+  assert_int_equal(vctl_peripheral_faults(H.list[0])->error_handle, 0x12);
+  assert_int_equal(vctl_peripheral_faults(H.list[0])->max_mtu, 40);
+  h_in(&H, "0a 1200");
+  h_expect(&H, "01 0a 1200 80");
+  vctl_att_conn *c2 = h_conn(&H, 0, 517);
+  h_in_at(&H, c2, "0a 1200");
+  h_expect(&H, "01 0a 1200 80");
+  h_in_at(&H, c2, "02 0002");
+  h_expect(&H, "03 2800");
+  vctl_peripheral_set_faults(H.list[0], NULL);
+  assert_int_equal(vctl_peripheral_faults(H.list[0])->error_code, 0);
+  h_in(&H, "0a 1200");
+  h_expect(&H, "0b 57");
+  h_in_at(&H, c2, "0a 1200");
+  h_expect(&H, "0b 57");
+  vctl_att_conn *c3 = h_conn(&H, 0, 517);
+  h_in_at(&H, c3, "0a 1200");
+  h_expect(&H, "0b 57");
+  /* drop_after counts again from 0 on each connection. */
+  f = (vctl_att_faults){.drop_after = 2};
+  vctl_peripheral_set_faults(H.list[0], &f);
+  h_in_at(&H, c3, "0a 1200");
+  h_expect(&H, "0b 57");
+  h_in_at(&H, c3, "0a 1200");
+  assert_int_equal(H.disconnects, 1);
+  vctl_att_conn_free(c2);
+  vctl_att_conn_free(c3);
+  vctl_peripheral_set_faults(H.list[0], NULL);
+}
+
+/* Service Changed with a new database: indicated to the subscribed
+ * connection (not to the other), the new database served to both, the old
+ * one handed back to be freed (ASan's leak check sees it go). */
+static void test_replace_db(void **state) {
+  (void)state;
+  vctl_att_conn *other = h_conn(&H, 0, 517);
+  h_in(&H, "12 0900 0200");
+  h_expect(&H, "13");
+  vctl_peripheral **next;
+  size_t n;
+  char err[256];
+  static const char json[] =
+      "{\"services\":[{\"uuid\":\"180f\",\"characteristics\":["
+      "{\"uuid\":\"2a19\",\"properties\":[\"read\",\"notify\"],\"value_hex\":\"2a\"}]},"
+      "{\"uuid\":\"1234\",\"characteristics\":["
+      "{\"uuid\":\"5678\",\"properties\":[\"read\",\"write\"],\"value\":\"new\"}]}]}";
+  if (vctl_peripherals_load_string(json, "new.json", &next, &n, err, sizeof err))
+    fail_msg("%s", err);
+  assert_int_equal(n, 1);
+  assert_int_equal(vctl_peripheral_replace_db(H.list[0], next[0]), 0);
+  h_expect(&H, "1d 0800 0100 ffff");
+  h_none(&H);
+  vctl_peripherals_free(next, n); /* the old database goes with it */
+  h_in(&H, "1e");
+  h_none(&H);
+  /* The new services, at the handles after BlueZ's own. */
+  h_in(&H, "10 0100 ffff 0028");
+  h_expect(&H, "11 06 0100 0500 0018 0600 0f00 0118 1000 1300 0f18");
+  h_in(&H, "10 1400 ffff 0028");
+  h_expect(&H, "11 06 1400 1600 3412");
+  h_in(&H, "0a 1200");
+  h_expect(&H, "0b 2a");
+  h_in_at(&H, other, "0a 1600");
+  h_expect(&H, "0b 6e6577");
+  h_in_at(&H, other, "0a 3100"); /* the old long value is gone */
+  h_expect(&H, "01 0a 3100 01");
+  assert_int_equal(vctl_peripheral_find_char(H.list[0], "5678", 0), 0x16);
+  assert_int_equal(vctl_peripheral_find_char(H.list[0], "2a37", 0), 0);
+  assert_int_equal(vctl_peripheral_replace_db(H.list[0], NULL), -1);
+  vctl_att_conn_free(other);
+}
+
 typedef struct seen_writes {
   int count;
   uint16_t handle;
@@ -576,6 +713,11 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_notification_cut_to_mtu, setup, teardown),
       cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
       cmocka_unit_test_setup_teardown(test_write_observer, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fault_drop_opcode, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fault_drop_confirm, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fault_malformed_once, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_peripheral_faults, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_replace_db, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -555,6 +555,90 @@ static void test_credits_modeled(void **state) {
   host_free(h);
 }
 
+/* Hardware Error: the event, and nothing else changes. */
+static void test_hardware_error(void **state) {
+  (void)state;
+  host *h = host_new(NULL);
+  host_init(h);
+  uint16_t handle = connect_periph(h);
+  h->n = 0;
+  vctl_controller_hardware_error(h->ctl, 0x42, h->now);
+  assert_int_equal(h->n, 1);
+  static const uint8_t want[4] = {0x04, 0x10, 1, 0x42};
+  assert_int_equal(h->len[0], 4);
+  assert_memory_equal(h->pkt[0], want, 4);
+  vctl_controller_stats st;
+  vctl_controller_stats_get(h->ctl, &st);
+  assert_int_equal(st.links, 1);
+  /* The link still answers. */
+  h->n = 0;
+  static const uint8_t mtu_req[3] = {0x02, 0x00, 0x02};
+  acl(h, handle, 4, mtu_req, 3);
+  size_t n;
+  assert_non_null(att_out(h, handle, &n));
+  host_free(h);
+}
+
+/* Lost state: the link gone without a Disconnection Complete, the scan
+ * stopped, the masks at their power-on values, then Hardware Error 0x01. */
+static void test_lose_state(void **state) {
+  (void)state;
+  host *h = host_new(NULL);
+  host_init(h);
+  uint16_t handle = connect_periph(h);
+  start_scan(h, false);
+  h->n = 0;
+  vctl_controller_lose_state(h->ctl, h->now);
+  assert_int_equal(h->n, 1);
+  static const uint8_t want[4] = {0x04, 0x10, 1, 0x01};
+  assert_memory_equal(h->pkt[0], want, 4);
+  vctl_controller_stats st;
+  vctl_controller_stats_get(h->ctl, &st);
+  assert_int_equal(st.links, 0);
+  assert_int_equal(vctl_controller_deadline(h->ctl), UINT64_MAX); /* no scan, no link */
+  /* Data for the old handle is dropped; Disconnect knows no such link. */
+  h->n = 0;
+  static const uint8_t mtu_req[3] = {0x02, 0x00, 0x02};
+  acl(h, handle, 4, mtu_req, 3);
+  assert_int_equal(h->n, 0);
+  uint8_t p[3] = {(uint8_t)handle, (uint8_t)(handle >> 8), 0x13};
+  cmd(h, 0x0406, p, 3);
+  assert_int_equal(h->n, 1);
+  assert_int_equal(h->pkt[0][3], 0x02);
+  /* The LE meta event is masked again (power-on): init, then connect. */
+  host_init(h);
+  assert_true(connect_periph(h) > 0);
+  host_free(h);
+}
+
+/* A drop from the peripheral's side: Disconnection Complete with the
+ * reason, the peripheral on the air again. */
+static void test_disconnect_peripheral(void **state) {
+  (void)state;
+  host *h = host_new(NULL);
+  host_init(h);
+  assert_int_equal(vctl_controller_disconnect_peripheral(h->ctl, 0, 0x08, h->now), 0);
+  assert_int_equal(vctl_controller_disconnect_peripheral(h->ctl, 1, 0x08, h->now), -1);
+  assert_int_equal(h->n, 0);
+  uint16_t handle = connect_periph(h);
+  h->n = 0;
+  assert_int_equal(vctl_controller_disconnect_peripheral(h->ctl, 0, 0x08, h->now), 1);
+  assert_int_equal(h->n, 1);
+  const uint8_t want[7] = {0x04, 0x05, 4, 0x00, (uint8_t)handle, (uint8_t)(handle >> 8), 0x08};
+  assert_int_equal(h->len[0], 7);
+  assert_memory_equal(h->pkt[0], want, 7);
+  vctl_controller_stats st;
+  vctl_controller_stats_get(h->ctl, &st);
+  assert_int_equal(st.links, 0);
+  /* Reason 0 means none given: Remote User Terminated Connection. */
+  handle = connect_periph(h);
+  h->n = 0;
+  assert_int_equal(vctl_controller_disconnect_peripheral(h->ctl, 0, 0, h->now), 1);
+  assert_int_equal(h->pkt[0][6], 0x13);
+  assert_true(connect_periph(h) > 0);
+  host_free(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_init_commands),
@@ -565,6 +649,9 @@ int main(void) {
       cmocka_unit_test(test_disconnect),
       cmocka_unit_test(test_credits_unlimited),
       cmocka_unit_test(test_credits_modeled),
+      cmocka_unit_test(test_hardware_error),
+      cmocka_unit_test(test_lose_state),
+      cmocka_unit_test(test_disconnect_peripheral),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,10 @@ def main():
                                   {"uuid": "2a37", "properties": ["notify"],
                                    "behaviour": {"type": "notify_stream", "rate_hz": 100}}]}],
                               "behaviours": [{"characteristic": "2a37", "index": 0,
-                                              "type": "none"}]}]}]
+                                              "type": "none"}],
+                              "faults": {"error_uuid": "2a37", "error_code": 128,
+                                         "delay_ms": 5, "drop_opcode": "confirm",
+                                         "malformed_hex": "0b01"}}]}]
     bad = [{"servics": []},
            {"services": [{"uuid": "18x"}]},
            {"services": [{"uuid": "180d", "characteristics": [
@@ -33,7 +36,11 @@ def main():
            {"services": [{"uuid": "180d", "characteristics": [
                {"uuid": "2a37", "properties": ["write"], "behaviour": {"type": "echo"}}]}]},
            {"mtu": 600},
-           {"behaviours": [{"type": "none"}]}]
+           {"behaviours": [{"type": "none"}]},
+           {"faults": {"delay": 5}},
+           {"faults": {"drop_opcode": "reed"}},
+           {"faults": {"max_mtu": 22}},
+           {"faults": {"error_handle": 3, "error_uuid": "2a00", "error_code": 1}}]
     failed = 0
     for i, doc in enumerate(good):
         errors = list(v.iter_errors(doc))

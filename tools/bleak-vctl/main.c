@@ -29,6 +29,8 @@
 #include "vctl/controller.h"
 #include "vctl/link_model.h"
 #include "vctl/peripheral.h"
+#include "control_srv.h"
+#include "listen.h"
 #include "vhci.h"
 
 /* Output held for a slow client beyond which the ATT servers are told to
@@ -48,6 +50,9 @@ typedef struct tool {
   bool blocked, failed, verbose;
   bool packets; /* the client is /dev/vhci: a write() per packet, no queue */
   const char *socket_path;
+  const char *control_path; /* --control: the control socket (control_srv.h) */
+  vctl_control_hub *hub;
+  control_srv *csrv;
 } tool;
 
 static void usage(FILE *f) {
@@ -63,6 +68,9 @@ static void usage(FILE *f) {
           "                 (root, module hci_vhci); prints its name (hciN)\n"
           "  --link SPEC    the air: unlimited (default), 1m or 2m[,interval=MS,\n"
           "                 ppe=N,dle=N,mtu=N]\n"
+          "  --control PATH a control socket: JSON requests, one a line, that change\n"
+          "                 values, faults and the controller while a host uses it\n"
+          "                 (docs/vctl.md, \"The control socket\"); several clients\n"
           "  --verbose      log clients and counters to stderr\n"
           "  -h, --help     this help\n\n"
           "One client at a time; SIGTERM or SIGINT ends it (exit 0).\n"
@@ -165,12 +173,15 @@ static void tool_close_client(tool *t) {
   t->client_w = NULL;
   close(t->client_fd);
   t->client_fd = -1;
+  vctl_control_hub_set_controller(t->hub, NULL);
   vctl_controller_free(t->ctl);
   t->ctl = NULL;
   bleak_source_stop_timer(t->timer);
   t->out_len = 0;
   t->blocked = t->failed = false;
-  if (t->packets) /* the kernel's controller is gone with the fd: done */
+  /* The kernel's controller is gone with the fd: done, unless the control
+   * socket unplugged it ("disappear") and still serves. */
+  if (t->packets && !t->csrv)
     bleak_loop_stop(t->loop);
 }
 
@@ -205,7 +216,30 @@ static int attach_client(tool *t, int fd) {
     return -1;
   }
   t->client_fd = fd;
+  vctl_control_hub_set_controller(t->hub, t->ctl);
   return 0;
+}
+
+static void after_control(void *user) { settle(user); }
+
+/* What the control socket asks of the tool (control.h). */
+static int on_control_action(void *user, vctl_control_action *a) {
+  tool *t = user;
+  switch (a->kind) {
+  case VCTL_CONTROL_SERVICE_CHANGED:
+    return vctl_peripherals_load(a->file, &a->list, &a->count, a->err, sizeof a->err);
+  case VCTL_CONTROL_DISAPPEAR:
+    if (t->client_fd < 0) {
+      snprintf(a->err, sizeof a->err, "no host connected");
+      return -1;
+    }
+    if (t->verbose)
+      fprintf(stderr, "bleak-vctl: the controller unplugged (control socket)\n");
+    tool_close_client(t);
+    return 0;
+  }
+  snprintf(a->err, sizeof a->err, "unknown action");
+  return -1;
 }
 
 static void on_listen(bleak_source *src, int fd, uint32_t revents, void *user) {
@@ -233,31 +267,6 @@ static void on_signal(bleak_source *src, int fd, uint32_t revents, void *user) {
   struct signalfd_siginfo si;
   if (read(fd, &si, sizeof si) > 0)
     bleak_loop_stop(((tool *)user)->loop);
-}
-
-/* Listen on PATH: bound under a temporary name and renamed into place once
- * listening, so that the socket's existence means it accepts. */
-static int listen_unix(const char *path) {
-  struct sockaddr_un sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sun_family = AF_UNIX;
-  char tmp[sizeof sa.sun_path];
-  if (!*path || snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-    fprintf(stderr, "bleak-vctl: %s: socket path too long\n", path);
-    return -1;
-  }
-  strcpy(sa.sun_path, tmp);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  unlink(tmp);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 4) ||
-      rename(tmp, path)) {
-    fprintf(stderr, "bleak-vctl: listen on %s: %s\n", path, strerror(errno));
-    if (fd >= 0)
-      close(fd);
-    unlink(tmp);
-    return -1;
-  }
-  return fd;
 }
 
 static int listen_tcp(const char *port_s) {
@@ -325,6 +334,8 @@ int main(int argc, char **argv) {
       t.packets = true;
     } else if (i + 1 < argc && !strcmp(a, "--socket")) {
       t.socket_path = argv[++i];
+    } else if (i + 1 < argc && !strcmp(a, "--control")) {
+      t.control_path = argv[++i];
     } else if (i + 1 < argc && !strcmp(a, "--tcp")) {
       tcp = argv[++i];
     } else if (i + 1 < argc && !strcmp(a, "--link")) {
@@ -377,6 +388,14 @@ int main(int argc, char **argv) {
     goto fail;
   }
   bleak_source_stop_timer(t.timer);
+  if (t.control_path &&
+      (!(t.hub = vctl_control_hub_new(t.periphs, t.n_periphs)) ||
+       !(t.csrv = control_srv_new(t.loop, t.control_path, t.hub, on_control_action,
+                                  after_control, &t)))) {
+    if (!t.hub)
+      fprintf(stderr, "bleak-vctl: out of memory\n");
+    goto fail;
+  }
   if (t.packets) {
     char err[256];
     int index, fd = vhci_open(5000, &index, err, sizeof err);
@@ -399,7 +418,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bleak-vctl: %s\n", line);
   }
   int rc = bleak_loop_run(t.loop) ? 1 : 0;
+  control_srv_free(t.csrv);
+  t.csrv = NULL;
   tool_close_client(&t);
+  vctl_control_hub_free(t.hub);
   bleak_source_free(t.timer);
   bleak_source_free(t.listen_w);
   bleak_source_free(t.sig_w);
@@ -413,6 +435,12 @@ int main(int argc, char **argv) {
   free(t.out);
   return rc;
 fail:
+  control_srv_free(t.csrv);
+  if (t.client_fd >= 0) {
+    t.csrv = NULL;
+    tool_close_client(&t);
+  }
+  vctl_control_hub_free(t.hub);
   if (t.loop)
     bleak_loop_free(t.loop);
   if (t.listen_fd >= 0) {
