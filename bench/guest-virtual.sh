@@ -26,7 +26,11 @@ vm_wait_for /dev/vhci 5 test -e /dev/vhci || { vm_not_ok "/dev/vhci"; vm_summary
 mkdir -p /run/dbus
 dbus-daemon --system --fork --nopidfile || { vm_not_ok "system dbus"; vm_summary; exit 1; }
 conf=/run/job/virtual.conf
-printf '[GATT]\nCache = always\n' > "$conf"
+# The connection interval range the kernel asks for: BlueZ's default is
+# 30-50 ms, the hci backend's 7.5-30 ms; bleak-vctl's 2m model takes the
+# host's value nearest its 7.5 ms, so both paths get the same range and
+# the limit printed for 7.5 ms holds for every client.
+printf '[GATT]\nCache = always\n[LE]\nMinConnectionInterval = 6\nMaxConnectionInterval = 24\n' > "$conf"
 vm_bg bluetoothd -n -d -E -P battery,deviceinfo -f "$conf" >"$VM_STATE/bluetoothd.log" 2>&1
 
 # CPU ticks bluetoothd has used (utime + stime), 0 when it is gone.
@@ -50,7 +54,8 @@ run() {
   _t0=$(date +%s)
   timeout 600 "$@" >"$res/$_name.json" 2>"$res/$_name.err"
   _rc=$?
-  echo "{\"bluetoothd_cpu_ms\": $(( ($(bt_ticks) - _b0) * 1000 / tck ))}" >"$res/$_name.daemon.json"
+  [ -z "${VIA:-}" ] ||
+    echo "{\"bluetoothd_cpu_ms\": $(( ($(bt_ticks) - _b0) * 1000 / tck ))}" >"$res/$_name.daemon.json"
   bench_result "$_name" "$_rc" "$_t0"
 }
 

@@ -86,7 +86,7 @@ peripheral answers at memory speed, so the clients are what is measured.
 of 7.5 ms, 251-octet LL packets), whose limit bleak-vctl computes.
 Efficiency is a client's rate over that limit (payload of 510-byte writes
 and 512-byte notifications against the limit at ATT MTU 517); the goal on
-the modeled link is 90%% both ways on hci.
+the modeled link is 90% both ways on hci.
 """]
     missing = []
     for link in LINKS:
