@@ -768,7 +768,7 @@ static void check_drop_during_discovery(suite *s) {
 /* bluetoothd started again by the restart checks, as guest-lib.sh starts
  * it (-E: the advertisement monitor), logging to bluetoothd-N.log. */
 #define BLUETOOTHD_START(n) \
-  "bluetoothd -n -E -P battery,deviceinfo >/run/job/state/bluetoothd-" n ".log 2>&1 &"
+  "bluetoothd -n -d -E -P battery,deviceinfo >/run/job/state/bluetoothd-" n ".log 2>&1 &"
 
 /* bluetoothd restarts while a connect runs: the connect waits for it (a
  * transient failure, connect.c) and completes once, connected, within its
