@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bleak/bleak.h"
 
@@ -37,6 +38,48 @@ static double cpu_ms(void) {
   getrusage(RUSAGE_SELF, &ru);
   return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
          (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+/* CPU time bluetoothd has used, in ms, when BENCH_DAEMON_PID names it
+ * (bench/guest-virtual.sh sets it for the bluez runs); -1 otherwise. Read
+ * around each phase, so the report can say what a phase costs the daemon
+ * beside what it costs the client: the work a D-Bus client leaves to it. */
+static double daemon_ms(void) {
+  const char *pid = getenv("BENCH_DAEMON_PID");
+  if (!pid || !*pid)
+    return -1;
+  char path[64], line[1024];
+  snprintf(path, sizeof path, "/proc/%.20s/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return -1;
+  size_t n = fread(line, 1, sizeof line - 1, f);
+  fclose(f);
+  line[n] = 0;
+  const char *p = strrchr(line, ')'); /* the name may hold spaces */
+  unsigned long long ut = 0, st = 0;
+  /* after the name: state, then fields 4..13, then utime and stime */
+  if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+    return -1;
+  return (double)(ut + st) * 1e3 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Accumulates the daemon's CPU over the spans of one phase. */
+typedef struct daemon_span {
+  double at, total;
+  bool known;
+} daemon_span;
+static void span_begin(daemon_span *d) { d->at = daemon_ms(); }
+static void span_end(daemon_span *d) {
+  double now = daemon_ms();
+  if (now >= 0 && d->at >= 0) {
+    d->total += now - d->at;
+    d->known = true;
+  }
+}
+static void print_span(const char *name, const daemon_span *d) {
+  if (d->known)
+    printf("\"%s\": %.1f, ", name, d->total);
 }
 
 static void print_list(const char *name, const double *v, size_t n) {
@@ -200,12 +243,16 @@ int main(int argc, char **argv) {
   }
   double *conn = calloc((size_t)cycles + 1, sizeof *conn);
   double *disc = calloc((size_t)cycles + 1, sizeof *disc);
+  daemon_span d_cold = {0}, d_conn = {0};
   for (int i = 0; i < cycles; i++) {
+    daemon_span *d = i == 0 ? &d_cold : &d_conn;
+    span_begin(d);
     double t0 = now_ms();
     phase.on = i == 0;
     phase.t0 = t0;
     must(bleak_client_connect(c), "connect");
     conn[i] = now_ms() - t0;
+    span_end(d);
     phase.on = false;
     /* Untimed: what a connection does after connect (BlueZ reads names
      * and hashes, so do we) settles, as in a program that uses it. */
@@ -221,6 +268,8 @@ int main(int argc, char **argv) {
     printf("\"connect_phases_ms\": {\"connect_reply\": %.1f, \"services_resolved\": %.1f}, ",
            phase.reply, phase.resolved);
   print_list("disconnect_ms", disc, (size_t)cycles);
+  print_span("daemon_connect_cold_cpu_ms", &d_cold);
+  print_span("daemon_connect_cached_cpu_ms", &d_conn);
   if (connect_only) {
     printf("\"connect_failures\": 0}\n");
     bleak_client_free(c);
@@ -242,12 +291,16 @@ int main(int argc, char **argv) {
                                   *ww = chr(c, BENCH("03")), *nf = chr(c, BENCH("04")),
                                   *lg = chr(c, BENCH("05")), *ctl = chr(c, BENCH("06"));
   double *lat = calloc((size_t)(reads > writes ? reads : writes) + longs + 1, sizeof *lat);
+  daemon_span d_read = {0};
+  span_begin(&d_read);
   for (int i = 0; i < reads; i++) {
     double t0 = now_ms();
     must(bleak_client_read_gatt_char(c, rd, buf, sizeof buf, &len), "read");
     lat[i] = now_ms() - t0;
   }
+  span_end(&d_read);
   print_list("read_ms", lat, (size_t)reads);
+  print_span("daemon_read_cpu_ms", &d_read);
   memset(buf, 0x5a, 20);
   for (int i = 0; i < writes; i++) {
     double t0 = now_ms();
@@ -274,6 +327,8 @@ int main(int argc, char **argv) {
   size_t size = bleak_gatt_characteristic_max_write_without_response_size(ww);
   if (size > 510)
     size = 510;
+  daemon_span d_wwr = {0};
+  span_begin(&d_wwr);
   double t0 = now_ms(), c0 = cpu_ms();
   for (int i = 0; i < wwr; i++) {
     memset(buf, (uint8_t)i, size);
@@ -285,6 +340,8 @@ int main(int argc, char **argv) {
     }
   }
   double sent_ms = now_ms() - t0, wwr_cpu = cpu_ms() - c0;
+  span_end(&d_wwr);
+  print_span("daemon_wwr_cpu_ms", &d_wwr);
   char st[600];
   double got = 0, last_got = -1;
   for (int idle = 0; idle < 30;) {
@@ -314,6 +371,8 @@ int main(int argc, char **argv) {
   memcpy(cmd + 1, &notes, 4);
   cmd[5] = (uint8_t)nsize;
   cmd[6] = (uint8_t)(nsize >> 8);
+  daemon_span d_note = {0};
+  span_begin(&d_note);
   double nc0 = cpu_ms();
   must(bleak_client_write_gatt_char(c, ctl, cmd, 7, BLEAK_WRITE_WITH_RESPONSE), "burst");
   unsigned long seen_before = 0;
@@ -324,6 +383,8 @@ int main(int argc, char **argv) {
     seen_before = nt.count;
   }
   double notify_cpu = cpu_ms() - nc0;
+  span_end(&d_note);
+  print_span("daemon_notify_cpu_ms", &d_note);
   unsigned long unique = 0;
   for (int i = 0; i < notes; i++)
     unique += nt.seen[i];

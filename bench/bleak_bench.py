@@ -10,6 +10,7 @@ inside the process. Prints one JSON object with the same keys.
 import argparse
 import asyncio
 import json
+import os
 import struct
 import sys
 import time
@@ -24,6 +25,39 @@ def bench(n):
 
 def ms():
     return time.monotonic() * 1000.0
+
+
+def daemon_ms():
+    """bluetoothd's CPU time in ms when BENCH_DAEMON_PID names it (see
+    bench_client.c's daemon_ms), else None."""
+    pid = os.environ.get("BENCH_DAEMON_PID")
+    if not pid:
+        return None
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            rest = f.read().rsplit(")", 1)[1].split()
+        return (int(rest[11]) + int(rest[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class Span:
+    """bluetoothd's CPU over the spans of one phase."""
+
+    def __init__(self):
+        self.total, self.at = None, None
+
+    def begin(self):
+        self.at = daemon_ms()
+
+    def end(self):
+        now = daemon_ms()
+        if now is not None and self.at is not None:
+            self.total = (self.total or 0.0) + now - self.at
+
+    def put(self, out, key):
+        if self.total is not None:
+            out[key] = self.total
 
 
 async def run(a):
@@ -71,8 +105,12 @@ async def run(a):
                 await asyncio.sleep(1.0)
         raise RuntimeError("bleak_bench: no connection after 6 attempts")
 
-    for _ in range(a.cycles):
+    d_cold, d_conn = Span(), Span()
+    for i in range(a.cycles):
+        d = d_cold if i == 0 else d_conn
+        d.begin()
         conn.append(await connect())
+        d.end()
         await asyncio.sleep(a.pause_ms / 2000.0)  # untimed: the connection settles
         t1 = ms()
         await client.disconnect()
@@ -80,6 +118,8 @@ async def run(a):
         await asyncio.sleep(a.pause_ms / 2000.0)  # the kernel tears the link down
     out["connect_ms"] = conn
     out["disconnect_ms"] = disc
+    d_cold.put(out, "daemon_connect_cold_cpu_ms")
+    d_conn.put(out, "daemon_connect_cached_cpu_ms")
     out["connect_attempts"] = list(attempts)
     if a.connect_only:
         out["connect_failures"] = failures
@@ -95,11 +135,15 @@ async def run(a):
     rd, wr, ww, nf, lg, ctl = (svcs.get_characteristic(bench(x)) for x in
                                ("01", "02", "03", "04", "05", "06"))
     lat = []
+    d_read = Span()
+    d_read.begin()
     for _ in range(a.reads):
         t0 = ms()
         await client.read_gatt_char(rd)
         lat.append(ms() - t0)
+    d_read.end()
     out["read_ms"] = lat
+    d_read.put(out, "daemon_read_cpu_ms")
     lat = []
     for _ in range(a.writes):
         t0 = ms()
@@ -118,6 +162,8 @@ async def run(a):
     # The largest size but 511 and 512, which BlueZ 5.66's server drops.
     size = min(ww.max_write_without_response_size, 510)
     out["mtu"] = ww.max_write_without_response_size + 3
+    d_wwr = Span()
+    d_wwr.begin()
     t0, c0 = ms(), time.process_time()
     for i in range(a.wwr):
         data = struct.pack("<I", i) + bytes([i & 0xFF]) * (size - 4)
@@ -125,6 +171,8 @@ async def run(a):
         if (i + 1) % a.wwr_burst == 0:  # a burst taken (see bench_client.c)
             await client.read_gatt_char(ctl)
     sent_ms, wwr_cpu = ms() - t0, (time.process_time() - c0) * 1000.0
+    d_wwr.end()
+    d_wwr.put(out, "daemon_wwr_cpu_ms")
     got, last, idle, st = 0, -1, 0, {}
     while idle < 30:
         st = json.loads(bytes(await client.read_gatt_char(ctl)))
@@ -164,6 +212,8 @@ async def run(a):
     # Bleak 0.20's mtu_size on BlueZ is 23 until its private _acquire_mtu();
     # the characteristic's max_write_without_response_size is BlueZ's MTU - 3.
     nsize = min(max(client.mtu_size, ww.max_write_without_response_size + 3) - 3, 512)
+    d_note = Span()
+    d_note.begin()
     nc0 = time.process_time()
     await client.write_gatt_char(ctl, b"\x02" + struct.pack("<IH", a.notify, nsize), response=True)
     before, idle = 0, 0
@@ -172,6 +222,8 @@ async def run(a):
         idle = idle + 1 if nt["count"] == before else 0
         before = nt["count"]
     notify_cpu = (time.process_time() - nc0) * 1000.0
+    d_note.end()
+    d_note.put(out, "daemon_notify_cpu_ms")
     out.update({"notify_cpu_ms": notify_cpu, "notify_size": nsize, "notify_requested": a.notify,
                 "notify_received": nt["count"], "notify_unique": sum(seen),
                 "notify_dups": nt["dups"], "notify_out_of_order": nt["ooo"],

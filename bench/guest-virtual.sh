@@ -50,6 +50,13 @@ run() {
       "/org/bluez/$VIA/dev_$(echo "$addr" | tr : _)" >/dev/null 2>&1
     timeout 15 bluetoothctl --timeout 4 scan on >/dev/null 2>&1
   fi
+  # The clients read bluetoothd's CPU around each phase (bench_client.c's
+  # daemon_ms): what a phase costs the daemon, for the report's bounds.
+  if [ -n "${VIA:-}" ]; then
+    BENCH_DAEMON_PID=$(pidof bluetoothd); export BENCH_DAEMON_PID
+  else
+    unset BENCH_DAEMON_PID
+  fi
   _b0=$(bt_ticks)
   _t0=$(date +%s)
   timeout 600 "$@" >"$res/$_name.json" 2>"$res/$_name.err"

@@ -26,8 +26,26 @@ ROWS = [
     ("wwr_cpu_us", "client CPU per write without response (us)", True, None, None),
     ("notify_ps", "notifications (per s)", False, 4, 4),
     ("notify_cpu_us", "client CPU per notification (us)", True, None, None),
+    ("daemon_cold_ms", "bluetoothd CPU in the cold connect (ms)", True, None, None),
+    ("daemon_read_us", "bluetoothd CPU per read (us)", True, None, None),
+    ("daemon_notify_us", "bluetoothd CPU per notification (us)", True, None, None),
     ("daemon_cpu_ms", "bluetoothd CPU over the whole run (ms)", True, None, None),
 ]
+
+
+def per_op(r, key, n):
+    """us of bluetoothd's CPU per operation of a phase, from the client's
+    daemon_*_cpu_ms (read around the phase); None when not measured."""
+    v = (r or {}).get(key)
+    return v * 1000.0 / n if v is not None and n else None
+
+
+def daemon_costs(m, r):
+    """Adds bluetoothd's per-phase costs of one bluez-path run to @p m."""
+    r = r or {}
+    m["daemon_cold_ms"] = r.get("daemon_connect_cold_cpu_ms")
+    m["daemon_read_us"] = per_op(r, "daemon_read_cpu_ms", len(r.get("read_ms") or []))
+    m["daemon_notify_us"] = per_op(r, "daemon_notify_cpu_ms", r.get("notify_received") or 0)
 
 
 def limit_of(res, link):
@@ -48,9 +66,11 @@ def results(res):
         out[link] = {}
         for c in CLIENTS:
             name = "virtual-%s-%s" % (link, c)
-            m = R.metrics(R.load(res, name), None)
+            raw = R.load(res, name)
+            m = R.metrics(raw, None)
             if m is not None and c != "hci":
                 m["daemon_cpu_ms"] = (R.load(res, name + ".daemon") or {}).get("bluetoothd_cpu_ms")
+                daemon_costs(m, raw)
             out[link][c] = m
     return out
 
@@ -67,6 +87,63 @@ def efficiency(m, limit, goal=None):
             " (%s, >=%.0f%%)" % ("met" if e >= goal else "missed", 100 * goal)
         parts.append("%s %s%s" % (what, "%.0f%%" % (100.0 * e) if e else "-", judged))
     return ", ".join(parts)
+
+
+def share(part, whole):
+    return "%.0f%%" % (100.0 * part / whole) if part is not None and whole else "?"
+
+
+def bounds(c):
+    """What bounds each bluez goal missed on the unlimited link: a coarse
+    profile of one operation (its wall time; the client's CPU; bluetoothd's
+    CPU, read around the phase), and the best ratio the daemon's share
+    allows when both D-Bus clients pay it. Lines of markdown."""
+    b, z = c["bleak"], c["bluez"]
+    if not b or not z:
+        return []
+    out = []
+
+    def ratio(key):
+        return R.ratio(z.get(key), b.get(key))
+
+    r = ratio("notify_ps")
+    if r is not None and r < 4 and z.get("notify_ps"):
+        wall = 1e6 / z["notify_ps"]
+        d, cl = z.get("daemon_notify_us"), z.get("notify_cpu_us")
+        bd = b.get("daemon_notify_us")
+        cap = ("; while bluetoothd spends %.0f us per notification on Bleak's path too, no "
+               "client on it can exceed %.1fx Bleak's rate" % (d, (1e6 / b["notify_ps"]) / d)
+               if d and b.get("notify_ps") else "")
+        out.append("- notifications on bluez, %.2fx Bleak (goal 4x): %.0f us per notification "
+                   "at %.0f/s; bleak-c's own CPU %s us (%s), bluetoothd's %s us (%s; %s on "
+                   "Bleak's run): each notification crosses the kernel's L2CAP socket into "
+                   "bluetoothd, which writes it to the AcquireNotify socket we read%s. The "
+                   "rest of the time is the kernel's (vhci, L2CAP, two unix sockets) on the "
+                   "guest's two emulated CPUs; %s notifications were lost on the way." % (
+                       r, wall, z["notify_ps"], R.fmt(cl), share(cl, wall), R.fmt(d),
+                       share(d, wall), R.fmt(bd), cap, R.fmt(z.get("notify_lost"))))
+    r = ratio("read_ms")
+    if r is not None and r > 0.7 and z.get("read_ms"):
+        wall = z["read_ms"] * 1000.0
+        d = z.get("daemon_read_us")
+        out.append("- read latency on bluez, %.2fx Bleak (goal <=0.7x): %.0f us per read, of "
+                   "which bluetoothd's CPU is %s us (%s; %s us on Bleak's run): a ReadValue "
+                   "call goes to bluetoothd, which sends the ATT Read Request and answers the "
+                   "call when the response is back; the two D-Bus hops and bluetoothd's work "
+                   "are common to both clients, so only the client's own share (its "
+                   "marshalling and wake-ups) can shrink." % (
+                       r, wall, R.fmt(d), share(d, wall), R.fmt(b.get("daemon_read_us"))))
+    r = ratio("connect_cold_ms")
+    if r is not None and r > 0.5 and z.get("connect_cold_ms"):
+        wall = z["connect_cold_ms"]
+        d = z.get("daemon_cold_ms")
+        out.append("- cold connect on bluez, %.2fx Bleak (goal <=0.5x): %.0f ms, bluetoothd's "
+                   "CPU in it %s ms (%s; %s ms on Bleak's run): BlueZ connects, exchanges the "
+                   "MTU and discovers the whole database itself before it says "
+                   "ServicesResolved, which both clients wait for; the part a client owns is "
+                   "reading the object tree after it." % (
+                       r, wall, R.fmt(d), share(d, wall), R.fmt(b.get("daemon_cold_ms"))))
+    return out
 
 
 def section(res):
@@ -105,6 +182,11 @@ the modeled link is 90% both ways on hci.
                       "%s; bleak-c hci %s" % (limit, efficiency(c["bleak"], limit),
                                               efficiency(c["bluez"], limit),
                                               efficiency(c["hci"], limit, 0.9)))
+        md.append("")
+    why = bounds(r["unlimited"])
+    if why:
+        md.append("### What bounds the goals missed on bluez (unlimited link)\n")
+        md.extend(why)
         md.append("")
     return "\n".join(md) + "\n", missing
 
