@@ -212,7 +212,9 @@ static const cell cells[] = {
     /* UNSTABLE: alone it passes; in the whole matrix, about 1 run in 3,
      * the write completes 0 and the link does not drop within 5 s (seen
      * against a stand-in for the control socket: not yet known whether
-     * the command was lost on the client's side or the server's) */
+     * the command was lost on the client's side or the server's). Against
+     * the real control socket: --only "drop at write" (this cell after the
+     * two drops at a Write Request) fails about 1 run in 10. */
     {"drop at write_cmd / write without response", DROP_AT("write_cmd"), P_WRITE_CMD, 0,
      D | UNSTABLE},
     {"drop at read / read descriptor", DROP_AT("read"), P_READ_DESC, BLEAK_ERR_DISCONNECTED, D},
@@ -886,7 +888,10 @@ static int run_cell(const cell *k) {
     if (s->status == 0 && check_value(k->p == P_PENDING ? P_READ : k->p, s) && i == 0)
       return -1;
   }
-  if ((k->flags & DELAYED) && took < DELAY_MS)
+  /* bleak-vctl counts whole milliseconds: a request that arrives at
+   * x.9 ms is held from x, so an answer may come up to 1 ms early (59 ms
+   * was seen). */
+  if ((k->flags & DELAYED) && took < DELAY_MS - 1)
     return FAILF("took %.0f ms, under the delay of %d", took, DELAY_MS);
   if (connect && k->mtu && k->expect == 0 && bleak_client_mtu_size(R.c) != k->mtu)
     return FAILF("MTU %d, want %d", bleak_client_mtu_size(R.c), k->mtu);
